@@ -1,0 +1,77 @@
+# batchkey: one entry point.
+#   make            the batchkey CLI for this Linux host (build/host/batchkey)
+#   make test       unit tests, core checks, cross build of the core, integration tests
+#   make demo       show, keys, regenerate against the local Azure emulator
+#   make core-m4    the core for a Cortex-M4 (arm-none-eabi-gcc), with its size per file
+#   make format     clang-format every C file
+
+BOARD ?= linux
+BUILD ?= build
+SPEC_DIR ?= ../shared/spec
+
+CC ?= cc
+WARN := -std=c99 -Wall -Wextra -Wconversion -Wshadow -Werror
+INCLUDES := -Icore -Iplatform
+CFLAGS ?= -O2 -g
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+DEFS := -D_POSIX_C_SOURCE=200809L
+
+CORE_SRC := $(sort $(wildcard core/*.c))
+JSMN_SRC := port/jsmn/bk_jsmn.c
+CRYPTO_SRC := $(wildcard port/mbedtls/bk_crypto_mbedtls.c)
+TLS_SRC := $(wildcard port/mbedtls/bk_tls.c)
+POSIX_SRC := $(sort $(wildcard platform/posix/*.c))
+SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+JSMN_DEFS := -DJSMN_STRICT -DJSMN_PARENT_LINKS
+MBEDTLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+
+# Objects: release ($(BUILD)/rel) and sanitized test ($(BUILD)/san) variants of the same sources.
+rel_obj = $(patsubst %.c,$(BUILD)/rel/%.o,$(1))
+san_obj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -Itests/support -c $< -o $@
+
+-include boards/$(BOARD)/board.mk
+
+.PHONY: all test unit-tests core-checks core-m4 format clean demo
+all: $(BOARD_TARGETS)
+
+# --- unit tests: core + port/jsmn + crypto port, a deterministic test platform, sanitizers ---
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_LIB_OBJ := $(call san_obj,$(CORE_SRC) $(JSMN_SRC) $(CRYPTO_SRC) $(SUPPORT_SRC))
+
+$(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(UNIT_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $^ -o $@ -lcmocka -lmbedcrypto
+
+unit-tests: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; SPEC_DIR=$(SPEC_DIR) $$t; done
+
+# --- the core's own rules: no heap, no OS or mbedTLS header, freestanding cross build ---
+CORE_REL_OBJ := $(call rel_obj,$(CORE_SRC))
+core-checks: $(CORE_REL_OBJ) $(call rel_obj,$(JSMN_SRC))
+	@sh tests/check_core.sh $^
+
+M4_CC ?= arm-none-eabi-gcc
+M4_FLAGS := -mcpu=cortex-m4 -mthumb -Os -ffreestanding -ffunction-sections -fdata-sections
+core-m4:
+	@mkdir -p $(BUILD)/m4
+	@set -e; for f in $(CORE_SRC) $(JSMN_SRC); do \
+	  $(M4_CC) $(WARN) $(M4_FLAGS) $(INCLUDES) $(JSMN_DEFS) -c $$f -o $(BUILD)/m4/$$(basename $$f .c).o; \
+	done
+	@arm-none-eabi-size $(BUILD)/m4/*.o
+
+test: unit-tests core-checks core-m4 $(BOARD_TEST_TARGETS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

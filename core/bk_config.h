@@ -1,0 +1,62 @@
+/* batchkey compile-time sizes. Override any of them with -D on the command line or in a board's
+ * build fragment; every buffer in the library is sized from here, and overflowing one is an error
+ * (never a truncation). */
+#ifndef BK_CONFIG_H
+#define BK_CONFIG_H
+
+/* The one I/O buffer: holds a whole request, then each response header line, then the response
+ * body. 16 KiB fits a token request and the largest ARM answer batchkey reads. */
+#ifndef BK_IO_BUFFER_SIZE
+#define BK_IO_BUFFER_SIZE 16384
+#endif
+
+/* Bytes of the whole response header section (status line, headers, trailers). */
+#ifndef BK_HTTP_HEADER_BYTES_MAX
+#define BK_HTTP_HEADER_BYTES_MAX 16384
+#endif
+
+/* An access token. App-only ARM tokens are ~1.5-3.5 KB; leave room for group claims. */
+#ifndef BK_TOKEN_MAX
+#define BK_TOKEN_MAX 8192
+#endif
+
+/* jsmn tokens for one response body. A full BatchAccount answer needs about 100. */
+#ifndef BK_JSON_TOKENS_MAX
+#define BK_JSON_TOKENS_MAX 256
+#endif
+
+/* A Batch shared key: 88 base64 characters today. */
+#ifndef BK_KEY_MAX
+#define BK_KEY_MAX 128
+#endif
+
+/* A host name (DNS limit) and a full URL built from one. */
+#ifndef BK_HOST_MAX
+#define BK_HOST_MAX 253
+#endif
+
+/* Text fields of service answers: error messages, error descriptions. */
+#ifndef BK_MESSAGE_MAX
+#define BK_MESSAGE_MAX 1024
+#endif
+
+/* Nested details (and additionalInfo entries) kept from one CloudError. */
+#ifndef BK_ERROR_DETAILS_MAX
+#define BK_ERROR_DETAILS_MAX 8
+#endif
+
+/* A WWW-Authenticate value (CAE claims challenges are base64 JSON). */
+#ifndef BK_WWW_AUTHENTICATE_MAX
+#define BK_WWW_AUTHENTICATE_MAX 2048
+#endif
+
+/* Consecutive "no progress" returns from a stream before the read is abandoned. */
+#ifndef BK_STREAM_IDLE_LIMIT
+#define BK_STREAM_IDLE_LIMIT 10000
+#endif
+
+#define BK_VERSION "0.1.0"
+#define BK_USER_AGENT "batchkey/" BK_VERSION
+#define BK_ARM_API_VERSION "2024-07-01"
+
+#endif

@@ -1,0 +1,131 @@
+/* JSON answers of ARM and Entra ID, extracted into fixed buffers.
+ *
+ *     bk_json_token tokens[BK_JSON_TOKENS_MAX];
+ *     bk_account_keys keys;
+ *     r = bk_parse_account_keys(resp.body, resp.body_len, tokens, BK_JSON_TOKENS_MAX, &keys);
+ *
+ * Strings are unescaped (\uXXXX and surrogate pairs to UTF-8). Unknown fields are ignored;
+ * a missing required field, a wrong type or a value longer than its field is an error. */
+#ifndef BK_JSON_H
+#define BK_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bk_config.h"
+#include "bk_result.h"
+
+/* One token of the tokenizer (port/jsmn fills these; the layout matches jsmn's with
+ * JSMN_PARENT_LINKS, and port/jsmn checks that at compile time). */
+typedef enum bk_json_type {
+    BK_JSON_UNDEFINED = 0,
+    BK_JSON_OBJECT = 1,
+    BK_JSON_ARRAY = 2,
+    BK_JSON_STRING = 3,
+    BK_JSON_PRIMITIVE = 4
+} bk_json_type;
+
+typedef struct bk_json_token {
+    bk_json_type type;
+    int start; /* byte offsets into the text */
+    int end;
+    int size;   /* members of an object (keys), entries of an array */
+    int parent; /* index of the enclosing token, -1 at the root */
+} bk_json_token;
+
+/* The tokenizer seam, implemented in port/jsmn: tokenizes a whole document in strict mode.
+ * BK_ERR_JSON_TOO_MANY_TOKENS when max is too small, BK_ERR_JSON_SYNTAX otherwise. */
+BK_MUST_CHECK bk_result bk_json_tokenize(const char *text, size_t len, bk_json_token *tokens,
+                                         size_t max, size_t *count);
+
+/* A tokenized document. */
+typedef struct bk_json_doc {
+    const char *text;
+    const bk_json_token *tokens;
+    int count;
+} bk_json_doc;
+
+/* Index of the value of key in the object at index obj, or -1. */
+int bk_json_find(const bk_json_doc *doc, int obj, const char *key);
+/* Index of the token after the whole subtree at index i. */
+int bk_json_skip(const bk_json_doc *doc, int i);
+/* Unescapes the string token at i into out (NUL-terminated); *out_len may be NULL. */
+BK_MUST_CHECK bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap,
+                                       size_t *out_len);
+/* A non-negative integer, from a number or (where Entra sends one) a string of digits. */
+BK_MUST_CHECK bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string,
+                                     uint64_t *out);
+
+/* BatchAccountKeys */
+typedef struct bk_account_keys {
+    char account_name[25];
+    char primary[BK_KEY_MAX + 1];
+    char secondary[BK_KEY_MAX + 1];
+} bk_account_keys;
+
+#define BK_AUTH_MODE_SHARED_KEY 0x1u
+#define BK_AUTH_MODE_AAD 0x2u
+#define BK_AUTH_MODE_TASK_TOKEN 0x4u
+#define BK_AUTH_MODE_OTHER 0x8u
+
+/* BatchAccount, the fields batchkey uses */
+typedef struct bk_batch_account {
+    char name[25];
+    char location[64];
+    char account_endpoint[BK_HOST_MAX + 1];
+    char provisioning_state[32];
+    bool auth_modes_present;  /* allowedAuthenticationModes was given and not null */
+    unsigned auth_modes;      /* BK_AUTH_MODE_* bits */
+} bk_batch_account;
+
+/* One entry of CloudError/ErrorResponse details, flattened depth-first. */
+typedef struct bk_error_detail {
+    int depth; /* 1 for error.details[i], 2 for error.details[i].details[j], ... */
+    char code[64];
+    char message[BK_MESSAGE_MAX + 1];
+    char target[128];
+} bk_error_detail;
+
+/* CloudError (old layout) and ErrorResponse (common-types v5, with additionalInfo). */
+typedef struct bk_cloud_error {
+    char code[64];
+    char message[BK_MESSAGE_MAX + 1];
+    char target[128];
+    bk_error_detail details[BK_ERROR_DETAILS_MAX];
+    size_t detail_count;
+    char additional_info_types[BK_ERROR_DETAILS_MAX][64]; /* additionalInfo[].type */
+    size_t additional_info_count;
+} bk_cloud_error;
+
+/* The Entra v2.0 token response. */
+typedef struct bk_token {
+    char access_token[BK_TOKEN_MAX + 1];
+    size_t access_token_len;
+    char token_type[16];
+    uint64_t expires_in_s;
+} bk_token;
+
+/* The Entra v2.0 error response. */
+typedef struct bk_entra_error {
+    char error[64];
+    char error_description[BK_MESSAGE_MAX + 1];
+    uint32_t error_codes[8];
+    size_t error_code_count;
+    char trace_id[40];
+    char correlation_id[40];
+} bk_entra_error;
+
+BK_MUST_CHECK bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tokens,
+                                              size_t max_tokens, bk_account_keys *out);
+BK_MUST_CHECK bk_result bk_parse_batch_account(const char *body, size_t len,
+                                               bk_json_token *tokens, size_t max_tokens,
+                                               bk_batch_account *out);
+BK_MUST_CHECK bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *tokens,
+                                             size_t max_tokens, bk_cloud_error *out);
+BK_MUST_CHECK bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens,
+                                       size_t max_tokens, bk_token *out);
+BK_MUST_CHECK bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,
+                                             size_t max_tokens, bk_entra_error *out);
+
+#endif

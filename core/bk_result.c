@@ -1,0 +1,118 @@
+#include "bk_result.h"
+
+const char *bk_strerror(bk_result result)
+{
+    switch (result) {
+    case BK_OK:
+        return "success";
+    case BK_ERR_ARGUMENT:
+        return "invalid argument";
+    case BK_ERR_INVALID_SUBSCRIPTION:
+        return "subscription ID is not a GUID";
+    case BK_ERR_INVALID_RESOURCE_GROUP:
+        return "invalid resource group name";
+    case BK_ERR_INVALID_ACCOUNT:
+        return "invalid Batch account name";
+    case BK_ERR_INVALID_TENANT:
+        return "invalid tenant ID";
+    case BK_ERR_INVALID_CLIENT_ID:
+        return "client ID is not a GUID";
+    case BK_ERR_INVALID_SECRET:
+        return "missing client secret or assertion";
+    case BK_ERR_INVALID_HEADER_VALUE:
+        return "control character in a header value";
+    case BK_ERR_INVALID_URL:
+        return "endpoint is not https://host[:port]";
+    case BK_ERR_INVALID_KEY_NAME:
+        return "key name is not primary or secondary";
+    case BK_ERR_REQUEST_OVERFLOW:
+        return "request does not fit the I/O buffer";
+    case BK_ERR_STREAM_SEND:
+        return "send failed";
+    case BK_ERR_STREAM_RECV:
+        return "receive failed";
+    case BK_ERR_STREAM_CLOSED:
+        return "connection closed by peer";
+    case BK_ERR_STREAM_STALLED:
+        return "connection stalled";
+    case BK_ERR_TIMEOUT:
+        return "timed out";
+    case BK_ERR_HTTP_STATUS_LINE:
+        return "malformed HTTP status line";
+    case BK_ERR_HTTP_HEADER_SYNTAX:
+        return "malformed HTTP header";
+    case BK_ERR_HTTP_BARE_LF:
+        return "bare LF in HTTP response";
+    case BK_ERR_HTTP_BARE_CR:
+        return "bare CR in HTTP response";
+    case BK_ERR_HTTP_OBS_FOLD:
+        return "folded HTTP header line";
+    case BK_ERR_HTTP_NUL:
+        return "NUL byte in HTTP header";
+    case BK_ERR_HTTP_EMPTY_HEADER_NAME:
+        return "empty HTTP header name";
+    case BK_ERR_HTTP_HEADERS_TOO_LARGE:
+        return "HTTP header section too large";
+    case BK_ERR_HTTP_HEADER_VALUE_OVERFLOW:
+        return "HTTP header value too long";
+    case BK_ERR_HTTP_BODY_TOO_LARGE:
+        return "HTTP body too large";
+    case BK_ERR_HTTP_LENGTH_AND_CHUNKED:
+        return "both Content-Length and Transfer-Encoding";
+    case BK_ERR_HTTP_LENGTH_CONFLICT:
+        return "conflicting Content-Length values";
+    case BK_ERR_HTTP_LENGTH_INVALID:
+        return "invalid Content-Length";
+    case BK_ERR_HTTP_TRANSFER_CODING:
+        return "unsupported transfer coding";
+    case BK_ERR_HTTP_CONTENT_CODING:
+        return "unsupported content coding";
+    case BK_ERR_HTTP_CHUNK_SIZE_INVALID:
+        return "invalid chunk size";
+    case BK_ERR_HTTP_CHUNK_SIZE_OVERFLOW:
+        return "chunk size overflows";
+    case BK_ERR_HTTP_CHUNK_SYNTAX:
+        return "malformed chunked body";
+    case BK_ERR_HTTP_TRUNCATED:
+        return "connection closed before the response ended";
+    case BK_ERR_JSON_SYNTAX:
+        return "malformed JSON";
+    case BK_ERR_JSON_TOO_MANY_TOKENS:
+        return "JSON has too many tokens";
+    case BK_ERR_JSON_MISSING_FIELD:
+        return "JSON field missing";
+    case BK_ERR_JSON_TYPE:
+        return "JSON field has the wrong type";
+    case BK_ERR_JSON_ESCAPE:
+        return "invalid JSON string escape";
+    case BK_ERR_JSON_FIELD_OVERFLOW:
+        return "JSON string too long for its field";
+    case BK_ERR_JSON_TOO_MANY_ITEMS:
+        return "JSON array too long for its field";
+    case BK_ERR_JSON_NUMBER:
+        return "invalid JSON number";
+    case BK_ERR_UNSUPPORTED:
+        return "not supported on this platform";
+    case BK_ERR_ENTROPY:
+        return "no entropy";
+    case BK_ERR_DNS:
+        return "host name lookup failed";
+    case BK_ERR_CONNECT:
+        return "TCP connect failed";
+    case BK_ERR_TLS_SETUP:
+        return "TLS setup failed";
+    case BK_ERR_TLS_CA:
+        return "CA certificates could not be loaded";
+    case BK_ERR_TLS_HANDSHAKE:
+        return "TLS handshake failed";
+    case BK_ERR_TLS_VERIFY:
+        return "server certificate not trusted or host name mismatch";
+    case BK_ERR_TLS_IO:
+        return "TLS read or write failed";
+    case BK_ERR_CRYPTO:
+        return "cryptographic operation failed";
+    case BK_ERR_BASE64:
+        return "invalid base64";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,43 @@
+/* The OS contract. One implementation per platform is linked in (posix/, lwip/, the emulator
+ * board's own); platform/null/ answers BK_ERR_UNSUPPORTED everywhere, so a missing port shows at
+ * link time or at the first call, never as silent misbehaviour.
+ *
+ *     bk_socket s;
+ *     r = bk_tcp_connect(&s, "management.azure.com", 443, 10000);
+ *     n = bk_tcp_send(&s, data, len, 10000);
+ *     bk_tcp_close(&s);
+ */
+#ifndef BK_PLATFORM_H
+#define BK_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bk_result.h"
+
+typedef struct bk_socket {
+    int handle; /* a descriptor on POSIX and lwIP; -1 when closed */
+} bk_socket;
+
+/* Resolves host (IPv4 and IPv6) and connects within timeout_ms. */
+BK_MUST_CHECK bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port,
+                                       uint32_t timeout_ms);
+/* Bytes sent (> 0) or a negative bk_result; BK_ERR_TIMEOUT when nothing moved in time. */
+int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms);
+/* Bytes received (> 0), BK_ERR_STREAM_CLOSED on orderly close, or a negative bk_result. */
+int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms);
+void bk_tcp_close(bk_socket *sock);
+
+/* Milliseconds from an arbitrary start; never goes back. */
+uint64_t bk_monotonic_ms(void);
+/* Seconds since 1970-01-01 UTC, or -1 when the clock is not set. */
+int64_t bk_wall_clock_s(void);
+/* Fills buf with len bytes from a cryptographically secure source. */
+BK_MUST_CHECK bk_result bk_entropy(uint8_t *buf, size_t len);
+void bk_sleep_ms(uint32_t ms);
+
+typedef enum bk_log_level { BK_LOG_ERROR, BK_LOG_WARN, BK_LOG_INFO, BK_LOG_DEBUG } bk_log_level;
+/* Writes one line of diagnostics. Callers never pass secrets. */
+void bk_log(bk_log_level level, const char *message);
+
+#endif
