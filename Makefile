@@ -40,8 +40,12 @@ $(BUILD)/san/%.o: %.c
 
 -include boards/$(BOARD)/board.mk
 
-.PHONY: all test unit-tests core-checks core-m4 format clean demo
+.PHONY: all deps test unit-tests core-checks core-m4 format clean demo
 all: $(BOARD_TARGETS)
+
+# Debian packages, installed when missing (needs root or sudo).
+deps:
+	@sh tests/install_deps.sh
 
 # --- unit tests: core + port/jsmn + crypto port, a deterministic test platform, sanitizers ---
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -61,14 +65,18 @@ core-checks: $(CORE_REL_OBJ) $(call rel_obj,$(JSMN_SRC))
 
 M4_CC ?= arm-none-eabi-gcc
 M4_FLAGS := -mcpu=cortex-m4 -mthumb -Os -ffreestanding -ffunction-sections -fdata-sections
+# The cross compiler does not search the host's /usr/include: show it Debian's jsmn.h alone.
+JSMN_HEADER ?= /usr/include/jsmn.h
 core-m4:
-	@mkdir -p $(BUILD)/m4
+	@mkdir -p $(BUILD)/m4/include
+	@ln -sf $(JSMN_HEADER) $(BUILD)/m4/include/jsmn.h
 	@set -e; for f in $(CORE_SRC) $(JSMN_SRC); do \
-	  $(M4_CC) $(WARN) $(M4_FLAGS) $(INCLUDES) $(JSMN_DEFS) -c $$f -o $(BUILD)/m4/$$(basename $$f .c).o; \
+	  $(M4_CC) $(WARN) $(M4_FLAGS) $(INCLUDES) -isystem $(BUILD)/m4/include $(JSMN_DEFS) -c $$f -o $(BUILD)/m4/$$(basename $$f .c).o; \
 	done
 	@arm-none-eabi-size $(BUILD)/m4/*.o
 
-test: unit-tests core-checks core-m4 $(BOARD_TEST_TARGETS)
+test: deps
+	@$(MAKE) --no-print-directory unit-tests core-checks core-m4 $(BOARD_TEST_TARGETS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

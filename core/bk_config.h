@@ -55,8 +55,8 @@
 #define BK_STREAM_IDLE_LIMIT 10000
 #endif
 
-#define BK_VERSION "0.1.0"
-#define BK_USER_AGENT "batchkey/" BK_VERSION
+#define BK_VERSION         "0.1.0"
+#define BK_USER_AGENT      "batchkey/" BK_VERSION
 #define BK_ARM_API_VERSION "2024-07-01"
 
 #endif

@@ -23,7 +23,7 @@ typedef struct bk_token_request {
      * workload identity credentials). */
     const char *client_secret;
     const char *client_assertion;
-    const char *claims;            /* a CAE claims challenge, or NULL */
+    const char *claims;            /* a CAE claims challenge; NULL or "" for none */
     const char *scope;             /* e.g. BK_ARM_SCOPE */
     const char *client_request_id; /* a UUID, from bk_uuid4() */
 } bk_token_request;

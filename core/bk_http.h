@@ -29,9 +29,13 @@ typedef struct bk_endpoint {
 /* Accepts "https://host[:port]" with an optional trailing "/". The host is a DNS name, an IPv4
  * literal or a bracketed IPv6 literal (kept with its brackets, as the Host header wants it). */
 BK_MUST_CHECK bk_result bk_endpoint_parse(bk_endpoint *out, const char *url);
+/* True when ep holds what bk_endpoint_parse could produce; request writers check it. */
+bool bk_endpoint_ok(const bk_endpoint *ep);
 
 /* A bounded writer: appends never write past cap; the first overflow is remembered and reported
- * by bk_writer_finish. buf is the caller's. */
+ * by bk_writer_finish. buf is the caller's. An append that does not fit fills buf up to cap (len ==
+ * cap) and every later append is dropped, so buf[0, len) is always a prefix of the intended
+ * output. With buf NULL the writer only counts: len grows, nothing is stored, cap is ignored. */
 typedef struct bk_writer {
     char *buf;
     size_t cap;
@@ -58,24 +62,26 @@ bool bk_header_value_ok(const char *value, size_t len);
 BK_MUST_CHECK bk_result bk_uuid4(char out[37]);
 /* The same, from 16 given random bytes (tests and deterministic callers). */
 void bk_uuid4_from_bytes(const uint8_t random[16], char out[37]);
+/* True when text is a GUID: 8-4-4-4-12 hex digits of any case, then the NUL. */
+bool bk_guid_ok(const char *text);
 
 #define BK_HTTP_ID_MAX 64 /* x-ms-request-id and friends are GUIDs; allow some slack */
 
 /* One HTTP response. Text fields are "" when the header was absent; numbers are -1. */
 typedef struct bk_http_response {
-    int status;      /* the final status code; 1xx answers are skipped */
+    int status;       /* the final status code; 1xx answers are skipped */
     const char *body; /* into the caller's buffer; valid until the buffer is reused */
     size_t body_len;
-    bool keep_alive; /* the connection can carry another request */
+    bool keep_alive;                         /* the connection can carry another request */
     char request_id[BK_HTTP_ID_MAX + 1];     /* x-ms-request-id */
     char correlation_id[BK_HTTP_ID_MAX + 1]; /* x-ms-correlation-request-id */
     char www_authenticate[BK_WWW_AUTHENTICATE_MAX + 1];
-    int64_t date_s;                      /* Date, Unix seconds */
-    int64_t retry_after_s;               /* Retry-After given as delta-seconds */
-    int64_t retry_after_date_s;          /* Retry-After given as an HTTP-date, Unix seconds */
-    int64_t retry_after_ms;              /* retry-after-ms */
-    int64_t x_ms_retry_after_ms;         /* x-ms-retry-after-ms */
-    int64_t ratelimit_remaining_writes;  /* x-ms-ratelimit-remaining-subscription-writes */
+    int64_t date_s;                     /* Date, Unix seconds */
+    int64_t retry_after_s;              /* Retry-After given as delta-seconds */
+    int64_t retry_after_date_s;         /* Retry-After given as an HTTP-date, Unix seconds */
+    int64_t retry_after_ms;             /* retry-after-ms */
+    int64_t x_ms_retry_after_ms;        /* x-ms-retry-after-ms */
+    int64_t ratelimit_remaining_writes; /* x-ms-ratelimit-remaining-subscription-writes */
 } bk_http_response;
 
 /* Reads one response from stream into buf. Bytes may arrive in any split. Fails with a distinct

@@ -46,10 +46,28 @@ typedef struct bk_json_doc {
     int count;
 } bk_json_doc;
 
-/* Index of the value of key in the object at index obj, or -1. */
+/* Index of the value of key in the object at index obj, or -1 (also when obj is not an object).
+ * Only direct members match; keys are compared byte for byte as they stand in the text (no
+ * unescaping); the first of duplicate keys wins. */
 int bk_json_find(const bk_json_doc *doc, int obj, const char *key);
-/* Index of the token after the whole subtree at index i. */
+/* Index of the token after the whole subtree at index i (doc->count when i is out of range). */
 int bk_json_skip(const bk_json_doc *doc, int i);
+
+/* What a value is, once its spelling has been checked. */
+typedef enum bk_json_kind {
+    BK_JSON_KIND_OBJECT,
+    BK_JSON_KIND_ARRAY,
+    BK_JSON_KIND_STRING,
+    BK_JSON_KIND_NUMBER,
+    BK_JSON_KIND_TRUE,
+    BK_JSON_KIND_FALSE,
+    BK_JSON_KIND_NULL
+} bk_json_kind;
+
+/* Checks the value at i and says what it is. jsmn's strict mode passes primitives that are not
+ * JSON (`tru`, `nul`, `01`, `1.2.3`, `-`, `1e`), so every primitive is checked before use:
+ * BK_ERR_JSON_SYNTAX for a misspelt literal, BK_ERR_JSON_NUMBER for a malformed number. */
+BK_MUST_CHECK bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kind *kind);
 /* Unescapes the string token at i into out (NUL-terminated); *out_len may be NULL. */
 BK_MUST_CHECK bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap,
                                        size_t *out_len);

@@ -1,7 +1,6 @@
 #include "bk_result.h"
 
-const char *bk_strerror(bk_result result)
-{
+const char *bk_strerror(bk_result result) {
     switch (result) {
     case BK_OK:
         return "success";
@@ -113,6 +112,16 @@ const char *bk_strerror(bk_result result)
         return "cryptographic operation failed";
     case BK_ERR_BASE64:
         return "invalid base64";
+    case BK_ERR_AUTH_REFUSED:
+        return "Microsoft Entra ID refused the credential";
+    case BK_ERR_ARM_UNAUTHORIZED:
+        return "Azure Resource Manager did not accept the access token";
+    case BK_ERR_ARM_REFUSED:
+        return "Azure Resource Manager refused the operation";
+    case BK_ERR_UNEXPECTED_STATUS:
+        return "unexpected HTTP status";
+    case BK_ERR_OUTCOME_UNKNOWN:
+        return "regenerateKeys was sent but no answer came; outcome unknown";
     }
     return "unknown error";
 }

@@ -79,7 +79,14 @@ typedef enum bk_result {
     BK_ERR_TLS_VERIFY = -87, /* chain or host name verification failed */
     BK_ERR_TLS_IO = -88,
     BK_ERR_CRYPTO = -89,
-    BK_ERR_BASE64 = -90
+    BK_ERR_BASE64 = -90,
+
+    /* What the services answered (details in the bk_client that made the call). */
+    BK_ERR_AUTH_REFUSED = -100,      /* Entra ID refused the credential */
+    BK_ERR_ARM_UNAUTHORIZED = -101,  /* ARM did not accept the token (401) */
+    BK_ERR_ARM_REFUSED = -102,       /* ARM answered with an error */
+    BK_ERR_UNEXPECTED_STATUS = -103, /* a status the operation does not define, no error body */
+    BK_ERR_OUTCOME_UNKNOWN = -104    /* regenerateKeys was sent and no definite answer came */
 } bk_result;
 
 /* A short, constant, English description; never NULL. */

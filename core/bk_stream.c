@@ -2,8 +2,7 @@
 
 #include "bk_config.h"
 
-bk_result bk_stream_send_all(const bk_stream *stream, const uint8_t *data, size_t len)
-{
+bk_result bk_stream_send_all(const bk_stream *stream, const uint8_t *data, size_t len) {
     if (stream == NULL || stream->send == NULL || (data == NULL && len > 0)) {
         return BK_ERR_ARGUMENT;
     }

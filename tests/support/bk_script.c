@@ -2,16 +2,14 @@
 
 #include "bk_test_support.h"
 
-void bk_script_init(bk_script *s, const void *data, size_t len)
-{
+void bk_script_init(bk_script *s, const void *data, size_t len) {
     memset(s, 0, sizeof *s);
     s->data = data;
     s->len = len;
     s->end_result = BK_ERR_STREAM_CLOSED;
 }
 
-static int32_t script_send(void *ctx, const uint8_t *data, size_t len)
-{
+static int32_t script_send(void *ctx, const uint8_t *data, size_t len) {
     bk_script *s = ctx;
     if (s->send_result != 0) {
         return s->send_result;
@@ -24,8 +22,7 @@ static int32_t script_send(void *ctx, const uint8_t *data, size_t len)
     return (int32_t)len;
 }
 
-static int32_t script_recv(void *ctx, uint8_t *data, size_t len)
-{
+static int32_t script_recv(void *ctx, uint8_t *data, size_t len) {
     bk_script *s = ctx;
     s->recv_calls++;
     if (s->zero_every && !s->zero_pending) {
@@ -60,8 +57,7 @@ static int32_t script_recv(void *ctx, uint8_t *data, size_t len)
     return (int32_t)n;
 }
 
-bk_stream bk_script_stream(bk_script *s)
-{
+bk_stream bk_script_stream(bk_script *s) {
     bk_stream st = {script_send, script_recv, s};
     return st;
 }

@@ -13,18 +13,15 @@ uint64_t bk_test_slept_ms;
 static uint8_t entropy_next;
 static int entropy_fails;
 
-void bk_test_entropy_reset(void)
-{
+void bk_test_entropy_reset(void) {
     entropy_next = 0;
 }
 
-void bk_test_entropy_fail(int fail)
-{
+void bk_test_entropy_fail(int fail) {
     entropy_fails = fail;
 }
 
-bk_result bk_entropy(uint8_t *buf, size_t len)
-{
+bk_result bk_entropy(uint8_t *buf, size_t len) {
     if (entropy_fails) {
         return BK_ERR_ENTROPY;
     }
@@ -34,30 +31,25 @@ bk_result bk_entropy(uint8_t *buf, size_t len)
     return BK_OK;
 }
 
-uint64_t bk_monotonic_ms(void)
-{
+uint64_t bk_monotonic_ms(void) {
     return bk_test_now_ms;
 }
 
-int64_t bk_wall_clock_s(void)
-{
+int64_t bk_wall_clock_s(void) {
     return bk_test_wall_s;
 }
 
-void bk_sleep_ms(uint32_t ms)
-{
+void bk_sleep_ms(uint32_t ms) {
     bk_test_now_ms += ms;
     bk_test_slept_ms += ms;
 }
 
-void bk_log(bk_log_level level, const char *message)
-{
+void bk_log(bk_log_level level, const char *message) {
     (void)level;
     (void)message;
 }
 
-const char *bk_test_read_file(const char *path, size_t *len)
-{
+const char *bk_test_read_file(const char *path, size_t *len) {
     static char buf[1 << 16];
     FILE *f = fopen(path, "rb");
     if (!f) {

@@ -16,7 +16,8 @@ typedef struct bk_script {
     size_t len;
     size_t pos;
     size_t chunk;
-    /* Split points: when split_count > 0, pieces end at these offsets (ascending), then the rest. */
+    /* Split points: when split_count > 0, pieces end at these offsets (ascending), then the rest.
+     */
     const size_t *splits;
     size_t split_count;
     size_t split_next;

@@ -1,0 +1,608 @@
+/* The batchkey command-line tool: the Linux board's application. */
+#define _GNU_SOURCE /* getopt_long */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bk_client.h"
+#include "bk_crypto.h"
+#include "bk_platform.h"
+#include "bk_tls_connector.h"
+
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_INTERNAL = 1,
+    EXIT_USAGE = 2,
+    EXIT_AUTH = 3,
+    EXIT_REFUSED = 4,
+    EXIT_NETWORK = 5,
+    EXIT_MALFORMED = 6,
+    EXIT_ROTATION = 7,
+    EXIT_OUTCOME_UNKNOWN = 8
+};
+
+typedef enum output_format { OUTPUT_JSON, OUTPUT_TSV, OUTPUT_ENV } output_format;
+
+typedef struct cloud {
+    const char *name;
+    const char *arm;
+    const char *authority;
+    const char *scope;
+} cloud;
+
+static const cloud clouds[] = {
+    {"AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com",
+     "https://management.azure.com/.default"},
+    {"AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn",
+     "https://management.chinacloudapi.cn/.default"},
+    {"AzureUSGovernment", "https://management.usgovcloudapi.net",
+     "https://login.microsoftonline.us", "https://management.usgovcloudapi.net/.default"},
+};
+
+typedef struct options {
+    const char *command;
+    const char *key;
+    const char *subscription;
+    const char *resource_group;
+    const char *account;
+    const char *cloud_name;
+    const char *arm_endpoint;
+    const char *authority_host;
+    const char *ca_file;
+    const char *state_dir;
+    const char *output;
+    const char *timeout;
+    const char *tenant;
+    const char *client_id;
+    const char *client_secret;
+    bool verbose;
+} options;
+
+static bk_client client;
+static bk_tls_config tls;
+static bk_tls_peers peers;
+
+static void usage(FILE *out) {
+    fputs("usage: batchkey [options] show | keys | regenerate --key primary|secondary | token\n"
+          "\n"
+          "  show                    the Batch account: endpoint, state, authentication modes\n"
+          "  keys                    the account's shared keys (listKeys)\n"
+          "  regenerate --key K      regenerate the primary or secondary key; prints the new keys\n"
+          "  token                   acquire an access token; prints its expiry and length only\n"
+          "\n"
+          "options (environment variable in brackets):\n"
+          "  --subscription ID       [AZURE_SUBSCRIPTION_ID]\n"
+          "  --resource-group RG     [BATCHKEY_RESOURCE_GROUP]\n"
+          "  --account NAME          [BATCHKEY_ACCOUNT]\n"
+          "  --cloud NAME            AzureCloud (default), AzureChinaCloud, AzureUSGovernment\n"
+          "  --arm-endpoint URL      [BATCHKEY_ARM_ENDPOINT] https://host[:port]\n"
+          "  --ca-file PATH          [BATCHKEY_CA_FILE] default: the system CA bundle\n"
+          "  --state-dir DIR         [BATCHKEY_STATE_DIR] rotation state\n"
+          "  --timeout SECONDS       [BATCHKEY_TIMEOUT] per network operation, default 30\n"
+          "  --output json|tsv|env   json (default) uses the service's field names\n"
+          "  -v, --verbose           diagnostics on stderr, secrets redacted\n"
+          "  -h, --help, --version\n"
+          "\n"
+          "credentials: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET;\n"
+          "AZURE_AUTHORITY_HOST https://host[:port] overrides the cloud's Entra ID endpoint.\n"
+          "\n"
+          "exit codes: 0 ok, 1 internal error, 2 usage or invalid input (nothing sent),\n"
+          "3 authentication failed, 4 Azure refused the operation, 5 network/TLS/timeout,\n"
+          "6 malformed or oversized response, 7 rotation incomplete, 8 outcome unknown.\n",
+          out);
+}
+
+static int usage_error(const char *what, const char *detail) {
+    fprintf(stderr, "batchkey: %s%s%s (see batchkey --help)\n", what, detail ? ": " : "",
+            detail ? detail : "");
+    return EXIT_USAGE;
+}
+
+static const char *option_or_env(const char *option, const char *env) {
+    if (option != NULL) {
+        return option;
+    }
+    const char *value = getenv(env);
+    return (value != NULL && value[0] != '\0') ? value : NULL;
+}
+
+/* Service text printed on one line: control characters become spaces. */
+static void print_one_line(FILE *out, const char *text) {
+    for (const char *p = text; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        fputc((c < 0x20 || c == 0x7f) ? ' ' : c, out);
+    }
+}
+
+static void print_json_string(const char *s) {
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\') {
+            printf("\\%c", *p);
+        } else if (*p < 0x20) {
+            printf("\\u%04x", *p);
+        } else {
+            putchar(*p);
+        }
+    }
+    putchar('"');
+}
+
+/* NAME=value, single-quoted when the value holds anything a shell would read. */
+static void print_env(const char *name, const char *value) {
+    bool plain = value[0] != '\0';
+    for (const char *p = value; *p != '\0'; p++) {
+        plain = plain && (strchr("+/=._:-", *p) != NULL || (*p >= '0' && *p <= '9') ||
+                          (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'));
+    }
+    if (plain) {
+        printf("%s=%s\n", name, value);
+        return;
+    }
+    printf("%s='", name);
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p == '\'') {
+            fputs("'\\''", stdout);
+        } else {
+            putchar(*p);
+        }
+    }
+    puts("'");
+}
+
+static void print_keys(const bk_account_keys *keys, output_format format) {
+    if (format == OUTPUT_TSV) {
+        printf("%s\t%s\t%s\n", keys->account_name, keys->primary, keys->secondary);
+    } else if (format == OUTPUT_ENV) {
+        print_env("AZURE_BATCH_ACCOUNT", keys->account_name);
+        print_env("AZURE_BATCH_PRIMARY_KEY", keys->primary);
+        print_env("AZURE_BATCH_SECONDARY_KEY", keys->secondary);
+    } else {
+        fputs("{\n  \"accountName\": ", stdout);
+        print_json_string(keys->account_name);
+        fputs(",\n  \"primary\": ", stdout);
+        print_json_string(keys->primary);
+        fputs(",\n  \"secondary\": ", stdout);
+        print_json_string(keys->secondary);
+        fputs("\n}\n", stdout);
+    }
+}
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} auth_mode_names[] = {{BK_AUTH_MODE_SHARED_KEY, "SharedKey"},
+                       {BK_AUTH_MODE_AAD, "AAD"},
+                       {BK_AUTH_MODE_TASK_TOKEN, "TaskAuthenticationToken"}};
+
+static void print_auth_modes(const bk_batch_account *a, const char *separator, bool quoted) {
+    bool first = true;
+    for (size_t i = 0; i < sizeof auth_mode_names / sizeof auth_mode_names[0]; i++) {
+        if (a->auth_modes & auth_mode_names[i].bit) {
+            printf("%s%s%s%s", first ? "" : separator, quoted ? "\"" : "", auth_mode_names[i].name,
+                   quoted ? "\"" : "");
+            first = false;
+        }
+    }
+}
+
+static void print_account(const bk_batch_account *a, output_format format) {
+    if (format == OUTPUT_TSV) {
+        printf("%s\t%s\t%s\t%s\t", a->name, a->location, a->account_endpoint,
+               a->provisioning_state);
+        print_auth_modes(a, ",", false);
+        putchar('\n');
+    } else if (format == OUTPUT_ENV) {
+        char endpoint[BK_HOST_MAX + 16];
+        snprintf(endpoint, sizeof endpoint, "https://%s", a->account_endpoint);
+        print_env("AZURE_BATCH_ACCOUNT", a->name);
+        print_env("AZURE_BATCH_ENDPOINT", endpoint);
+        print_env("AZURE_BATCH_LOCATION", a->location);
+        print_env("AZURE_BATCH_PROVISIONING_STATE", a->provisioning_state);
+        fputs("AZURE_BATCH_AUTHENTICATION_MODES=", stdout);
+        print_auth_modes(a, ",", false);
+        putchar('\n');
+    } else {
+        fputs("{\n  \"name\": ", stdout);
+        print_json_string(a->name);
+        fputs(",\n  \"location\": ", stdout);
+        print_json_string(a->location);
+        fputs(",\n  \"properties\": {\n    \"accountEndpoint\": ", stdout);
+        print_json_string(a->account_endpoint);
+        fputs(",\n    \"provisioningState\": ", stdout);
+        print_json_string(a->provisioning_state);
+        if (a->auth_modes_present) {
+            fputs(",\n    \"allowedAuthenticationModes\": [", stdout);
+            print_auth_modes(a, ", ", true);
+            putchar(']');
+        }
+        fputs("\n  }\n}\n", stdout);
+    }
+}
+
+static void print_token(const bk_token *t, output_format format) {
+    char expires_on[32] = "";
+    time_t at = time(NULL) + (time_t)t->expires_in_s;
+    struct tm tm;
+    if (gmtime_r(&at, &tm) != NULL) {
+        strftime(expires_on, sizeof expires_on, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    unsigned long long expires_in = (unsigned long long)t->expires_in_s;
+    if (format == OUTPUT_TSV) {
+        printf("%s\t%llu\t%s\t%zu\n", t->token_type, expires_in, expires_on, t->access_token_len);
+    } else if (format == OUTPUT_ENV) {
+        print_env("AZURE_TOKEN_TYPE", t->token_type);
+        printf("AZURE_TOKEN_EXPIRES_IN=%llu\n", expires_in);
+        print_env("AZURE_TOKEN_EXPIRES_ON", expires_on);
+        printf("AZURE_TOKEN_LENGTH=%zu\n", t->access_token_len);
+    } else {
+        fputs("{\n  \"token_type\": ", stdout);
+        print_json_string(t->token_type);
+        printf(",\n  \"expires_in\": %llu,\n  \"expires_on\": ", expires_in);
+        print_json_string(expires_on);
+        printf(",\n  \"access_token_length\": %zu\n}\n", t->access_token_len);
+    }
+}
+
+static int exit_code_for(bk_result r) {
+    if (r == BK_OK) {
+        return EXIT_OK;
+    }
+    if (r <= BK_ERR_ARGUMENT && r >= BK_ERR_REQUEST_OVERFLOW) {
+        return EXIT_USAGE;
+    }
+    switch (r) {
+    case BK_ERR_AUTH_REFUSED:
+    case BK_ERR_ARM_UNAUTHORIZED:
+        return EXIT_AUTH;
+    case BK_ERR_ARM_REFUSED:
+    case BK_ERR_UNEXPECTED_STATUS:
+        return EXIT_REFUSED;
+    case BK_ERR_OUTCOME_UNKNOWN:
+        return EXIT_OUTCOME_UNKNOWN;
+    case BK_ERR_STREAM_SEND:
+    case BK_ERR_STREAM_RECV:
+    case BK_ERR_STREAM_CLOSED:
+    case BK_ERR_STREAM_STALLED:
+    case BK_ERR_TIMEOUT:
+    case BK_ERR_HTTP_TRUNCATED:
+    case BK_ERR_DNS:
+    case BK_ERR_CONNECT:
+    case BK_ERR_TLS_SETUP:
+    case BK_ERR_TLS_CA:
+    case BK_ERR_TLS_HANDSHAKE:
+    case BK_ERR_TLS_VERIFY:
+    case BK_ERR_TLS_IO:
+        return EXIT_NETWORK;
+    default:
+        break;
+    }
+    if (r <= BK_ERR_HTTP_STATUS_LINE && r >= BK_ERR_JSON_NUMBER) {
+        return EXIT_MALFORMED;
+    }
+    return EXIT_INTERNAL;
+}
+
+/* The one line that says what failed: the service's own code and message when it gave one. */
+static void report_failure(const char *what, bk_result r) {
+    const bk_http_response *resp = &client.response;
+    fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
+    if (r == BK_ERR_AUTH_REFUSED) {
+        fprintf(stderr, ": HTTP %d %s: ", resp->status, client.entra_error.error);
+        print_one_line(stderr, client.entra_error.error_description);
+        if (client.entra_error.trace_id[0] != '\0') {
+            fprintf(stderr, " (trace_id: %s, correlation_id: %s)", client.entra_error.trace_id,
+                    client.entra_error.correlation_id);
+        }
+    } else if (r == BK_ERR_ARM_REFUSED || r == BK_ERR_ARM_UNAUTHORIZED ||
+               r == BK_ERR_UNEXPECTED_STATUS) {
+        fprintf(stderr, ": HTTP %d", resp->status);
+        if (client.cloud_error.code[0] != '\0') {
+            fprintf(stderr, " %s: ", client.cloud_error.code);
+            print_one_line(stderr, client.cloud_error.message);
+        }
+    } else if (r == BK_ERR_OUTCOME_UNKNOWN) {
+        if (client.outcome_keys_known) {
+            fputs("; the keys the service holds now are printed", stderr);
+        } else {
+            fprintf(stderr, "; listKeys failed too: %s", bk_strerror(client.outcome_list_error));
+        }
+    } else if (peers.last_mbedtls_error != 0 || peers.last_verify_flags != 0) {
+        char detail[256];
+        bk_tls_describe(peers.last_mbedtls_error, peers.last_verify_flags, detail, sizeof detail);
+        fprintf(stderr, " (%s)", detail);
+    }
+    if (resp->request_id[0] != '\0') {
+        fprintf(stderr, " (x-ms-request-id: %s)", resp->request_id);
+    }
+    fputc('\n', stderr);
+}
+
+static int parse_options(int argc, char **argv, options *o) {
+    enum {
+        OPT_SUBSCRIPTION = 256,
+        OPT_RG,
+        OPT_ACCOUNT,
+        OPT_CLOUD,
+        OPT_ARM,
+        OPT_CA,
+        OPT_STATE,
+        OPT_OUTPUT,
+        OPT_KEY,
+        OPT_TIMEOUT,
+        OPT_VERSION
+    };
+    static const struct option long_options[] = {
+        {"subscription", required_argument, NULL, OPT_SUBSCRIPTION},
+        {"resource-group", required_argument, NULL, OPT_RG},
+        {"account", required_argument, NULL, OPT_ACCOUNT},
+        {"cloud", required_argument, NULL, OPT_CLOUD},
+        {"arm-endpoint", required_argument, NULL, OPT_ARM},
+        {"ca-file", required_argument, NULL, OPT_CA},
+        {"state-dir", required_argument, NULL, OPT_STATE},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0}};
+    opterr = 0;
+    int c;
+    /* GNU getopt permutes argv, so options may come before or after the command. */
+    while ((c = getopt_long(argc, argv, ":vh", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_SUBSCRIPTION:
+            o->subscription = optarg;
+            break;
+        case OPT_RG:
+            o->resource_group = optarg;
+            break;
+        case OPT_ACCOUNT:
+            o->account = optarg;
+            break;
+        case OPT_CLOUD:
+            o->cloud_name = optarg;
+            break;
+        case OPT_ARM:
+            o->arm_endpoint = optarg;
+            break;
+        case OPT_CA:
+            o->ca_file = optarg;
+            break;
+        case OPT_STATE:
+            o->state_dir = optarg;
+            break;
+        case OPT_OUTPUT:
+            o->output = optarg;
+            break;
+        case OPT_KEY:
+            o->key = optarg;
+            break;
+        case OPT_TIMEOUT:
+            o->timeout = optarg;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        case OPT_VERSION:
+            printf("batchkey %s (%s)\n", BK_VERSION, MBEDTLS_VERSION_STRING_FULL);
+            return -1;
+        case ':':
+            return usage_error("missing value for", argv[optind - 1]);
+        default:
+            return usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) {
+        return usage_error("no command given", NULL);
+    }
+    o->command = argv[optind++];
+    if (optind < argc) {
+        return usage_error("unexpected argument", argv[optind]);
+    }
+    return 0;
+}
+
+typedef enum command { CMD_SHOW, CMD_KEYS, CMD_REGENERATE, CMD_TOKEN } command;
+
+/* Resolves and checks every input; nothing is sent before this passes. */
+static int resolve(options *o, command *cmd, output_format *format, const cloud **cl,
+                   uint32_t *timeout_ms) {
+    static const char *const names[] = {"show", "keys", "regenerate", "token"};
+    size_t i = 0;
+    while (i < 4 && strcmp(o->command, names[i]) != 0) {
+        i++;
+    }
+    if (i == 4) {
+        return usage_error("unknown command", o->command);
+    }
+    *cmd = (command)i;
+    if (*cmd == CMD_REGENERATE && o->key == NULL) {
+        return usage_error("regenerate needs --key primary|secondary", NULL);
+    }
+    if (*cmd != CMD_REGENERATE && o->key != NULL) {
+        return usage_error("--key goes with regenerate only", NULL);
+    }
+    bk_key_name key;
+    if (o->key != NULL && bk_key_name_parse(o->key, &key) != BK_OK) {
+        return usage_error("--key must be primary or secondary, not", o->key);
+    }
+    const char *output = o->output ? o->output : "json";
+    if (strcmp(output, "json") == 0) {
+        *format = OUTPUT_JSON;
+    } else if (strcmp(output, "tsv") == 0) {
+        *format = OUTPUT_TSV;
+    } else if (strcmp(output, "env") == 0) {
+        *format = OUTPUT_ENV;
+    } else {
+        return usage_error("--output must be json, tsv or env, not", output);
+    }
+    const char *cloud_name = o->cloud_name ? o->cloud_name : "AzureCloud";
+    *cl = NULL;
+    for (size_t c = 0; c < sizeof clouds / sizeof clouds[0]; c++) {
+        if (strcasecmp(cloud_name, clouds[c].name) == 0) {
+            *cl = &clouds[c];
+        }
+    }
+    if (*cl == NULL) {
+        return usage_error("unknown --cloud", cloud_name);
+    }
+    o->timeout = option_or_env(o->timeout, "BATCHKEY_TIMEOUT");
+    *timeout_ms = 30000;
+    if (o->timeout != NULL) {
+        char *end = NULL;
+        long seconds = strtol(o->timeout, &end, 10);
+        if (end == o->timeout || *end != '\0' || seconds < 1 || seconds > 3600) {
+            return usage_error("--timeout must be 1 to 3600 seconds, not", o->timeout);
+        }
+        *timeout_ms = (uint32_t)seconds * 1000u;
+    }
+    o->arm_endpoint = option_or_env(o->arm_endpoint, "BATCHKEY_ARM_ENDPOINT");
+    o->authority_host = option_or_env(NULL, "AZURE_AUTHORITY_HOST");
+    if (bk_endpoint_parse(&client.arm, o->arm_endpoint ? o->arm_endpoint : (*cl)->arm) != BK_OK) {
+        return usage_error("the ARM endpoint is not https://host[:port]", o->arm_endpoint);
+    }
+    if (bk_endpoint_parse(&client.authority,
+                          o->authority_host ? o->authority_host : (*cl)->authority) != BK_OK) {
+        return usage_error("AZURE_AUTHORITY_HOST is not https://host[:port]", o->authority_host);
+    }
+    o->ca_file = option_or_env(o->ca_file, "BATCHKEY_CA_FILE");
+    if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
+        return usage_error("cannot read the CA file", o->ca_file);
+    }
+    o->state_dir = option_or_env(o->state_dir, "BATCHKEY_STATE_DIR");
+
+    o->tenant = option_or_env(NULL, "AZURE_TENANT_ID");
+    o->client_id = option_or_env(NULL, "AZURE_CLIENT_ID");
+    o->client_secret = option_or_env(NULL, "AZURE_CLIENT_SECRET");
+    if (o->tenant == NULL || o->client_id == NULL || o->client_secret == NULL) {
+        return usage_error("credentials missing: set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+                           "AZURE_CLIENT_SECRET",
+                           NULL);
+    }
+    if (bk_validate_tenant_id(o->tenant) != BK_OK) {
+        return usage_error("AZURE_TENANT_ID is not a GUID or domain name", o->tenant);
+    }
+    if (!bk_guid_ok(o->client_id)) {
+        return usage_error("AZURE_CLIENT_ID is not a GUID", o->client_id);
+    }
+    if (*cmd == CMD_TOKEN) {
+        return 0;
+    }
+    o->subscription = option_or_env(o->subscription, "AZURE_SUBSCRIPTION_ID");
+    o->resource_group = option_or_env(o->resource_group, "BATCHKEY_RESOURCE_GROUP");
+    o->account = option_or_env(o->account, "BATCHKEY_ACCOUNT");
+    if (o->subscription == NULL) {
+        return usage_error("no subscription: give --subscription or AZURE_SUBSCRIPTION_ID", NULL);
+    }
+    if (o->resource_group == NULL) {
+        return usage_error("no resource group: give --resource-group or BATCHKEY_RESOURCE_GROUP",
+                           NULL);
+    }
+    if (o->account == NULL) {
+        return usage_error("no account: give --account or BATCHKEY_ACCOUNT", NULL);
+    }
+    if (bk_validate_subscription_id(o->subscription) != BK_OK) {
+        return usage_error("the subscription ID is not a GUID", o->subscription);
+    }
+    if (bk_validate_resource_group(o->resource_group) != BK_OK) {
+        return usage_error("invalid resource group name (1-90 letters, digits, - . _ ( ), not "
+                           "ending in '.')",
+                           o->resource_group);
+    }
+    if (bk_validate_account_name(o->account) != BK_OK) {
+        return usage_error("invalid account name (3-24 letters and digits)", o->account);
+    }
+    return 0;
+}
+
+static int run(const options *o, command cmd, output_format format) {
+    bk_result r;
+    if (cmd == CMD_TOKEN) {
+        r = bk_client_token(&client, NULL);
+        if (r == BK_OK) {
+            print_token(&client.token, format);
+        } else {
+            report_failure("token request", r);
+        }
+    } else if (cmd == CMD_SHOW) {
+        bk_batch_account account;
+        r = bk_client_get_account(&client, &account);
+        if (r == BK_OK) {
+            print_account(&account, format);
+        } else {
+            report_failure("get account", r);
+        }
+    } else {
+        static bk_account_keys keys;
+        if (cmd == CMD_KEYS) {
+            r = bk_client_list_keys(&client, &keys);
+        } else {
+            bk_key_name key = BK_KEY_PRIMARY;
+            (void)bk_key_name_parse(o->key, &key); /* checked in resolve() */
+            r = bk_client_regenerate_key(&client, key, &keys);
+        }
+        if (r == BK_OK || (r == BK_ERR_OUTCOME_UNKNOWN && client.outcome_keys_known)) {
+            print_keys(&keys, format);
+        }
+        if (r != BK_OK) {
+            report_failure(cmd == CMD_KEYS ? "listKeys" : "regenerateKeys", r);
+        }
+        bk_wipe(&keys, sizeof keys);
+    }
+    return exit_code_for(r);
+}
+
+int main(int argc, char **argv) {
+    options o;
+    memset(&o, 0, sizeof o);
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0) {
+        return rc < 0 ? EXIT_OK : rc;
+    }
+    command cmd;
+    output_format format;
+    const cloud *cl;
+    uint32_t timeout_ms;
+    bk_connector placeholder = {NULL, NULL, NULL, NULL};
+    bk_client_init(&client, placeholder);
+    rc = resolve(&o, &cmd, &format, &cl, &timeout_ms);
+    if (rc != 0) {
+        return rc;
+    }
+    bk_log_set_level(o.verbose ? BK_LOG_DEBUG : BK_LOG_ERROR);
+    bk_result r = bk_tls_config_init(&tls, o.ca_file);
+    if (r != BK_OK) {
+        fprintf(stderr, "batchkey: TLS setup failed: %s\n", bk_strerror(r));
+        return exit_code_for(r);
+    }
+    bk_endpoint arm = client.arm;
+    bk_endpoint authority = client.authority;
+    bk_client_init(&client, bk_tls_connector(&peers, &tls, timeout_ms));
+    client.arm = arm;
+    client.authority = authority;
+    client.scope = cl->scope;
+    client.credential.kind = BK_CREDENTIAL_CLIENT_SECRET;
+    client.credential.tenant_id = o.tenant;
+    client.credential.client_id = o.client_id;
+    client.credential.client_secret = o.client_secret;
+    client.account.subscription_id = o.subscription;
+    client.account.resource_group = o.resource_group;
+    client.account.account_name = o.account;
+
+    rc = run(&o, cmd, format);
+
+    bk_client_close(&client);
+    bk_tls_config_free(&tls);
+    /* The secret lives in this process's environment block; it is not needed any more. */
+    bk_wipe((char *)o.client_secret, strlen(o.client_secret));
+    fflush(stdout);
+    return rc;
+}

@@ -1,0 +1,21 @@
+# The Linux board: the batchkey CLI and the library example, over POSIX sockets and mbedTLS.
+LINUX_LIB_SRC := $(CORE_SRC) $(JSMN_SRC) $(sort $(wildcard port/mbedtls/*.c)) $(POSIX_SRC)
+LINUX_INCLUDES := -Iport/mbedtls
+
+$(BUILD)/rel/boards/linux/%.o $(BUILD)/rel/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
+$(BUILD)/san/boards/linux/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
+
+$(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) boards/linux/batchkey_main.c)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(MBEDTLS_LIBS)
+
+$(BUILD)/host/example_regenerate: $(call rel_obj,$(LINUX_LIB_SRC) boards/linux/example_regenerate.c)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(MBEDTLS_LIBS)
+
+BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
+BOARD_TEST_TARGETS := integration-tests
+
+.PHONY: integration-tests
+integration-tests: $(BOARD_TARGETS)
+	python3 tests/integration/test_cli.py --bin $(BUILD)/host/batchkey --example $(BUILD)/host/example_regenerate

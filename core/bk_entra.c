@@ -1,0 +1,124 @@
+/* Microsoft Entra ID v2.0 client-credentials token requests. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "bk_config.h"
+#include "bk_crypto.h"
+#include "bk_entra.h"
+
+#define BK_TENANT_DOMAIN_MAX 253
+
+bk_result bk_validate_tenant_id(const char *value) {
+    if (!value) {
+        return BK_ERR_ARGUMENT;
+    }
+    if (bk_guid_ok(value)) {
+        return BK_OK;
+    }
+    /* A domain name; this charset also keeps the path segment free of '/', '%' and "..". */
+    size_t len = 0;
+    for (; value[len] != '\0'; len++) {
+        char c = value[len];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.';
+        if (!ok || len == BK_TENANT_DOMAIN_MAX || (c == '.' && len > 0 && value[len - 1] == '.')) {
+            return BK_ERR_INVALID_TENANT;
+        }
+    }
+    if (len == 0 || value[0] == '.' || value[0] == '-' || value[len - 1] == '.' ||
+        value[len - 1] == '-') {
+        return BK_ERR_INVALID_TENANT;
+    }
+    return BK_OK;
+}
+
+static bool bk_has_text(const char *s) {
+    return s && *s;
+}
+
+/* Values travel form-encoded in the body, but a control byte in one is never legitimate. */
+static bool bk_form_value_ok(const char *s) {
+    return !s || bk_header_value_ok(s, strlen(s));
+}
+
+static void bk_write_form_value(bk_writer *w, const char *s) {
+    bk_write_pct(w, s, strlen(s));
+}
+
+static void bk_write_token_body(bk_writer *w, const bk_token_request *req) {
+    bk_write_str(w, "grant_type=client_credentials&client_id=");
+    bk_write_str(w, req->client_id); /* a GUID needs no encoding */
+    if (bk_has_text(req->client_secret)) {
+        bk_write_str(w, "&client_secret=");
+        bk_write_form_value(w, req->client_secret);
+    } else {
+        bk_write_str(w, "&client_assertion_type="
+                        "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+                        "&client_assertion=");
+        bk_write_form_value(w, req->client_assertion);
+    }
+    bk_write_str(w, "&scope=");
+    bk_write_form_value(w, req->scope);
+    if (bk_has_text(req->claims)) {
+        bk_write_str(w, "&claims=");
+        bk_write_form_value(w, req->claims);
+    }
+}
+
+bk_result bk_entra_write_token_request(const bk_token_request *req, char *buf, size_t cap,
+                                       size_t *out_len) {
+    if (!out_len) {
+        return BK_ERR_ARGUMENT;
+    }
+    *out_len = 0;
+    if (!req || !buf || !req->authority || !req->tenant_id || !req->client_id ||
+        !bk_has_text(req->scope) || !req->client_request_id) {
+        return BK_ERR_ARGUMENT;
+    }
+    if (!bk_endpoint_ok(req->authority)) {
+        return BK_ERR_INVALID_URL;
+    }
+    bk_result r = bk_validate_tenant_id(req->tenant_id);
+    if (r != BK_OK) {
+        return r;
+    }
+    if (!bk_guid_ok(req->client_id)) {
+        return BK_ERR_INVALID_CLIENT_ID;
+    }
+    if (bk_has_text(req->client_secret) == bk_has_text(req->client_assertion)) {
+        return BK_ERR_INVALID_SECRET;
+    }
+    if (!bk_form_value_ok(req->client_secret) || !bk_form_value_ok(req->client_assertion) ||
+        !bk_form_value_ok(req->claims) || !bk_form_value_ok(req->scope) ||
+        !bk_guid_ok(req->client_request_id)) {
+        return BK_ERR_INVALID_HEADER_VALUE;
+    }
+
+    /* A counting pass gives Content-Length without a second buffer for the body. */
+    bk_writer counter;
+    bk_writer_init(&counter, NULL, 0);
+    bk_write_token_body(&counter, req);
+    if (counter.overflow) {
+        return BK_ERR_REQUEST_OVERFLOW;
+    }
+
+    bk_writer w;
+    bk_writer_init(&w, buf, cap);
+    bk_write_str(&w, "POST /");
+    bk_write_str(&w, req->tenant_id);
+    bk_write_str(&w, "/oauth2/v2.0/token HTTP/1.1\r\n");
+    bk_write_host_header(&w, req->authority);
+    bk_write_str(&w, "Accept: application/json\r\nUser-Agent: " BK_USER_AGENT
+                     "\r\nx-ms-client-request-id: ");
+    bk_write_str(&w, req->client_request_id);
+    bk_write_str(&w, "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ");
+    bk_write_uint(&w, counter.len);
+    bk_write_str(&w, "\r\n\r\n");
+    bk_write_token_body(&w, req);
+    r = bk_writer_finish(&w, out_len);
+    if (r != BK_OK) {
+        bk_wipe(buf, w.len); /* a partial request may hold the secret or assertion */
+    }
+    return r;
+}

@@ -1,0 +1,471 @@
+/* The JSON answers batchkey reads from ARM and Entra ID, each into its fixed struct.
+ *
+ * Every parser clears its out struct first and wipes it again on failure, so a caller never sees
+ * half a result (and a failed token or key parse leaves no secret behind). */
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bk_crypto.h"
+#include "bk_json.h"
+
+/* Tokenizes body; the root of every model is an object. */
+static bk_result bk_model_open(const char *body, size_t len, bk_json_token *tokens,
+                               size_t max_tokens, bk_json_doc *doc)
+{
+    size_t count = 0;
+    if (body == NULL || tokens == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    bk_result r = bk_json_tokenize(body, len, tokens, max_tokens, &count);
+    if (r != BK_OK) {
+        return r;
+    }
+    if (count == 0 || count > (size_t)INT_MAX) {
+        return BK_ERR_JSON_SYNTAX; /* the tokenizer promises neither; do not index past it */
+    }
+    doc->text = body;
+    doc->tokens = tokens;
+    doc->count = (int)count;
+    return tokens[0].type == BK_JSON_OBJECT ? BK_OK : BK_ERR_JSON_TYPE;
+}
+
+/* Finds key in the object obj and checks its value is of kind want. *at is -1 when the key is
+ * absent or null, which is fine for an optional field; a required one must be there and not
+ * null. */
+static bk_result bk_model_field(const bk_json_doc *doc, int obj, const char *key, bool required,
+                                bk_json_kind want, int *at)
+{
+    *at = -1;
+    int v = bk_json_find(doc, obj, key);
+    if (v < 0) {
+        return required ? BK_ERR_JSON_MISSING_FIELD : BK_OK;
+    }
+    bk_json_kind kind;
+    bk_result r = bk_json_check(doc, v, &kind);
+    if (r != BK_OK) {
+        return r;
+    }
+    if (kind == BK_JSON_KIND_NULL) {
+        return required ? BK_ERR_JSON_TYPE : BK_OK;
+    }
+    if (kind != want) {
+        return BK_ERR_JSON_TYPE;
+    }
+    *at = v;
+    return BK_OK;
+}
+
+/* A string member copied (unescaped) into out; out stays empty when an optional one is absent. */
+static bk_result bk_model_string(const bk_json_doc *doc, int obj, const char *key, bool required,
+                                 char *out, size_t cap, size_t *out_len)
+{
+    int v;
+    bk_result r = bk_model_field(doc, obj, key, required, BK_JSON_KIND_STRING, &v);
+    if (r != BK_OK || v < 0) {
+        return r;
+    }
+    return bk_json_string(doc, v, out, cap, out_len);
+}
+
+/* Checks that every entry of the array at arr is of kind want. */
+static bk_result bk_model_entries_are(const bk_json_doc *doc, int arr, bk_json_kind want)
+{
+    int entries = doc->tokens[arr].size;
+    int e = arr + 1;
+    for (int n = 0; n < entries; n++) {
+        bk_json_kind kind;
+        bk_result r = bk_json_check(doc, e, &kind);
+        if (r != BK_OK) {
+            return r;
+        }
+        if (kind != want) {
+            return BK_ERR_JSON_TYPE;
+        }
+        e = bk_json_skip(doc, e);
+    }
+    return BK_OK;
+}
+
+/* --- BatchAccountKeys --- */
+
+static bk_result bk_read_account_keys(const bk_json_doc *doc, bk_account_keys *out)
+{
+    bk_result r = bk_model_string(doc, 0, "accountName", true, out->account_name,
+                                  sizeof out->account_name, NULL);
+    if (r == BK_OK) {
+        r = bk_model_string(doc, 0, "primary", true, out->primary, sizeof out->primary, NULL);
+    }
+    if (r == BK_OK) {
+        r = bk_model_string(doc, 0, "secondary", true, out->secondary, sizeof out->secondary,
+                            NULL);
+    }
+    return r;
+}
+
+bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tokens,
+                                size_t max_tokens, bk_account_keys *out)
+{
+    if (out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    memset(out, 0, sizeof *out);
+    bk_json_doc doc;
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
+    if (r == BK_OK) {
+        r = bk_read_account_keys(&doc, out);
+    }
+    if (r != BK_OK) {
+        bk_wipe(out, sizeof *out);
+    }
+    return r;
+}
+
+/* --- BatchAccount --- */
+
+/* ASCII case-insensitive equality: ARM treats enum values without regard to case. */
+static bool bk_model_same_word(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+        char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
+        if (ca != cb) {
+            return false;
+        }
+    }
+    return *a == *b;
+}
+
+static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_account *out)
+{
+    int arr;
+    bk_result r = bk_model_field(doc, props, "allowedAuthenticationModes", false,
+                                 BK_JSON_KIND_ARRAY, &arr);
+    if (r != BK_OK || arr < 0) {
+        return r;
+    }
+    r = bk_model_entries_are(doc, arr, BK_JSON_KIND_STRING);
+    if (r != BK_OK) {
+        return r;
+    }
+    out->auth_modes_present = true;
+    int entries = doc->tokens[arr].size;
+    int e = arr + 1;
+    for (int n = 0; n < entries; n++, e = bk_json_skip(doc, e)) {
+        /* Longer than any mode we know: a mode from a newer API, not an error. */
+        char mode[32];
+        r = bk_json_string(doc, e, mode, sizeof mode, NULL);
+        if (r == BK_ERR_JSON_FIELD_OVERFLOW) {
+            out->auth_modes |= BK_AUTH_MODE_OTHER;
+            continue;
+        }
+        if (r != BK_OK) {
+            return r;
+        }
+        if (bk_model_same_word(mode, "SharedKey")) {
+            out->auth_modes |= BK_AUTH_MODE_SHARED_KEY;
+        } else if (bk_model_same_word(mode, "AAD")) {
+            out->auth_modes |= BK_AUTH_MODE_AAD;
+        } else if (bk_model_same_word(mode, "TaskAuthenticationToken")) {
+            out->auth_modes |= BK_AUTH_MODE_TASK_TOKEN;
+        } else {
+            out->auth_modes |= BK_AUTH_MODE_OTHER;
+        }
+    }
+    return BK_OK;
+}
+
+static bk_result bk_read_batch_account(const bk_json_doc *doc, bk_batch_account *out)
+{
+    int props = -1;
+    bk_result r = bk_model_string(doc, 0, "name", true, out->name, sizeof out->name, NULL);
+    if (r == BK_OK) {
+        r = bk_model_string(doc, 0, "location", true, out->location, sizeof out->location, NULL);
+    }
+    if (r == BK_OK) {
+        r = bk_model_field(doc, 0, "properties", true, BK_JSON_KIND_OBJECT, &props);
+    }
+    if (r == BK_OK) {
+        r = bk_model_string(doc, props, "accountEndpoint", true, out->account_endpoint,
+                            sizeof out->account_endpoint, NULL);
+    }
+    if (r == BK_OK) {
+        r = bk_model_string(doc, props, "provisioningState", true, out->provisioning_state,
+                            sizeof out->provisioning_state, NULL);
+    }
+    if (r == BK_OK) {
+        r = bk_read_auth_modes(doc, props, out);
+    }
+    return r;
+}
+
+bk_result bk_parse_batch_account(const char *body, size_t len, bk_json_token *tokens,
+                                 size_t max_tokens, bk_batch_account *out)
+{
+    if (out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    memset(out, 0, sizeof *out);
+    bk_json_doc doc;
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
+    if (r == BK_OK) {
+        r = bk_read_batch_account(&doc, out);
+    }
+    if (r != BK_OK) {
+        bk_wipe(out, sizeof *out);
+    }
+    return r;
+}
+
+/* --- CloudError and ErrorResponse --- */
+
+static bool bk_model_key_is(const bk_json_doc *doc, int k, const char *key)
+{
+    const bk_json_token *tok = &doc->tokens[k];
+    size_t key_len = strlen(key);
+    return tok->type == BK_JSON_STRING && tok->end >= tok->start &&
+           (size_t)(tok->end - tok->start) == key_len &&
+           memcmp(doc->text + tok->start, key, key_len) == 0;
+}
+
+/* How deep the token j sits in the chain error.details[].details[]..., or 0 when it is not an
+ * entry of that chain (for example an object inside additionalInfo[].info). Walks parent links
+ * instead of recursing, so deep nesting costs no stack. */
+static int bk_detail_depth(const bk_json_doc *doc, int error_obj, int j)
+{
+    int depth = 0;
+    while (j != error_obj) {
+        if (j < 0 || doc->tokens[j].type != BK_JSON_OBJECT) {
+            return 0;
+        }
+        int arr = doc->tokens[j].parent;
+        if (arr < 0 || doc->tokens[arr].type != BK_JSON_ARRAY) {
+            return 0;
+        }
+        int key = doc->tokens[arr].parent;
+        if (key < 0 || !bk_model_key_is(doc, key, "details")) {
+            return 0;
+        }
+        depth++;
+        j = doc->tokens[key].parent;
+    }
+    return depth;
+}
+
+/* code, message and target of one error body, and the shape of its details. code and message
+ * are required at the top; inside details they are kept when present, so that one terse entry
+ * does not hide the service's main error. */
+static bk_result bk_read_error_body(const bk_json_doc *doc, int obj, bool top, char *code,
+                                    size_t code_cap, char *message, size_t message_cap,
+                                    char *target, size_t target_cap)
+{
+    int details = -1;
+    bk_result r = bk_model_string(doc, obj, "code", top, code, code_cap, NULL);
+    if (r == BK_OK) {
+        r = bk_model_string(doc, obj, "message", top, message, message_cap, NULL);
+    }
+    if (r == BK_OK) {
+        r = bk_model_string(doc, obj, "target", false, target, target_cap, NULL);
+    }
+    if (r == BK_OK) {
+        r = bk_model_field(doc, obj, "details", false, BK_JSON_KIND_ARRAY, &details);
+    }
+    if (r == BK_OK && details >= 0) {
+        r = bk_model_entries_are(doc, details, BK_JSON_KIND_OBJECT);
+    }
+    return r;
+}
+
+static bk_result bk_read_additional_info(const bk_json_doc *doc, int error_obj,
+                                         bk_cloud_error *out)
+{
+    int arr;
+    bk_result r =
+        bk_model_field(doc, error_obj, "additionalInfo", false, BK_JSON_KIND_ARRAY, &arr);
+    if (r == BK_OK && arr >= 0) {
+        r = bk_model_entries_are(doc, arr, BK_JSON_KIND_OBJECT);
+    }
+    if (r != BK_OK || arr < 0) {
+        return r;
+    }
+    const size_t cap = sizeof out->additional_info_types / sizeof out->additional_info_types[0];
+    int entries = doc->tokens[arr].size;
+    int e = arr + 1;
+    for (int n = 0; n < entries; n++, e = bk_json_skip(doc, e)) {
+        if (out->additional_info_count == cap) {
+            return BK_ERR_JSON_TOO_MANY_ITEMS;
+        }
+        char *type = out->additional_info_types[out->additional_info_count];
+        r = bk_model_string(doc, e, "type", false, type, sizeof out->additional_info_types[0],
+                            NULL);
+        if (r != BK_OK) {
+            return r;
+        }
+        out->additional_info_count++;
+    }
+    return BK_OK;
+}
+
+static bk_result bk_read_cloud_error(const bk_json_doc *doc, bk_cloud_error *out)
+{
+    int error_obj;
+    bk_result r = bk_model_field(doc, 0, "error", true, BK_JSON_KIND_OBJECT, &error_obj);
+    if (r == BK_OK) {
+        r = bk_read_error_body(doc, error_obj, true, out->code, sizeof out->code, out->message,
+                               sizeof out->message, out->target, sizeof out->target);
+    }
+    if (r == BK_OK) {
+        r = bk_read_additional_info(doc, error_obj, out);
+    }
+    if (r != BK_OK) {
+        return r;
+    }
+    /* Tokens are in document order, so visiting them in turn walks the details tree depth-first:
+     * each entry comes before its own details and after its earlier siblings' subtrees. */
+    const size_t cap = sizeof out->details / sizeof out->details[0];
+    int end = bk_json_skip(doc, error_obj);
+    for (int j = error_obj + 1; j < end; j++) {
+        int depth = bk_detail_depth(doc, error_obj, j);
+        if (depth == 0) {
+            continue;
+        }
+        if (out->detail_count == cap) {
+            return BK_ERR_JSON_TOO_MANY_ITEMS;
+        }
+        bk_error_detail *d = &out->details[out->detail_count];
+        d->depth = depth;
+        r = bk_read_error_body(doc, j, false, d->code, sizeof d->code, d->message,
+                               sizeof d->message, d->target, sizeof d->target);
+        if (r != BK_OK) {
+            return r;
+        }
+        out->detail_count++;
+    }
+    return BK_OK;
+}
+
+bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *tokens,
+                               size_t max_tokens, bk_cloud_error *out)
+{
+    if (out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    memset(out, 0, sizeof *out);
+    bk_json_doc doc;
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
+    if (r == BK_OK) {
+        r = bk_read_cloud_error(&doc, out);
+    }
+    if (r != BK_OK) {
+        bk_wipe(out, sizeof *out);
+    }
+    return r;
+}
+
+/* --- Entra ID token response --- */
+
+static bk_result bk_read_token(const bk_json_doc *doc, bk_token *out)
+{
+    bk_result r = bk_model_string(doc, 0, "access_token", true, out->access_token,
+                                  sizeof out->access_token, &out->access_token_len);
+    if (r == BK_OK) {
+        r = bk_model_string(doc, 0, "token_type", true, out->token_type, sizeof out->token_type,
+                            NULL);
+    }
+    if (r != BK_OK) {
+        return r;
+    }
+    /* Entra's v2.0 endpoint sends a number; v1.0 and some managed identity endpoints a string. */
+    int v = bk_json_find(doc, 0, "expires_in");
+    if (v < 0) {
+        return BK_ERR_JSON_MISSING_FIELD;
+    }
+    return bk_json_uint(doc, v, true, &out->expires_in_s);
+}
+
+bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
+                         bk_token *out)
+{
+    if (out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    memset(out, 0, sizeof *out);
+    bk_json_doc doc;
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
+    if (r == BK_OK) {
+        r = bk_read_token(&doc, out);
+    }
+    if (r != BK_OK) {
+        bk_wipe(out, sizeof *out); /* the access token may already have been copied */
+    }
+    return r;
+}
+
+/* --- Entra ID error response --- */
+
+static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out)
+{
+    int arr;
+    bk_result r = bk_model_field(doc, 0, "error_codes", false, BK_JSON_KIND_ARRAY, &arr);
+    if (r != BK_OK || arr < 0) {
+        return r;
+    }
+    const size_t cap = sizeof out->error_codes / sizeof out->error_codes[0];
+    int entries = doc->tokens[arr].size;
+    int e = arr + 1;
+    for (int n = 0; n < entries; n++, e = bk_json_skip(doc, e)) {
+        if (out->error_code_count == cap) {
+            return BK_ERR_JSON_TOO_MANY_ITEMS;
+        }
+        uint64_t code;
+        r = bk_json_uint(doc, e, false, &code);
+        if (r != BK_OK) {
+            return r;
+        }
+        if (code > UINT32_MAX) {
+            return BK_ERR_JSON_NUMBER;
+        }
+        out->error_codes[out->error_code_count++] = (uint32_t)code;
+    }
+    return BK_OK;
+}
+
+static bk_result bk_read_entra_error(const bk_json_doc *doc, bk_entra_error *out)
+{
+    bk_result r = bk_model_string(doc, 0, "error", true, out->error, sizeof out->error, NULL);
+    if (r == BK_OK) {
+        r = bk_model_string(doc, 0, "error_description", false, out->error_description,
+                            sizeof out->error_description, NULL);
+    }
+    if (r == BK_OK) {
+        r = bk_read_error_codes(doc, out);
+    }
+    if (r == BK_OK) {
+        r = bk_model_string(doc, 0, "trace_id", false, out->trace_id, sizeof out->trace_id, NULL);
+    }
+    if (r == BK_OK) {
+        r = bk_model_string(doc, 0, "correlation_id", false, out->correlation_id,
+                            sizeof out->correlation_id, NULL);
+    }
+    return r;
+}
+
+bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,
+                               size_t max_tokens, bk_entra_error *out)
+{
+    if (out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    memset(out, 0, sizeof *out);
+    bk_json_doc doc;
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
+    if (r == BK_OK) {
+        r = bk_read_entra_error(&doc, out);
+    }
+    if (r != BK_OK) {
+        bk_wipe(out, sizeof *out);
+    }
+    return r;
+}

@@ -1,0 +1,563 @@
+/* The TLS stream over mbedTLS. Every difference between mbedTLS 2.28 and 3.x that this port
+ * meets sits behind an MBEDTLS_VERSION_NUMBER check in this file (and the PSA one in
+ * bk_crypto_mbedtls.c). */
+#include "bk_tls.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bk_config.h"
+#include "mbedtls/error.h"
+#include "mbedtls/net_sockets.h" /* MBEDTLS_ERR_NET_* for the socket callbacks */
+#include "mbedtls/platform_util.h"
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+#include "psa/crypto.h"
+#endif
+
+/* Bytes bk_entropy() must contribute before the entropy pool counts as seeded. */
+#define BK_TLS_ENTROPY_THRESHOLD 32
+
+static const unsigned char bk_tls_drbg_personalization[] = "batchkey tls";
+
+/* --- configuration --- */
+
+static int bk_tls_entropy_source(void *unused, unsigned char *out, size_t len, size_t *out_len)
+{
+    (void)unused;
+    if (bk_entropy(out, len) != BK_OK) {
+        *out_len = 0;
+        return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+    }
+    *out_len = len;
+    return 0;
+}
+
+static bk_result bk_tls_setup_rng(bk_tls_config *cfg)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+    /* 3.x: TLS 1.3 and X.509 work through PSA, which must be up first (repeat calls are free). */
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        return BK_ERR_TLS_SETUP;
+    }
+#endif
+    /* The platform contract's source joins mbedTLS's own: boards without an OS source (no
+     * platform entropy in their mbedTLS profile) still get a strong one. */
+    int ret = mbedtls_entropy_add_source(&cfg->entropy, bk_tls_entropy_source, NULL,
+                                         BK_TLS_ENTROPY_THRESHOLD, MBEDTLS_ENTROPY_SOURCE_STRONG);
+    if (ret == 0) {
+        ret = mbedtls_ctr_drbg_seed(&cfg->drbg, mbedtls_entropy_func, &cfg->entropy,
+                                    bk_tls_drbg_personalization,
+                                    sizeof bk_tls_drbg_personalization - 1);
+    }
+    if (ret != 0) {
+        cfg->last_mbedtls_error = ret;
+        return BK_ERR_ENTROPY;
+    }
+    return BK_OK;
+}
+
+static bk_result bk_tls_load_ca(bk_tls_config *cfg, const char *ca_file, const uint8_t *ca,
+                                size_t ca_len)
+{
+    int ret;
+    if (ca != NULL) {
+        ret = mbedtls_x509_crt_parse(&cfg->ca_chain, ca, ca_len);
+    } else {
+#if defined(MBEDTLS_FS_IO)
+        ret = mbedtls_x509_crt_parse_file(&cfg->ca_chain,
+                                          ca_file != NULL ? ca_file : BK_TLS_SYSTEM_CA_FILE);
+#else
+        (void)ca_file;
+        return BK_ERR_UNSUPPORTED;
+#endif
+    }
+    if (ret < 0) {
+        cfg->last_mbedtls_error = ret;
+        return BK_ERR_TLS_CA;
+    }
+    /* A positive ret counts certificates that did not parse: a system bundle may hold a few
+     * mbedTLS cannot read, and the rest still serve. An empty chain does not. */
+    if (cfg->ca_chain.version == 0) {
+        return BK_ERR_TLS_CA;
+    }
+    return BK_OK;
+}
+
+static void bk_tls_conf_min_tls12(mbedtls_ssl_config *conf)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+    mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+}
+
+static bk_result bk_tls_setup_ssl(bk_tls_config *cfg)
+{
+    int ret = mbedtls_ssl_config_defaults(&cfg->ssl, MBEDTLS_SSL_IS_CLIENT,
+                                          MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0) {
+        cfg->last_mbedtls_error = ret;
+        return BK_ERR_TLS_SETUP;
+    }
+    mbedtls_ssl_conf_authmode(&cfg->ssl, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&cfg->ssl, &cfg->ca_chain, NULL);
+    mbedtls_ssl_conf_rng(&cfg->ssl, mbedtls_ctr_drbg_random, &cfg->drbg);
+    bk_tls_conf_min_tls12(&cfg->ssl);
+    return BK_OK;
+}
+
+static bk_result bk_tls_config_setup(bk_tls_config *cfg, const char *ca_file, const uint8_t *ca,
+                                     size_t ca_len)
+{
+    cfg->ready = 0;
+    cfg->last_mbedtls_error = 0;
+    mbedtls_entropy_init(&cfg->entropy);
+    mbedtls_ctr_drbg_init(&cfg->drbg);
+    mbedtls_x509_crt_init(&cfg->ca_chain);
+    mbedtls_ssl_config_init(&cfg->ssl);
+
+    bk_result r = bk_tls_setup_rng(cfg);
+    if (r == BK_OK) {
+        r = bk_tls_load_ca(cfg, ca_file, ca, ca_len);
+    }
+    if (r == BK_OK) {
+        r = bk_tls_setup_ssl(cfg);
+    }
+    if (r != BK_OK) {
+        int error = cfg->last_mbedtls_error;
+        bk_tls_config_free(cfg);
+        cfg->last_mbedtls_error = error;
+        return r;
+    }
+    cfg->ready = 1;
+    return BK_OK;
+}
+
+bk_result bk_tls_config_init(bk_tls_config *cfg, const char *ca_file)
+{
+    if (cfg == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    return bk_tls_config_setup(cfg, ca_file, NULL, 0);
+}
+
+bk_result bk_tls_config_init_ca(bk_tls_config *cfg, const uint8_t *ca, size_t ca_len)
+{
+    if (cfg == NULL || ca == NULL || ca_len == 0) {
+        return BK_ERR_ARGUMENT;
+    }
+    return bk_tls_config_setup(cfg, NULL, ca, ca_len);
+}
+
+void bk_tls_config_free(bk_tls_config *cfg)
+{
+    if (cfg == NULL) {
+        return;
+    }
+    /* Each free wipes its own context and accepts one already freed. PSA (3.x) is left up: it
+     * is process-wide and other configs may still use it. */
+    mbedtls_ssl_config_free(&cfg->ssl);
+    mbedtls_x509_crt_free(&cfg->ca_chain);
+    mbedtls_ctr_drbg_free(&cfg->drbg);
+    mbedtls_entropy_free(&cfg->entropy);
+    mbedtls_platform_zeroize(cfg, sizeof *cfg);
+}
+
+/* --- socket callbacks (mbedTLS's BIO) --- */
+
+/* How long the next socket operation may wait: what is left of a connect or close deadline,
+ * else the per-call timeout; nothing at all while probing. */
+static uint32_t bk_tls_wait_ms(const bk_tls_conn *c)
+{
+    if (c->poll_only) {
+        return 0;
+    }
+    if (!c->use_deadline) {
+        return c->timeout_ms;
+    }
+    uint64_t now = bk_monotonic_ms();
+    if (now >= c->deadline_ms) {
+        return 0;
+    }
+    uint64_t left = c->deadline_ms - now;
+    return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
+static int bk_tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    bk_tls_conn *c = ctx;
+    int32_t n = bk_tcp_send(&c->socket, buf, len, bk_tls_wait_ms(c));
+    if (n >= 0) {
+        return (int)n;
+    }
+    c->io_result = (bk_result)n;
+    if (n == BK_ERR_TIMEOUT) {
+        return c->poll_only ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_SSL_TIMEOUT;
+    }
+    return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bk_tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    bk_tls_conn *c = ctx;
+    int32_t n = bk_tcp_recv(&c->socket, buf, len, bk_tls_wait_ms(c));
+    if (n >= 0) {
+        return (int)n;
+    }
+    c->io_result = (bk_result)n;
+    if (n == BK_ERR_STREAM_CLOSED) {
+        return 0; /* mbedTLS's EOF */
+    }
+    if (n == BK_ERR_TIMEOUT) {
+        /* WANT_READ is the one "nothing yet" answer mbedTLS documents as resumable. */
+        return c->poll_only ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_SSL_TIMEOUT;
+    }
+    return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* --- connections --- */
+
+static int bk_tls_wants_io(int ret)
+{
+    return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE;
+}
+
+/* A TLS 1.3 session ticket arrived (3.6.0 reports it unless told not to): no data, no error. */
+static int bk_tls_is_ticket(int ret)
+{
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    return ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET;
+#else
+    (void)ret;
+    return 0;
+#endif
+}
+
+/* Frees the TLS context and the socket; the diagnostics stay readable. */
+static void bk_tls_release(bk_tls_conn *c)
+{
+    mbedtls_ssl_free(&c->ssl);
+    bk_tcp_close(&c->socket);
+    c->use_deadline = 0;
+    c->poll_only = 0;
+    c->state = BK_TLS_CLOSED;
+}
+
+static int bk_tls_verify_failed(uint32_t flags)
+{
+    /* (uint32_t)-1 means "no result": verification was never reached. */
+    return flags != 0 && flags != UINT32_MAX;
+}
+
+static bk_result bk_tls_handshake_result(const bk_tls_conn *c, int ret)
+{
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT && c->io_result == BK_ERR_TIMEOUT) {
+        return BK_ERR_TIMEOUT;
+    }
+    if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || bk_tls_verify_failed(c->verify_flags)) {
+        return BK_ERR_TLS_VERIFY;
+    }
+    return BK_ERR_TLS_HANDSHAKE;
+}
+
+bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address,
+                            uint16_t port, const char *server_name, uint32_t timeout_ms)
+{
+    if (c == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    /* A zeroed context is what mbedtls_ssl_init makes, so every path below may release c. */
+    memset(c, 0, sizeof *c);
+    mbedtls_ssl_init(&c->ssl);
+    c->socket.handle = -1;
+    c->state = BK_TLS_CLOSED;
+    if (cfg == NULL || !cfg->ready || address == NULL || server_name == NULL ||
+        server_name[0] == '\0') {
+        return BK_ERR_ARGUMENT;
+    }
+    c->timeout_ms = timeout_ms;
+    c->deadline_ms = bk_monotonic_ms() + timeout_ms;
+    c->use_deadline = 1;
+
+    bk_result r = bk_tcp_connect(&c->socket, address, port, timeout_ms);
+    if (r != BK_OK) {
+        c->io_result = r;
+        bk_tls_release(c);
+        return r;
+    }
+    int ret = mbedtls_ssl_setup(&c->ssl, &cfg->ssl);
+    if (ret == 0) {
+        /* Always, IP literals included: it is both the SNI and the name the certificate must
+         * carry. Without it mbedTLS would accept any name under a trusted CA. */
+        ret = mbedtls_ssl_set_hostname(&c->ssl, server_name);
+    }
+    if (ret != 0) {
+        c->last_mbedtls_error = ret;
+        bk_tls_release(c);
+        return BK_ERR_TLS_SETUP;
+    }
+    mbedtls_ssl_set_bio(&c->ssl, c, bk_tls_bio_send, bk_tls_bio_recv, NULL);
+
+    do {
+        ret = mbedtls_ssl_handshake(&c->ssl);
+    } while (bk_tls_wants_io(ret) && bk_tls_wait_ms(c) > 0);
+    c->verify_flags = mbedtls_ssl_get_verify_result(&c->ssl);
+    if (ret == 0 && c->verify_flags != 0) {
+        /* Cannot happen with authmode required; refuse rather than trust that. */
+        ret = MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+    }
+    if (ret != 0) {
+        if (bk_tls_wants_io(ret)) {
+            ret = MBEDTLS_ERR_SSL_TIMEOUT;
+            c->io_result = BK_ERR_TIMEOUT;
+        }
+        c->last_mbedtls_error = ret;
+        r = bk_tls_handshake_result(c, ret);
+        bk_tls_release(c);
+        return r;
+    }
+    c->use_deadline = 0;
+    c->state = BK_TLS_OPEN;
+    return BK_OK;
+}
+
+bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const char *host, uint16_t port,
+                         uint32_t timeout_ms)
+{
+    if (host == NULL) {
+        return bk_tls_connect_as(c, cfg, NULL, port, NULL, timeout_ms);
+    }
+    /* The certificate names an IPv6 literal without the URL's brackets. */
+    char name[BK_HOST_MAX + 1];
+    size_t len = strlen(host);
+    const char *start = host;
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        start++;
+        len -= 2;
+    }
+    if (len >= sizeof name) {
+        return bk_tls_connect_as(c, cfg, host, port, NULL, timeout_ms);
+    }
+    memcpy(name, start, len);
+    name[len] = '\0';
+    return bk_tls_connect_as(c, cfg, host, port, name, timeout_ms);
+}
+
+void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms)
+{
+    if (c != NULL) {
+        c->timeout_ms = timeout_ms;
+    }
+}
+
+/* Whether c can take a send or recv now; BK_OK if so, else what to answer. */
+static bk_result bk_tls_usable(const bk_tls_conn *c)
+{
+    if (c == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    switch (c->state) {
+    case BK_TLS_OPEN:
+        return BK_OK;
+    case BK_TLS_PEER_CLOSED:
+        return BK_ERR_STREAM_CLOSED;
+    case BK_TLS_FAILED:
+        return BK_ERR_TLS_IO;
+    case BK_TLS_CLOSED:
+        break;
+    }
+    return BK_ERR_ARGUMENT;
+}
+
+/* Maps a failed mbedtls_ssl_read/write (ret <= 0) and marks c accordingly. */
+static int32_t bk_tls_io_failure(bk_tls_conn *c, int ret)
+{
+    if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+        c->last_mbedtls_error = ret == 0 ? MBEDTLS_ERR_SSL_CONN_EOF : ret;
+        c->state = BK_TLS_PEER_CLOSED;
+        return BK_ERR_STREAM_CLOSED;
+    }
+    /* mbedTLS documents any other error as the end of the context. */
+    c->last_mbedtls_error = ret;
+    c->state = BK_TLS_FAILED;
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT && c->io_result == BK_ERR_TIMEOUT) {
+        return BK_ERR_TIMEOUT;
+    }
+    return BK_ERR_TLS_IO;
+}
+
+/* mbedTLS counts in int; the stream in int32_t. */
+static size_t bk_tls_clamp(size_t len)
+{
+    return len > INT32_MAX ? (size_t)INT32_MAX : len;
+}
+
+static int32_t bk_tls_stream_send(void *ctx, const uint8_t *data, size_t len)
+{
+    bk_tls_conn *c = ctx;
+    bk_result r = bk_tls_usable(c);
+    if (r != BK_OK) {
+        return r;
+    }
+    if (data == NULL && len > 0) {
+        return BK_ERR_ARGUMENT;
+    }
+    if (len == 0) {
+        return 0;
+    }
+    c->io_result = BK_OK;
+    int ret = mbedtls_ssl_write(&c->ssl, data, bk_tls_clamp(len));
+    if (ret > 0) {
+        return (int32_t)ret;
+    }
+    if (bk_tls_wants_io(ret)) {
+        return 0;
+    }
+    if (ret == 0) {
+        return 0; /* nothing written, nothing wrong: the caller's idle limit decides */
+    }
+    return bk_tls_io_failure(c, ret);
+}
+
+static int32_t bk_tls_stream_recv(void *ctx, uint8_t *data, size_t len)
+{
+    bk_tls_conn *c = ctx;
+    bk_result r = bk_tls_usable(c);
+    if (r != BK_OK) {
+        return r;
+    }
+    if (data == NULL && len > 0) {
+        return BK_ERR_ARGUMENT;
+    }
+    if (len == 0) {
+        return 0; /* a read of 0 bytes would look like EOF below */
+    }
+    c->io_result = BK_OK;
+    int ret = mbedtls_ssl_read(&c->ssl, data, bk_tls_clamp(len));
+    if (ret > 0) {
+        return (int32_t)ret;
+    }
+    if (bk_tls_wants_io(ret) || bk_tls_is_ticket(ret)) {
+        return 0;
+    }
+    return bk_tls_io_failure(c, ret);
+}
+
+bk_stream bk_tls_stream(bk_tls_conn *c)
+{
+    bk_stream s;
+    s.send = bk_tls_stream_send;
+    s.recv = bk_tls_stream_recv;
+    s.ctx = c;
+    return s;
+}
+
+int bk_tls_is_reusable(bk_tls_conn *c)
+{
+    if (c == NULL || c->state != BK_TLS_OPEN) {
+        return 0;
+    }
+    if (mbedtls_ssl_get_bytes_avail(&c->ssl) > 0) {
+        return 0; /* the last answer was not read to its end */
+    }
+    /* A read that may not wait: WANT_READ means the socket is quiet, i.e. still open. Anything
+     * else (close_notify, EOF, an error, unsolicited bytes) ends the connection's usefulness. */
+    unsigned char byte;
+    int ret;
+    c->poll_only = 1;
+    do {
+        c->io_result = BK_OK;
+        ret = mbedtls_ssl_read(&c->ssl, &byte, 1);
+    } while (bk_tls_is_ticket(ret));
+    c->poll_only = 0;
+    if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
+        return 1;
+    }
+    if (ret > 0) {
+        c->state = BK_TLS_FAILED; /* the peer spoke out of turn; that byte is gone now */
+        return 0;
+    }
+    (void)bk_tls_io_failure(c, ret);
+    return 0;
+}
+
+int bk_tls_last_error(const bk_tls_conn *c)
+{
+    return c != NULL ? c->last_mbedtls_error : 0;
+}
+
+uint32_t bk_tls_verify_flags(const bk_tls_conn *c)
+{
+    return c != NULL ? c->verify_flags : 0;
+}
+
+/* Appends text to buf (holding *used characters), cutting it to fit. */
+static void bk_tls_append(char *buf, size_t cap, size_t *used, const char *text)
+{
+    size_t len = strlen(text);
+    size_t room = cap - 1 - *used;
+    if (len > room) {
+        len = room;
+    }
+    memcpy(buf + *used, text, len);
+    *used += len;
+    buf[*used] = '\0';
+}
+
+void bk_tls_describe(int mbedtls_error, uint32_t verify_flags, char *buf, size_t cap)
+{
+    if (buf == NULL || cap == 0) {
+        return;
+    }
+    size_t used = 0;
+    char part[256];
+    buf[0] = '\0';
+    if (mbedtls_error != 0) {
+        unsigned code = mbedtls_error < 0 ? 0u - (unsigned)mbedtls_error : (unsigned)mbedtls_error;
+        (void)snprintf(part, sizeof part, "mbedTLS %s0x%04X", mbedtls_error < 0 ? "-" : "", code);
+        bk_tls_append(buf, cap, &used, part);
+#if defined(MBEDTLS_ERROR_C)
+        mbedtls_strerror(mbedtls_error, part, sizeof part);
+        bk_tls_append(buf, cap, &used, " (");
+        bk_tls_append(buf, cap, &used, part);
+        bk_tls_append(buf, cap, &used, ")");
+#endif
+    }
+    if (bk_tls_verify_failed(verify_flags)) {
+        bk_tls_append(buf, cap, &used, used > 0 ? "; certificate:" : "certificate:");
+#if !defined(MBEDTLS_X509_REMOVE_INFO)
+        /* One line per flag from mbedTLS; joined here into one line. */
+        int n = mbedtls_x509_crt_verify_info(part, sizeof part, " ", verify_flags);
+        if (n > 0) {
+            for (char *p = part; *p != '\0'; p++) {
+                if (*p == '\n') {
+                    *p = p[1] != '\0' ? ';' : '\0';
+                }
+            }
+            bk_tls_append(buf, cap, &used, part);
+        }
+#else
+        (void)snprintf(part, sizeof part, " flags 0x%08lX", (unsigned long)verify_flags);
+        bk_tls_append(buf, cap, &used, part);
+#endif
+    }
+}
+
+void bk_tls_close(bk_tls_conn *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->state == BK_TLS_OPEN) {
+        uint32_t budget = c->timeout_ms < BK_TLS_CLOSE_TIMEOUT_MS ? c->timeout_ms
+                                                                  : BK_TLS_CLOSE_TIMEOUT_MS;
+        c->deadline_ms = bk_monotonic_ms() + budget;
+        c->use_deadline = 1;
+        (void)mbedtls_ssl_close_notify(&c->ssl); /* best effort: the peer may be gone */
+    }
+    bk_tls_release(c);
+    mbedtls_platform_zeroize(c, sizeof *c);
+    c->socket.handle = -1;
+}

@@ -1,0 +1,126 @@
+/* The TLS stream: mbedTLS over a platform socket, exposed as core's bk_stream.
+ *
+ *     static bk_tls_config tls;                 // one per run, shared by its connections
+ *     bk_tls_conn conn;
+ *     r = bk_tls_config_init(&tls, ca_file);    // NULL: BK_TLS_SYSTEM_CA_FILE
+ *     r = bk_tls_connect(&conn, &tls, "management.azure.com", 443, 10000);
+ *     bk_stream s = bk_tls_stream(&conn);
+ *     r = bk_stream_send_all(&s, request, request_len);
+ *     n = s.recv(s.ctx, buf, sizeof buf);      // bytes, 0, BK_ERR_STREAM_CLOSED or an error
+ *     bk_tls_close(&conn);
+ *     bk_tls_config_free(&tls);
+ *
+ * Always: the server's chain is verified against the configured CAs (authmode required), its
+ * name against the host (also sent as SNI, IP literals included), TLS 1.2 at least. No switch
+ * turns any of this off. mbedTLS debug output is never enabled.
+ *
+ * Memory: both structs are caller-owned; mbedTLS allocates its record buffers and the parsed CA
+ * chain through mbedtls_calloc (a static pool on MCU boards). A config and the connections made
+ * from it are used by one thread at a time. */
+#ifndef BK_TLS_H
+#define BK_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mbedtls/version.h"
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+
+#include "bk_platform.h"
+#include "bk_result.h"
+#include "bk_stream.h"
+
+/* The CA bundle used when no file is named (Debian's ca-certificates). */
+#ifndef BK_TLS_SYSTEM_CA_FILE
+#define BK_TLS_SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+#endif
+
+/* At most this long (and never longer than the connection's timeout) is spent sending
+ * close_notify in bk_tls_close. */
+#ifndef BK_TLS_CLOSE_TIMEOUT_MS
+#define BK_TLS_CLOSE_TIMEOUT_MS 1000
+#endif
+
+typedef struct bk_tls_config {
+    mbedtls_entropy_context entropy; /* platform entropy plus bk_entropy() */
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt ca_chain;
+    mbedtls_ssl_config ssl;
+    int last_mbedtls_error; /* raw mbedTLS code of the last failed init, for diagnosis */
+    int ready;
+} bk_tls_config;
+
+typedef enum bk_tls_state {
+    BK_TLS_CLOSED = 0,   /* no connection (never made, failed to connect, or closed) */
+    BK_TLS_OPEN,         /* handshake done, usable */
+    BK_TLS_PEER_CLOSED,  /* the peer ended the connection; bk_tls_close still needed */
+    BK_TLS_FAILED        /* a fatal error or timeout; bk_tls_close still needed */
+} bk_tls_state;
+
+typedef struct bk_tls_conn {
+    mbedtls_ssl_context ssl;
+    bk_socket socket;
+    uint32_t timeout_ms;  /* each send/recv waits at most this long for the socket */
+    uint64_t deadline_ms; /* while connecting or closing: when the whole operation ends */
+    int use_deadline;
+    int poll_only;         /* the socket callbacks do not wait (bk_tls_is_reusable) */
+    bk_result io_result;   /* the last socket failure seen by the callbacks */
+    int last_mbedtls_error;
+    uint32_t verify_flags; /* MBEDTLS_X509_BADCERT_* of the last handshake; 0 when verified */
+    bk_tls_state state;
+} bk_tls_conn;
+
+/* Seeds the RNG and loads the CA certificates from a PEM file (NULL: BK_TLS_SYSTEM_CA_FILE).
+ * BK_ERR_TLS_CA when the file is missing or holds no certificate, BK_ERR_ENTROPY when the RNG
+ * cannot be seeded, BK_ERR_TLS_SETUP otherwise. On failure cfg holds nothing to free. */
+BK_MUST_CHECK bk_result bk_tls_config_init(bk_tls_config *cfg, const char *ca_file);
+/* The same with the CA certificates in memory (boards without a file system): PEM text with
+ * its terminating NUL counted in ca_len, or DER. */
+BK_MUST_CHECK bk_result bk_tls_config_init_ca(bk_tls_config *cfg, const uint8_t *ca,
+                                              size_t ca_len);
+/* Frees and wipes cfg; safe to call twice. Close its connections first. */
+void bk_tls_config_free(bk_tls_config *cfg);
+
+/* Connects to host:port (a name, an IPv4 literal or a bracketed IPv6 literal) and completes the
+ * handshake within timeout_ms, verifying the certificate for host. Afterwards each send or recv
+ * waits up to timeout_ms. BK_ERR_DNS, BK_ERR_CONNECT, BK_ERR_TIMEOUT, BK_ERR_TLS_VERIFY (chain
+ * or name), BK_ERR_TLS_HANDSHAKE, BK_ERR_TLS_SETUP. On failure nothing stays open, but the
+ * diagnostics below still answer; bk_tls_close is harmless either way. */
+BK_MUST_CHECK bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const char *host,
+                                       uint16_t port, uint32_t timeout_ms);
+/* The same, connecting to address but sending and verifying server_name (a pinned front end, a
+ * local emulator reached by IP, tests). server_name is required: verification always applies. */
+BK_MUST_CHECK bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg,
+                                          const char *address, uint16_t port,
+                                          const char *server_name, uint32_t timeout_ms);
+/* Changes how long each later send or recv may wait. */
+void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms);
+
+/* The core seam over c: send/recv return bytes moved, 0 for "no progress yet",
+ * BK_ERR_STREAM_CLOSED once the peer has closed (close_notify or plain EOF), BK_ERR_TIMEOUT, or
+ * BK_ERR_TLS_IO (the raw code stays in bk_tls_last_error). c must outlive the stream. */
+bk_stream bk_tls_stream(bk_tls_conn *c);
+
+/* 1 when c may carry another request: open, nothing unread, and the peer has neither closed it
+ * nor sent anything since (checked without waiting). 0 otherwise; a connection found closed or
+ * misbehaving is marked so and only needs bk_tls_close. */
+int bk_tls_is_reusable(bk_tls_conn *c);
+
+/* The raw mbedTLS code of the last failure on c (0 if none). */
+int bk_tls_last_error(const bk_tls_conn *c);
+/* MBEDTLS_X509_BADCERT_* flags of the last handshake (0: verified or not reached). */
+uint32_t bk_tls_verify_flags(const bk_tls_conn *c);
+/* One line for diagnostics from a raw mbedTLS code and verify flags (either may be 0), e.g.
+ * "mbedTLS -0x2700 (X509 - Certificate verification failed ...); certificate: The certificate
+ * Common Name (CN) does not match with the expected CN". Never holds secrets. */
+void bk_tls_describe(int mbedtls_error, uint32_t verify_flags, char *buf, size_t cap);
+
+/* Sends close_notify (best effort, briefly) if open, closes the socket, frees and wipes c.
+ * Call once bk_tls_connect has been called on c, whatever it returned; calling it again is
+ * harmless. */
+void bk_tls_close(bk_tls_conn *c);
+
+#endif

@@ -1,0 +1,36 @@
+#!/bin/sh
+# The core's own rules, checked on its objects and sources:
+#  - no object references the heap (malloc, calloc, realloc, free, strdup, strndup);
+#  - core/ includes no OS, libc-beyond-freestanding or mbedTLS/jsmn header.
+# Usage: tests/check_core.sh OBJECT...
+set -u
+status=0
+for obj in "$@"; do
+    heap=$(nm -u "$obj" | awk '{print $NF}' | grep -E '^(malloc|calloc|realloc|free|strdup|strndup|reallocarray|aligned_alloc|posix_memalign)$')
+    if [ -n "$heap" ]; then
+        echo "FAIL: $obj references the heap: $heap"
+        status=1
+    fi
+done
+allowed='^(stddef|stdint|stdbool|string|limits)\.h$'
+for src in core/*.c core/*.h; do
+    for hdr in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/\1/p' "$src"); do
+        if ! echo "$hdr" | grep -Eq "$allowed"; then
+            echo "FAIL: $src includes <$hdr>; core/ may include only freestanding headers and <string.h>"
+            status=1
+        fi
+    done
+done
+if grep -n 'jsmn\|mbedtls' core/*.c | grep -q '#[[:space:]]*include'; then
+    echo "FAIL: core/ includes jsmn or mbedTLS directly"
+    status=1
+fi
+jsmn_users=$(grep -l '#[[:space:]]*include[[:space:]]*<jsmn.h>' $(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]'))
+if [ "$jsmn_users" != "port/jsmn/bk_jsmn.c" ]; then
+    echo "FAIL: <jsmn.h> must be included by port/jsmn/bk_jsmn.c alone, found: $jsmn_users"
+    status=1
+fi
+if [ $status -eq 0 ]; then
+    echo "core checks: $# objects without heap references; core headers freestanding; jsmn in one unit"
+fi
+exit $status

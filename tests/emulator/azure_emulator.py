@@ -1,0 +1,1053 @@
+#!/usr/bin/env python3
+"""A local stand-in for Microsoft Entra ID and Azure Resource Manager (Batch account keys).
+
+Two HTTPS listeners on loopback: "login" plays login.microsoftonline.com (client-credentials token
+endpoint), "arm" plays management.azure.com (Batch account get, listKeys, regenerateKeys). Faults
+(throttling, server errors, dropped or truncated answers, chunked framing, slowness, CAE
+challenges) can be injected per request, and every connection and request is logged without
+secrets. Python 3 standard library only. See README.md next to this file.
+"""
+
+import argparse
+import base64
+import email.utils
+import http
+import http.server
+import ipaddress
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+
+API_VERSION = "2024-07-01"
+ARM_AUDIENCE = "https://management.azure.com"
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+DEFAULT_TENANT_ID = "5f3c8a21-7d4e-4b9a-a6c2-91e0d4b7f3a8"
+DEFAULT_CLIENT_ID = "c1a7e9d2-4b3f-4e58-9a06-2d8b5f1c7e40"
+DEFAULT_CLIENT_SECRET = "emulator-secret"
+DEFAULT_SUBSCRIPTION_ID = "2b9e4f17-83c6-4d0a-b5e1-7a4c9d2f6e83"
+DEFAULT_RESOURCE_GROUP = "batchkey-rg"
+DEFAULT_ACCOUNT = "batchkeyacct"  # allows SharedKey, AAD and TaskAuthenticationToken
+DEFAULT_AAD_ONLY_ACCOUNT = "batchkeyaadonly"  # allows AAD only: no key operations
+DEFAULT_LOCATION = "westeurope"
+# The code real ARM uses for key operations on an account without SharedKey could not be
+# confirmed from public sources; this one is the emulator's choice.
+SHARED_KEY_DISALLOWED_CODE = "AccountKeysNotAllowed"
+
+OPERATIONS = ("token", "get", "listKeys", "regenerateKeys")
+FAULT_KINDS = ("status", "drop", "drop_before", "chunked", "slow", "truncate", "401_claims")
+RETRY_AFTER_STYLES = ("seconds", "http-date", "retry-after-ms", "x-ms-retry-after-ms")
+LOGGED_HEADERS = ("Host", "User-Agent", "Content-Type", "Content-Length", "Accept",
+                  "Accept-Encoding", "Connection", "Transfer-Encoding", "x-ms-client-request-id")
+MAX_BODY = 1 << 20
+
+ARM_PATH = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Batch"
+                      r"/batchAccounts/([^/]+)(?:/(listKeys|regenerateKeys))?", re.IGNORECASE)
+TOKEN_PATH = re.compile(r"/([^/]+)/oauth2/v2\.0/token")
+GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def new_account_key():
+    """A Batch account key: 64 random bytes, base64 (88 characters)."""
+    return base64.b64encode(secrets.token_bytes(64)).decode("ascii")
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _json_bytes(obj):
+    return json.dumps(obj, separators=(",", ":")).encode("utf-8")
+
+
+def _utc_now_iso():
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
+
+
+class BatchAccount:
+    """One Batch account: its identity, allowed authentication modes and its two keys."""
+
+    def __init__(self, name, subscription_id=DEFAULT_SUBSCRIPTION_ID,
+                 resource_group=DEFAULT_RESOURCE_GROUP, location=DEFAULT_LOCATION,
+                 auth_modes=("SharedKey", "AAD", "TaskAuthenticationToken")):
+        self.name = name
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.location = location
+        self.auth_modes = list(auth_modes)
+        self.primary = new_account_key()
+        self.secondary = new_account_key()
+
+    @property
+    def allows_shared_key(self):
+        return "SharedKey" in self.auth_modes
+
+    def keys_body(self):
+        return {"accountName": self.name, "primary": self.primary, "secondary": self.secondary}
+
+    def resource_body(self):
+        rid = (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+               f"/providers/Microsoft.Batch/batchAccounts/{self.name}")
+        return {
+            "id": rid, "name": self.name, "type": "Microsoft.Batch/batchAccounts",
+            "location": self.location, "identity": {"type": "None"}, "tags": {},
+            "properties": {
+                "accountEndpoint": f"{self.name}.{self.location}.batch.azure.com",
+                "nodeManagementEndpoint": f"{uuid.uuid5(uuid.NAMESPACE_URL, rid)}"
+                                          f".{self.location}.service.batch.azure.com",
+                "provisioningState": "Succeeded",
+                "poolAllocationMode": "BatchService",
+                "dedicatedCoreQuota": 20, "lowPriorityCoreQuota": 20,
+                "dedicatedCoreQuotaPerVMFamilyEnforced": False,
+                "poolQuota": 20, "activeJobAndJobScheduleQuota": 20,
+                "publicNetworkAccess": "Enabled",
+                "allowedAuthenticationModes": list(self.auth_modes),
+            },
+        }
+
+
+class Response:
+    def __init__(self, status, body=b"", headers=None):
+        self.status = status
+        self.body = body if isinstance(body, bytes) else _json_bytes(body)
+        self.headers = list(headers or [])
+
+
+def normalize_fault(spec):
+    """Validates a fault description and fills in its defaults; returns a new dict.
+
+    {"kind": one of FAULT_KINDS, "op": "token"|"get"|"listKeys"|"regenerateKeys"|"any",
+     "listener": "login"|"arm"|"any" (default: the op's own), "count": times it fires (default 1,
+     -1 = always), "skip": matching requests let through first (default 0), and per kind:
+     status: "status" (default 503), "retry_after" seconds (default 1 for 429, else none),
+             "retry_after_style" (RETRY_AFTER_STYLES), optional "code"/"message";
+     slow: "seconds" (default 2); chunked: "chunk_size" (default 16);
+     401_claims: optional "claims" (JSON object)}
+    """
+    fault = dict(spec)
+    kind = fault.get("kind")
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"fault kind must be one of {FAULT_KINDS}, not {kind!r}")
+    op = fault.get("op", "any")
+    canonical = {o.lower(): o for o in OPERATIONS + ("any",)}
+    if not isinstance(op, str) or op.lower() not in canonical:
+        raise ValueError(f"fault op must be one of {OPERATIONS + ('any',)}, not {op!r}")
+    fault["op"] = op = canonical[op.lower()]
+    default_listener = "any" if op == "any" else ("login" if op == "token" else "arm")
+    fault.setdefault("listener", default_listener)
+    if fault["listener"] not in ("login", "arm", "any"):
+        raise ValueError("fault listener must be login, arm or any")
+    fault["count"] = int(fault.get("count", 1))
+    fault["skip"] = int(fault.get("skip", 0))
+    if fault["count"] == 0 or fault["count"] < -1 or fault["skip"] < 0:
+        raise ValueError("fault count must be positive or -1 (always), skip not negative")
+    if kind == "status":
+        fault["status"] = int(fault.get("status", 503))
+        if fault["status"] not in set(http.HTTPStatus) or fault["status"] < 400:
+            raise ValueError(f"fault status must be an HTTP error status, not {fault['status']}")
+        if fault["status"] == 429:
+            fault.setdefault("retry_after", 1)
+        if fault.get("retry_after") is not None:
+            fault["retry_after"] = float(fault["retry_after"])
+        fault.setdefault("retry_after_style", "seconds")
+        if fault["retry_after_style"] not in RETRY_AFTER_STYLES:
+            raise ValueError(f"retry_after_style must be one of {RETRY_AFTER_STYLES}")
+    elif kind == "slow":
+        fault["seconds"] = float(fault.get("seconds", 2))
+    elif kind == "chunked":
+        fault["chunk_size"] = max(1, int(fault.get("chunk_size", 16)))
+    elif kind == "401_claims" and fault["listener"] == "login":
+        raise ValueError("401_claims is an ARM answer")
+    return fault
+
+
+def _auth_scheme(authorization):
+    """The scheme word of an Authorization header, never any part of the credential."""
+    if authorization is None:
+        return None
+    scheme = authorization.split(" ", 1)[0]
+    return scheme if scheme.lower() in ("bearer", "basic", "sharedkey", "pop") else "unrecognized"
+
+
+def _fault_summary(fault):
+    keys = ("kind", "op", "status", "retry_after", "retry_after_style", "seconds")
+    return {k: fault[k] for k in keys if k in fault}
+
+
+INVALID_HOSTNAME_PAGE = (b"<!DOCTYPE HTML>\r\n<HTML><HEAD><TITLE>Bad Request</TITLE></HEAD>\r\n"
+                         b"<BODY><h2>Bad Request - Invalid Hostname</h2>\r\n<hr><p>HTTP Error "
+                         b"400. The request hostname is invalid.</p>\r\n</BODY></HTML>\r\n")
+HOST_HEADER = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]+))?")
+
+
+def _host_is_valid(req):
+    """One Host header, naming the listener's port (which may be left out only when it is 443)."""
+    hosts = req.headers.get_all("Host") or []
+    match = HOST_HEADER.fullmatch(hosts[0]) if len(hosts) == 1 else None
+    return bool(match) and (match.group(2) or "443") == str(req.port)
+
+
+class _Request:
+    """What a handler read from the wire, plus the emulator's bookkeeping for the log."""
+
+    def __init__(self, handler, body):
+        url = urllib.parse.urlsplit(handler.path)
+        self.listener = handler.server.name
+        self.port = handler.server.server_address[1]
+        self.method = handler.command
+        self.path = url.path
+        self.query = url.query
+        self.params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        self.headers = handler.headers
+        self.body = body
+        self.client_ip = handler.client_address[0]
+        self.request_id = str(uuid.uuid4())
+        self.op = "other"
+        self.details = {}  # extra, non-secret facts for the log (grant_type, keyName, ...)
+
+
+class _Listener(socketserver.ThreadingTCPServer):
+    """One TLS listener; the handshake happens in the connection's own thread."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, emulator, name, host, port, ssl_context):
+        self.emulator = emulator
+        self.name = name
+        self.ssl_context = ssl_context
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), _Handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return self.ssl_context.wrap_socket(sock, server_side=True,
+                                            do_handshake_on_connect=False), addr
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (OSError, ssl.SSLError)):
+            super().handle_error(request, client_address)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    # --- connection lifecycle -------------------------------------------------------------
+    def setup(self):
+        self.emulator = self.server.emulator
+        self.conn_id = self.emulator._connection_opened(self.request)
+        self.served = 0
+        self.tls_ok = False
+        self.abrupt_close = False  # set by drop/truncate faults: no TLS close_notify
+        event = {"event": "connect", "listener": self.server.name, "conn": self.conn_id,
+                 "peer": self.client_address[0]}
+        try:
+            self.request.settimeout(self.emulator.handshake_timeout)
+            self.request.do_handshake()
+            self.request.settimeout(self.emulator.idle_timeout)
+            self.tls_ok = True
+            event.update(tls="ok", tls_version=self.request.version(),
+                         cipher=self.request.cipher()[0],
+                         sni=self.emulator._sni.pop(id(self.request), None))
+        except (OSError, ssl.SSLError) as exc:
+            event.update(tls="failed", error=getattr(exc, "reason", None) or str(exc))
+        self.emulator._record(event)
+        super().setup()
+
+    def handle(self):
+        if self.tls_ok:
+            try:
+                super().handle()
+            except (OSError, ssl.SSLError):
+                self.close_connection = True
+
+    def finish(self):
+        try:
+            super().finish()
+            if self.tls_ok and not self.abrupt_close:
+                self.request.settimeout(0)
+                self.request.unwrap()  # sends close_notify; the peer's is not awaited
+        except (OSError, ssl.SSLError):
+            pass
+        self.emulator._connection_closed(self.request)
+        self.emulator._record({"event": "close", "listener": self.server.name,
+                               "conn": self.conn_id, "requests": self.served})
+
+    def log_message(self, *args):
+        pass
+
+    def send_error(self, code, message=None, explain=None):
+        # Requests http.server itself rejects (bad request line, oversized headers...).
+        self.served += 1
+        self.emulator._record({"event": "request", "listener": self.server.name,
+                               "conn": self.conn_id, "method": self.command,
+                               "path": urllib.parse.urlsplit(getattr(self, "path", "")).path,
+                               "status": int(code), "error": message, "fault": None})
+        super().send_error(code, message, explain)
+
+    # --- one request -------------------------------------------------------------------
+    def _dispatch(self):
+        self.served += 1
+        body = self._read_body()
+        if body is not None:
+            self.emulator._serve(self, _Request(self, body))
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+
+    def _read_body(self):
+        """The request body, or None after answering a body this emulator will not read."""
+        length = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding") or (length is None and self.command == "POST"):
+            self._refuse(411, "a POST must carry Content-Length (no chunked request bodies)")
+            return None
+        if length is None:
+            return b""
+        if not length.isdigit() or int(length) > MAX_BODY:
+            self._refuse(400, "invalid Content-Length")
+            return None
+        return self.rfile.read(int(length))
+
+    def _refuse(self, status, reason):
+        self.close_connection = True
+        self.emulator._record({"event": "request", "listener": self.server.name,
+                               "conn": self.conn_id, "method": self.command,
+                               "path": urllib.parse.urlsplit(self.path).path,
+                               "header_names": list(self.headers.keys()),
+                               "status": status, "error": reason, "fault": None})
+        self.write_response(Response(status, {"error": {"code": "BadRequest", "message": reason}},
+                                     [("Content-Type", "application/json; charset=utf-8")]))
+
+    def write_response(self, response, framing="length", chunk_size=16):
+        """framing: "length" (Content-Length), "chunked", or "truncate" (half the body, close)."""
+        status = response.status
+        lines = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
+                 f"Date: {email.utils.formatdate(usegmt=True)}"]
+        lines += [f"{name}: {value}" for name, value in response.headers]
+        if framing == "chunked":
+            lines += ["Transfer-Encoding: chunked", "Trailer: x-ms-emulator-trailer"]
+        else:
+            lines.append(f"Content-Length: {len(response.body)}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        body = b"" if self.command == "HEAD" else response.body
+        if framing == "chunked":
+            for index, start in enumerate(range(0, len(body), chunk_size)):
+                piece = body[start:start + chunk_size]
+                extension = b';ext="emulator"' if index == 1 else b""
+                self.wfile.write(b"%X%s\r\n%s\r\n" % (len(piece), extension, piece))
+            self.wfile.write(b"0\r\nx-ms-emulator-trailer: done\r\n\r\n")
+        elif framing == "truncate":
+            self.wfile.write(body[:len(body) // 2])
+            self.close_connection = True
+        else:
+            self.wfile.write(body)
+        self.wfile.flush()
+
+
+class Emulator:
+    """The two listeners and the state behind them. Use start()/stop() or `with Emulator(...)`.
+
+    Attributes after start(): login_port, arm_port, login_url, arm_url (https://localhost:N),
+    ca_file; log (a copy of all log entries), tenant_id, client_id, client_secret, accounts.
+    """
+
+    def __init__(self, pki_dir, cert="server", host="127.0.0.1", ipv6=False, login_port=0,
+                 arm_port=0, log_path=None, control_path=None, tenant_id=DEFAULT_TENANT_ID,
+                 client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, accounts=None,
+                 token_lifetime=3599, token_length=1600, tls_max_version=None,
+                 idle_timeout=30.0, handshake_timeout=5.0):
+        self.pki_dir = pki_dir
+        self.ca_file = os.path.join(pki_dir, "ca.crt")
+        self.cert = cert
+        self.host, self.ipv6 = host, ipv6
+        self.requested_ports = {"login": login_port, "arm": arm_port}
+        self.log_path, self.control_path = log_path, control_path
+        self.tenant_id, self.client_id, self.client_secret = tenant_id, client_id, client_secret
+        self.token_lifetime, self.token_length = token_lifetime, token_length
+        self.tls_max_version = tls_max_version
+        self.idle_timeout, self.handshake_timeout = idle_timeout, handshake_timeout
+        if accounts is None:
+            accounts = [BatchAccount(DEFAULT_ACCOUNT),
+                        BatchAccount(DEFAULT_AAD_ONLY_ACCOUNT, auth_modes=["AAD"])]
+        self.accounts = {self._account_key(a.subscription_id, a.resource_group, a.name): a
+                         for a in accounts}
+        self.login_port = self.arm_port = None
+        self._lock = threading.RLock()
+        self._log, self._faults, self._control_faults = [], [], []
+        self._control_stamp = None
+        self._tokens = {}  # access token -> expiry (time.time())
+        self._sni = {}
+        self._open = set()
+        self._next_conn = 0
+        self._servers, self._threads = [], []
+        self._stopping = threading.Event()
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def start(self):
+        context = self._ssl_context()
+        for name in ("login", "arm"):
+            self._servers += self._bind(name, self.requested_ports[name], context)
+        self.login_port = self._servers[0].server_address[1]
+        self.arm_port = self._servers[-1].server_address[1]
+        for server in self._servers:
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                      name=f"emulator-{server.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        with self._lock:
+            open_connections = list(self._open)
+        for conn in open_connections:
+            try:
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)  # plain TCP: no TLS state touched
+            except OSError:
+                pass
+        for thread in self._threads:
+            thread.join(timeout=2)
+        self._servers, self._threads = [], []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def login_url(self):
+        return f"https://localhost:{self.login_port}"
+
+    @property
+    def arm_url(self):
+        return f"https://localhost:{self.arm_port}"
+
+    def _ssl_context(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.tls_max_version == "1.2":
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(os.path.join(self.pki_dir, f"{self.cert}.crt"),
+                                os.path.join(self.pki_dir, f"{self.cert}.key"))
+
+        def remember_sni(ssl_socket, server_name, _context):
+            self._sni[id(ssl_socket)] = server_name
+        context.sni_callback = remember_sni
+        return context
+
+    def _bind(self, name, port, context):
+        """The listener on host (and on ::1 with the same port when ipv6 is set)."""
+        for _attempt in range(20):
+            first = _Listener(self, name, self.host, port, context)
+            if not self.ipv6:
+                return [first]
+            try:
+                return [first, _Listener(self, name, "::1", first.server_address[1], context)]
+            except OSError:
+                first.server_close()
+                if port:
+                    raise
+        raise OSError(f"no port free on both {self.host} and ::1")
+
+    def _connection_opened(self, conn):
+        with self._lock:
+            self._open.add(conn)
+            self._next_conn += 1
+            return self._next_conn
+
+    def _connection_closed(self, conn):
+        with self._lock:
+            self._open.discard(conn)
+            self._sni.pop(id(conn), None)
+
+    # --- log ----------------------------------------------------------------------------------
+    def _record(self, entry):
+        entry = {"time": _utc_now_iso(), **entry}
+        with self._lock:
+            entry["seq"] = len(self._log) + 1
+            self._log.append(entry)
+            if self.log_path:
+                with open(self.log_path, "a", encoding="utf-8") as log_file:
+                    log_file.write(json.dumps(entry) + "\n")
+
+    @property
+    def log(self):
+        with self._lock:
+            return [dict(e) for e in self._log]
+
+    def requests(self, listener=None, op=None):
+        return [e for e in self.log if e["event"] == "request" and e.get("op") != "admin"
+                and listener in (None, e["listener"]) and op in (None, e.get("op"))]
+
+    def connections(self, listener=None):
+        return [e for e in self.log
+                if e["event"] == "connect" and listener in (None, e["listener"])]
+
+    def clear_log(self):
+        with self._lock:
+            self._log.clear()
+
+    # --- faults -------------------------------------------------------------------------------
+    def add_fault(self, kind, op="any", count=1, **options):
+        """Arms a fault (see normalize_fault for the fields); returns its normalized form."""
+        fault = normalize_fault({"kind": kind, "op": op, "count": count, **options})
+        with self._lock:
+            self._faults.append(fault)
+        return dict(fault)
+
+    def clear_faults(self):
+        with self._lock:
+            self._faults.clear()
+
+    def faults(self):
+        """The armed faults (Python/admin-added, then control-file ones) with remaining counts."""
+        with self._lock:
+            return [dict(f) for f in self._faults + self._control_faults]
+
+    def _reload_control_file(self):
+        if not self.control_path:
+            return
+        try:
+            with open(self.control_path, "rb") as control:
+                stamp = (os.fstat(control.fileno()).st_mtime_ns, control.read())
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._control_stamp:
+            return
+        try:
+            specs = json.loads(stamp[1]) if stamp and stamp[1].strip() else []
+            faults = [normalize_fault(s) for s in (specs if isinstance(specs, list) else [specs])]
+        except ValueError as exc:
+            print(f"azure_emulator: ignoring control file: {exc}", file=sys.stderr)
+            faults = self._control_faults
+        self._control_stamp, self._control_faults = stamp, faults
+
+    def _take_fault(self, listener, op):
+        with self._lock:
+            self._reload_control_file()
+            for faults in (self._faults, self._control_faults):
+                for fault in list(faults):
+                    if fault["listener"] not in ("any", listener) or fault["op"] not in ("any", op):
+                        continue
+                    if fault["skip"] > 0:
+                        fault["skip"] -= 1
+                        continue
+                    if fault["count"] > 0:
+                        fault["count"] -= 1
+                        if fault["count"] == 0:
+                            faults.remove(fault)
+                    return dict(fault)
+        return None
+
+    # --- tokens and accounts ------------------------------------------------------------------
+    def issue_token(self, audience=ARM_AUDIENCE, claims_requested=False):
+        """Mints an access token ARM will accept (a fake JWT, unsigned in any useful sense)."""
+        now = int(time.time())
+        issuer = f"https://sts.windows.net/{self.tenant_id}/"
+        header = {"typ": "JWT", "alg": "RS256", "x5t": _b64url(secrets.token_bytes(20))}
+        header["kid"] = header["x5t"]
+        payload = {"aud": audience, "iss": issuer, "iat": now, "nbf": now,
+                   "exp": now + self.token_lifetime, "aio": "", "appid": self.client_id,
+                   "appidacr": "1", "idp": issuer, "idtyp": "app", "oid": str(uuid.uuid4()),
+                   "rh": _b64url(secrets.token_bytes(24)), "sub": str(uuid.uuid4()),
+                   "tid": self.tenant_id, "uti": _b64url(secrets.token_bytes(16)), "ver": "1.0",
+                   "xms_cc": ["cp1"] if claims_requested else [], "xms_tcdt": now - 86400}
+        signature = _b64url(secrets.token_bytes(256))
+
+        def assemble():
+            return ".".join((_b64url(_json_bytes(header)), _b64url(_json_bytes(payload)),
+                             signature))
+        token = assemble()
+        shortfall = self.token_length - len(token)
+        if shortfall > 0:  # pad the opaque "aio" claim to reach the configured size
+            payload["aio"] = secrets.token_urlsafe(shortfall)[:shortfall * 3 // 4 + 1]
+            token = assemble()
+        with self._lock:
+            self._tokens[token] = now + self.token_lifetime
+        return token
+
+    def expire_tokens(self):
+        """Every token issued so far is now expired (ARM answers 401 ExpiredAuthenticationToken)."""
+        with self._lock:
+            for token in self._tokens:
+                self._tokens[token] = 0
+
+    @staticmethod
+    def _account_key(subscription_id, resource_group, name):
+        return (subscription_id.lower(), resource_group.lower(), name.lower())
+
+    def account(self, name=DEFAULT_ACCOUNT, subscription_id=DEFAULT_SUBSCRIPTION_ID,
+                resource_group=DEFAULT_RESOURCE_GROUP):
+        return self.accounts[self._account_key(subscription_id, resource_group, name)]
+
+    # --- serving --------------------------------------------------------------------------------
+    def _serve(self, handler, req):
+        if req.listener == "arm" and req.path.startswith("/_emulator/"):
+            response = self._admin(req)
+            self._record(self._entry(handler, req, response.status, None))
+            handler.write_response(response)
+            return
+        req.op = self._classify(req)
+        if not _host_is_valid(req):
+            # What HTTP.sys answers, before any application sees the request.
+            self._record(self._entry(handler, req, 400, None))
+            handler.write_response(Response(400, INVALID_HOSTNAME_PAGE, [
+                ("Content-Type", "text/html; charset=us-ascii")]))
+            return
+        fault = None if self._stopping.is_set() else self._take_fault(req.listener, req.op)
+        kind = fault["kind"] if fault else None
+        if kind == "drop_before":
+            response = None
+        elif kind in ("status", "401_claims"):
+            response = self._fault_response(req, fault)
+        else:
+            serve = self._token_endpoint if req.listener == "login" else self._arm
+            response = serve(req)
+        handler.abrupt_close = kind in ("drop", "drop_before", "truncate")
+        if kind in ("drop", "drop_before"):
+            handler.close_connection = True
+            self._record(self._entry(handler, req, None, fault))
+            return
+        self._record(self._entry(handler, req, response.status, fault))
+        if kind == "slow":
+            self._stopping.wait(fault["seconds"])
+        framing = kind if kind in ("chunked", "truncate") else "length"
+        handler.write_response(response, framing, (fault or {}).get("chunk_size", 16))
+
+    @staticmethod
+    def _classify(req):
+        if req.listener == "login":
+            return "token" if TOKEN_PATH.fullmatch(req.path) else "other"
+        match = ARM_PATH.fullmatch(req.path)
+        if not match:
+            return "other"
+        return {None: "get", "listkeys": "listKeys",
+                "regeneratekeys": "regenerateKeys"}[(match.group(4) or "").lower() or None]
+
+    def _entry(self, handler, req, status, fault):
+        headers = req.headers
+        entry = {"event": "request", "listener": req.listener, "conn": handler.conn_id,
+                 "conn_request": handler.served, "method": req.method, "path": req.path,
+                 "query": req.query, "op": req.op, "http_version": handler.request_version,
+                 "header_names": list(headers.keys()),
+                 "headers": {h: headers[h] for h in LOGGED_HEADERS if h in headers},
+                 "authorization_present": "Authorization" in headers,
+                 "authorization_scheme": _auth_scheme(headers.get("Authorization")),
+                 "body_length": len(req.body), "status": status, "request_id": req.request_id,
+                 "fault": _fault_summary(fault) if fault else None}
+        entry.update(req.details)
+        return entry
+
+    def _fault_response(self, req, fault):
+        status = fault.get("status", 401)
+        if fault["kind"] == "401_claims":
+            claims = fault.get("claims") or {"access_token": {"nbf": {
+                "essential": True, "value": str(int(time.time()))}}}
+            encoded = base64.b64encode(_json_bytes(claims)).decode("ascii")
+            challenge = (f'Bearer authorization_uri="https://login.microsoftonline.com/'
+                         f'{self.tenant_id}/oauth2/authorize", error="insufficient_claims", '
+                         f'claims="{encoded}"')
+            return self._arm_error(req, 401, "InvalidAuthenticationToken",
+                                   "Continuous access evaluation resulted in challenge with "
+                                   "result: InteractionRequired.",
+                                   [("WWW-Authenticate", challenge)])
+        extra = []
+        seconds = fault.get("retry_after")
+        if seconds is not None:
+            style = fault["retry_after_style"]
+            value = {"seconds": str(int(seconds + 0.999)),
+                     "http-date": email.utils.formatdate(time.time() + seconds, usegmt=True),
+                     }.get(style, str(int(seconds * 1000)))
+            extra.append(("Retry-After" if style in ("seconds", "http-date") else style, value))
+        if req.listener == "login":
+            return self._entra_error(req, status, "temporarily_unavailable", 90033,
+                                     "A transient error has occurred. Please try again.", extra)
+        code = fault.get("code") or {
+            429: "SubscriptionRequestsThrottled", 500: "InternalServerError", 502: "BadGateway",
+            503: "ServiceUnavailable", 504: "GatewayTimeout",
+        }.get(status, http.HTTPStatus(status).phrase.replace(" ", ""))
+        message = fault.get("message") or {
+            429: "Number of requests for subscription exceeded the limit. Please try again later.",
+            504: "The gateway did not receive a response from 'Microsoft.Batch' within the "
+                 "specified time period.",
+        }.get(status, f"Emulated failure ({status}).")
+        return self._arm_error(req, status, code, message, extra)
+
+    # --- Entra ID token endpoint ---------------------------------------------------------------
+    def _entra_error(self, req, status, error, code, message, extra_headers=()):
+        trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+        timestamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
+        body = {"error": error,
+                "error_description": f"AADSTS{code}: {message} Trace ID: {trace_id} "
+                                     f"Correlation ID: {correlation_id} Timestamp: {timestamp}",
+                "error_codes": [code], "timestamp": timestamp, "trace_id": trace_id,
+                "correlation_id": correlation_id,
+                "error_uri": f"https://login.microsoftonline.com/error?code={code}"}
+        req.details["error_code"] = f"AADSTS{code}"
+        return Response(status, body, self._entra_headers(req) + list(extra_headers))
+
+    @staticmethod
+    def _entra_headers(req):
+        headers = [("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache"),
+                   ("Content-Type", "application/json; charset=utf-8"), ("Expires", "-1"),
+                   ("X-Content-Type-Options", "nosniff"), ("x-ms-request-id", req.request_id),
+                   ("x-ms-ests-server", "azure-emulator")]
+        for name in ("client-request-id", "x-ms-client-request-id"):
+            if req.headers.get(name):
+                headers.append((name, req.headers[name][:200]))
+        return headers
+
+    def _token_endpoint(self, req):
+        match = TOKEN_PATH.fullmatch(req.path)
+        if not match:
+            return Response(404, b"", self._entra_headers(req))
+        if req.method != "POST":
+            return self._entra_error(req, 400, "invalid_request", 900561,
+                                     "The endpoint only accepts POST, OPTIONS requests. "
+                                     f"Received a {req.method} request.")
+        tenant = urllib.parse.unquote(match.group(1))
+        req.details["tenant"] = tenant
+        if tenant.lower() != self.tenant_id.lower():
+            return self._entra_error(req, 400, "invalid_request", 90002,
+                                     f"Tenant '{tenant}' not found. Check to make sure you have "
+                                     "the correct tenant ID and are signing into the correct "
+                                     "cloud.")
+        form = {}
+        content_type = req.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+            pairs = urllib.parse.parse_qsl(req.body.decode("utf-8", "replace"),
+                                           keep_blank_values=True)
+            form = {name: value for name, value in reversed(pairs)}
+        req.details.update(form_fields=sorted(form), grant_type=form.get("grant_type"),
+                           client_id=form.get("client_id"), scope=form.get("scope"))
+
+        def missing(name):
+            return self._entra_error(req, 400, "invalid_request", 900144,
+                                     f"The request body must contain the following parameter: "
+                                     f"'{name}'.")
+        for name in ("grant_type", "client_id", "scope"):
+            if not form.get(name):
+                return missing(name)
+        if form["grant_type"] != "client_credentials":
+            return self._entra_error(req, 400, "unsupported_grant_type", 70003,
+                                     "The app requested an unsupported grant type "
+                                     f"'{form['grant_type']}'.")
+        if form["client_id"].lower() != self.client_id.lower():
+            return self._entra_error(req, 400, "unauthorized_client", 700016,
+                                     f"Application with identifier '{form['client_id']}' was not "
+                                     f"found in the directory '{tenant}'. This can happen if the "
+                                     "application has not been installed by the administrator "
+                                     "of the tenant or consented to by any user in the tenant. "
+                                     "You may have sent your authentication request to the "
+                                     "wrong tenant.")
+        scope = form["scope"]
+        resource = scope[:-len("/.default")] if scope.endswith("/.default") else None
+        own = (f"https://localhost:{self.arm_port}", f"https://127.0.0.1:{self.arm_port}")
+        if resource is None:
+            return self._entra_error(req, 400, "invalid_scope", 1002012,
+                                     f"The provided value for scope {scope} is not valid. Client "
+                                     "credential flows must have a scope value with /.default "
+                                     "suffixed to the resource identifier (application ID URI).")
+        if resource.rstrip("/") not in (ARM_AUDIENCE,) + own:
+            return self._entra_error(req, 400, "invalid_resource", 500011,
+                                     f"The resource principal named {resource} was not found in "
+                                     f"the tenant named {tenant}.")
+        failure = self._check_client_credential(req, form)
+        if failure:
+            return failure
+        if "claims" in form:
+            try:
+                json.loads(form["claims"])
+            except ValueError:
+                return self._entra_error(req, 400, "invalid_request", 9002313,
+                                         "Invalid request. The 'claims' parameter is not JSON.")
+        token = self.issue_token(resource.rstrip("/"), claims_requested="claims" in form)
+        body = {"token_type": "Bearer", "expires_in": self.token_lifetime,
+                "ext_expires_in": self.token_lifetime, "access_token": token}
+        return Response(200, body, self._entra_headers(req))
+
+    def _check_client_credential(self, req, form):
+        """None when the secret or the (structurally checked) client assertion is acceptable."""
+        secret, assertion = form.get("client_secret"), form.get("client_assertion")
+        if secret is not None and assertion is not None:
+            return self._entra_error(req, 400, "invalid_request", 9002313,
+                                     "Invalid request. Request is malformed or invalid: send "
+                                     "client_secret or client_assertion, not both.")
+        if secret is not None:
+            req.details["credential"] = "secret"
+            if secrets.compare_digest(secret.encode(), self.client_secret.encode()):
+                return None
+            return self._entra_error(req, 401, "invalid_client", 7000215,
+                                     "Invalid client secret provided. Ensure the secret being "
+                                     "sent in the request is the client secret value, not the "
+                                     "client secret ID, for a secret added to app "
+                                     f"'{self.client_id}'.")
+        if assertion is None:
+            return self._entra_error(req, 401, "invalid_client", 7000218,
+                                     "The request body must contain the following parameter: "
+                                     "'client_assertion' or 'client_secret'.")
+        # The signature is not verified: the emulator knows no certificate of the client.
+        req.details["credential"] = "assertion"
+        if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
+            return self._entra_error(req, 400, "invalid_request", 900144,
+                                     "The request body must contain the following parameter: "
+                                     f"'client_assertion_type' ({CLIENT_ASSERTION_TYPE}).")
+        try:
+            parts = assertion.split(".")
+            header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+                              for p in parts[:2])
+            if len(parts) != 3 or not parts[2] or not isinstance(claims, dict):
+                raise ValueError("not a signed JWT")
+            if header.get("alg") not in ("RS256", "PS256") or not (
+                    header.get("x5t") or header.get("x5t#S256")):
+                raise ValueError("header needs alg RS256/PS256 and x5t or x5t#S256")
+        except (ValueError, TypeError, AttributeError):
+            return self._entra_error(req, 401, "invalid_client", 50027,
+                                     "JWT token is invalid or malformed.")
+        if claims.get("iss") != form["client_id"] or claims.get("sub") != form["client_id"]:
+            return self._entra_error(req, 401, "invalid_client", 700021,
+                                     "Client assertion application identifier doesn't match "
+                                     "'client_id' parameter.")
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] < time.time():
+            return self._entra_error(req, 401, "invalid_client", 700024,
+                                     "Client assertion is not within its valid time range.")
+        return None
+
+    # --- Azure Resource Manager ----------------------------------------------------------------
+    def _arm_headers(self, req):
+        headers = [("Cache-Control", "no-cache"), ("Pragma", "no-cache"), ("Expires", "-1"),
+                   ("Content-Type", "application/json; charset=utf-8"),
+                   ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+                   ("X-Content-Type-Options", "nosniff"),
+                   ("x-ms-request-id", req.request_id),
+                   ("x-ms-correlation-request-id",
+                    (req.headers.get("x-ms-correlation-request-id") or req.request_id)[:200]),
+                   ("x-ms-routing-request-id", f"{DEFAULT_LOCATION.upper()}:"
+                    f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}:{req.request_id}")]
+        if req.method == "POST":
+            headers.append(("x-ms-ratelimit-remaining-subscription-writes", "1199"))
+        else:
+            headers.append(("x-ms-ratelimit-remaining-subscription-reads", "11999"))
+        if req.headers.get("x-ms-client-request-id"):
+            headers.append(("x-ms-client-request-id", req.headers["x-ms-client-request-id"][:200]))
+        return headers
+
+    def _arm_error(self, req, status, code, message, extra_headers=(), target=None,
+                   details=None):
+        error = {"code": code, "message": message}
+        if target:
+            error["target"] = target
+        if details is not None:
+            error["details"] = details
+        req.details["error_code"] = code
+        return Response(status, {"error": error}, self._arm_headers(req) + list(extra_headers))
+
+    def _arm_unauthorized(self, req, code, message, description):
+        challenge = (f'Bearer authorization_uri="https://login.microsoftonline.com/'
+                     f'{self.tenant_id}", error="invalid_token", '
+                     f'error_description="{description}"')
+        return self._arm_error(req, 401, code, message, [("WWW-Authenticate", challenge)])
+
+    def _check_bearer(self, req):
+        authorization = req.headers.get("Authorization")
+        if not authorization:
+            return self._arm_unauthorized(req, "AuthenticationFailed",
+                                          "Authentication failed. The 'Authorization' header is "
+                                          "missing.", "The authentication failed because of "
+                                          "missing 'Authorization' header.")
+        scheme, _, token = authorization.partition(" ")
+        with self._lock:
+            expiry = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if expiry is None:
+            return self._arm_unauthorized(req, "InvalidAuthenticationToken",
+                                          "The access token is invalid.",
+                                          "The access token is invalid.")
+        if expiry <= time.time():
+            now = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime())
+            return self._arm_unauthorized(req, "ExpiredAuthenticationToken",
+                                          "The access token expiry UTC time is earlier than "
+                                          f"current UTC time '{now}'.",
+                                          "The access token has expired.")
+        return None
+
+    def _arm(self, req):
+        failure = self._check_bearer(req)
+        if failure:
+            return failure
+        versions = req.params.get("api-version")
+        if not versions:
+            return self._arm_error(req, 400, "MissingApiVersionParameter",
+                                   "The api-version query parameter (?api-version=) is required "
+                                   "for all requests.")
+        if versions[0] != API_VERSION:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", versions[0]):
+                return self._arm_error(req, 400, "NoRegisteredProviderFound",
+                                       "No registered resource provider found for location "
+                                       f"'{DEFAULT_LOCATION}' and API version '{versions[0]}' "
+                                       "for type 'batchAccounts'. The supported api-versions "
+                                       f"are '{API_VERSION}'.")
+            return self._arm_error(req, 400, "InvalidApiVersionParameter",
+                                   f"The api-version '{versions[0]}' is invalid. The supported "
+                                   f"versions are '{API_VERSION}'.")
+        match = ARM_PATH.fullmatch(req.path)
+        if not match:
+            return self._arm_error(req, 404, "NotFound",
+                                   f"The requested path '{req.path}' was not found.")
+        subscription, group, name = (urllib.parse.unquote(g) for g in match.groups()[:3])
+        if not GUID.fullmatch(subscription):
+            return self._arm_error(req, 400, "InvalidSubscriptionId",
+                                   f"The provided subscription identifier '{subscription}' is "
+                                   "malformed or invalid.")
+        with self._lock:
+            known = list(self.accounts)
+        if not any(s == subscription.lower() for s, _, _ in known):
+            return self._arm_error(req, 404, "SubscriptionNotFound",
+                                   f"The subscription '{subscription}' could not be found.")
+        if not any((s, g) == (subscription.lower(), group.lower()) for s, g, _ in known):
+            return self._arm_error(req, 404, "ResourceGroupNotFound",
+                                   f"Resource group '{group}' could not be found.")
+        account = self.accounts.get(self._account_key(subscription, group, name))
+        if account is None:
+            return self._arm_error(req, 404, "ResourceNotFound",
+                                   f"The Resource 'Microsoft.Batch/batchAccounts/{name}' under "
+                                   f"resource group '{group}' was not found. For more details "
+                                   "please go to https://aka.ms/ARMResourceNotFoundFix")
+        expected_method = "GET" if req.op == "get" else "POST"
+        if req.method != expected_method:
+            return self._arm_error(req, 405, "MethodNotAllowed",
+                                   "The requested resource does not support http method "
+                                   f"'{req.method}'.", [("Allow", expected_method)])
+        if req.op == "get":
+            with self._lock:
+                return Response(200, account.resource_body(), self._arm_headers(req))
+        if req.op == "regenerateKeys":
+            key_name, failure = self._parse_key_name(req)
+            if failure:
+                return failure
+        if not account.allows_shared_key:
+            return self._arm_error(req, 400, SHARED_KEY_DISALLOWED_CODE,
+                                   f"The Batch account '{account.name}' does not allow "
+                                   "'SharedKey' in allowedAuthenticationModes, so its account "
+                                   "keys cannot be listed or regenerated.")
+        with self._lock:
+            if req.op == "regenerateKeys":
+                setattr(account, key_name.lower(), new_account_key())
+            return Response(200, account.keys_body(), self._arm_headers(req))
+
+    def _parse_key_name(self, req):
+        """("Primary"|"Secondary", None) or (None, an error response)."""
+        content_type = req.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            return None, self._arm_error(req, 415, "UnsupportedMediaType",
+                                         f"The content media type '{content_type}' is not "
+                                         "supported. Only 'application/json' is supported.")
+        try:
+            body = json.loads(req.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            return None, self._arm_error(req, 400, "InvalidRequestContent",
+                                         "The request content was invalid and could not be "
+                                         f"deserialized: '{exc}'.")
+        key_name = body.get("keyName") if isinstance(body, dict) else None
+        req.details["key_name"] = key_name if isinstance(key_name, str) else None
+        if key_name in ("Primary", "Secondary"):
+            return key_name, None
+        problem = ("The required property 'keyName' is missing." if key_name is None else
+                   f"The value '{key_name}' is not one of the allowed values 'Primary', "
+                   "'Secondary'.")
+        return None, self._arm_error(req, 400, "InvalidParameter",
+                                     "The request body is invalid: see details.", target="keyName",
+                                     details=[{"code": "InvalidKeyName", "target": "keyName",
+                                               "message": problem}])
+
+    # --- admin endpoints (loopback only, no bearer) ---------------------------------------------
+    def _admin(self, req):
+        req.op = "admin"
+        headers = [("Content-Type", "application/json; charset=utf-8")]
+        if not ipaddress.ip_address(req.client_ip.split("%")[0]).is_loopback:
+            return Response(403, {"error": "admin endpoints are loopback only"}, headers)
+        route = (req.method, req.path.rstrip("/"))
+        try:
+            if route == ("GET", "/_emulator/log"):
+                return Response(200, self.log, headers)
+            if route == ("DELETE", "/_emulator/log"):
+                self.clear_log()
+            elif route == ("GET", "/_emulator/faults"):
+                return Response(200, self.faults(), headers)
+            elif route == ("POST", "/_emulator/faults"):
+                specs = json.loads(req.body or b"[]")
+                for spec in specs if isinstance(specs, list) else [specs]:
+                    self.add_fault(**spec)
+                return Response(200, self.faults(), headers)
+            elif route == ("DELETE", "/_emulator/faults"):
+                self.clear_faults()
+            elif route == ("GET", "/_emulator/accounts"):
+                with self._lock:
+                    accounts = [dict(a.keys_body(), subscriptionId=a.subscription_id,
+                                     resourceGroup=a.resource_group,
+                                     allowedAuthenticationModes=a.auth_modes)
+                                for a in self.accounts.values()]
+                return Response(200, accounts, headers)
+            elif route == ("POST", "/_emulator/expire-tokens"):
+                self.expire_tokens()
+            else:
+                return Response(404, {"error": f"no admin route {route}"}, headers)
+        except (ValueError, TypeError) as exc:
+            return Response(400, {"error": str(exc)}, headers)
+        return Response(204, b"", headers)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Local Entra ID + ARM (Batch keys) emulator.")
+    parser.add_argument("--pki", required=True, help="directory made by make_test_pki.sh")
+    parser.add_argument("--port-file", required=True, help='written as {"login": N, "arm": M}')
+    parser.add_argument("--login-port", type=int, default=0)
+    parser.add_argument("--arm-port", type=int, default=0)
+    parser.add_argument("--log", help="append the log here as JSON lines")
+    parser.add_argument("--control", help="JSON list of faults, re-read on each request")
+    parser.add_argument("--cert", choices=("server", "wrongname"), default="server")
+    parser.add_argument("--ipv6", action="store_true", help="also listen on ::1, same ports")
+    parser.add_argument("--tls-max", choices=("1.2", "1.3"), default="1.3")
+    parser.add_argument("--token-lifetime", type=int, default=3599)
+    parser.add_argument("--token-length", type=int, default=1600)
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    emulator = Emulator(args.pki, cert=args.cert, ipv6=args.ipv6, login_port=args.login_port,
+                        arm_port=args.arm_port, log_path=args.log, control_path=args.control,
+                        token_lifetime=args.token_lifetime, token_length=args.token_length,
+                        tls_max_version=args.tls_max)
+    emulator.start()
+    try:
+        temporary = f"{args.port_file}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as port_file:
+            json.dump({"login": emulator.login_port, "arm": emulator.arm_port}, port_file)
+        os.replace(temporary, args.port_file)
+        while not stop.wait(1):
+            pass
+    finally:
+        emulator.stop()
+        if os.path.exists(args.port_file):
+            os.remove(args.port_file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,513 @@
+"""Tests of the Azure emulator itself: python3 -m unittest tests/emulator/test_emulator.py"""
+
+import base64
+import email.utils
+import http.client
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import azure_emulator as ae  # noqa: E402
+
+PKI = None
+BASE = (f"/subscriptions/{ae.DEFAULT_SUBSCRIPTION_ID}/resourceGroups/{ae.DEFAULT_RESOURCE_GROUP}"
+        "/providers/Microsoft.Batch/batchAccounts/")
+QUERY = "?api-version=" + ae.API_VERSION
+
+
+def setUpModule():
+    global PKI, _pki_holder
+    _pki_holder = tempfile.TemporaryDirectory()
+    PKI = _pki_holder.name
+    subprocess.run(["sh", os.path.join(HERE, "make_test_pki.sh"), PKI], check=True)
+
+
+def tearDownModule():
+    _pki_holder.cleanup()
+
+
+def temp_dir(test):
+    holder = tempfile.TemporaryDirectory()
+    test.addCleanup(holder.cleanup)
+    return holder.name
+
+
+def wait_for(condition, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def account_path(op="get", account=ae.DEFAULT_ACCOUNT):
+    suffix = {"get": "", "listKeys": "/listKeys", "regenerateKeys": "/regenerateKeys"}[op]
+    return BASE + account + suffix + QUERY
+
+
+class EmulatorTest(unittest.TestCase):
+    emulator_options = {}
+
+    def setUp(self):
+        self.emu = ae.Emulator(PKI, **self.emulator_options).start()
+        self.addCleanup(self.emu.stop)
+        self.ctx = ssl.create_default_context(cafile=self.emu.ca_file)
+
+    def connect(self, listener="arm", timeout=5):
+        port = self.emu.login_port if listener == "login" else self.emu.arm_port
+        conn = http.client.HTTPSConnection("localhost", port, context=self.ctx, timeout=timeout)
+        self.addCleanup(conn.close)
+        return conn
+
+    def call(self, method, path, body=None, headers=None, listener="arm", conn=None):
+        conn = conn or self.connect(listener)
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response, response.read()
+
+    def token_request(self, **overrides):
+        form = {"grant_type": "client_credentials", "client_id": self.emu.client_id,
+                "client_secret": self.emu.client_secret,
+                "scope": "https://management.azure.com/.default"}
+        form.update(overrides)
+        form = {k: v for k, v in form.items() if v is not None}
+        tenant = form.pop("tenant", self.emu.tenant_id)
+        status, response, body = self.call(
+            "POST", f"/{tenant}/oauth2/v2.0/token", urllib.parse.urlencode(form),
+            {"Content-Type": "application/x-www-form-urlencoded"}, listener="login")
+        return status, response, json.loads(body)
+
+    def arm(self, op="get", account=ae.DEFAULT_ACCOUNT, body=None, token=None, conn=None,
+            headers=None):
+        all_headers = {"Authorization": "Bearer " + (token or self.emu.issue_token())}
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        method = "GET" if op == "get" else "POST"
+        if method == "POST" and body is None:
+            body = b""
+        status, response, raw = self.call(method, account_path(op, account), body, all_headers,
+                                          conn=conn)
+        return status, response, json.loads(raw) if raw else None
+
+    def regenerate(self, key_name="Primary", **kw):
+        return self.arm("regenerateKeys", body=json.dumps({"keyName": key_name}), **kw)
+
+
+class EntraTest(EmulatorTest):
+    def test_client_secret_token(self):
+        status, response, body = self.token_request()
+        self.assertEqual(status, 200)
+        self.assertEqual(body["token_type"], "Bearer")
+        self.assertEqual((body["expires_in"], body["ext_expires_in"]), (3599, 3599))
+        token = body["access_token"]
+        self.assertGreaterEqual(len(token), 1500)
+        header, payload, _signature = token.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        self.assertEqual(claims["aud"], "https://management.azure.com")
+        self.assertEqual(claims["tid"], self.emu.tenant_id)
+        self.assertIn("no-store", response.getheader("Cache-Control"))
+        self.assertEqual(self.arm(token=token)[0], 200)
+
+    def test_errors_are_aadsts_shaped(self):
+        cases = [({"client_secret": "wrong"}, 401, "invalid_client", 7000215),
+                 ({"tenant": "00000000-1111-2222-3333-444444444444"}, 400, "invalid_request",
+                  90002),
+                 ({"client_id": "00000000-1111-2222-3333-444444444444"}, 400,
+                  "unauthorized_client", 700016),
+                 ({"grant_type": "password"}, 400, "unsupported_grant_type", 70003),
+                 ({"scope": "https://management.azure.com"}, 400, "invalid_scope", 1002012),
+                 ({"scope": "https://vault.azure.net/.default"}, 400, "invalid_resource", 500011),
+                 ({"client_secret": None}, 401, "invalid_client", 7000218),
+                 ({"grant_type": None}, 400, "invalid_request", 900144)]
+        for overrides, status, error, code in cases:
+            with self.subTest(overrides=overrides):
+                got_status, _, body = self.token_request(**overrides)
+                self.assertEqual((got_status, body["error"], body["error_codes"]),
+                                 (status, error, [code]))
+                self.assertTrue(body["error_description"].startswith(f"AADSTS{code}: "))
+                for field in ("timestamp", "trace_id", "correlation_id"):
+                    self.assertIn(field, body)
+
+    def test_scope_of_the_emulated_arm_endpoint(self):
+        scope = f"https://localhost:{self.emu.arm_port}/.default"
+        self.assertEqual(self.token_request(scope=scope)[0], 200)
+
+    def test_client_assertion_is_checked_structurally(self):
+        def part(obj):
+            return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+        claims = {"aud": "x", "iss": self.emu.client_id, "sub": self.emu.client_id,
+                  "exp": time.time() + 600, "jti": "1"}
+        assertion = ".".join((part({"alg": "RS256", "x5t#S256": "abc"}), part(claims), "sig"))
+        kind = ae.CLIENT_ASSERTION_TYPE
+        good = self.token_request(client_secret=None, client_assertion=assertion,
+                                  client_assertion_type=kind)
+        self.assertEqual(good[0], 200)
+        bad = self.token_request(client_secret=None, client_assertion="not-a-jwt",
+                                 client_assertion_type=kind)
+        self.assertEqual((bad[0], bad[2]["error_codes"]), (401, [50027]))
+
+
+class ArmTest(EmulatorTest):
+    def test_get_account(self):
+        status, response, body = self.arm(headers={"x-ms-client-request-id": "req-1"})
+        self.assertEqual(status, 200)
+        self.assertEqual(body["name"], ae.DEFAULT_ACCOUNT)
+        properties = body["properties"]
+        self.assertEqual(properties["allowedAuthenticationModes"],
+                         ["SharedKey", "AAD", "TaskAuthenticationToken"])
+        self.assertEqual(properties["accountEndpoint"],
+                         f"{ae.DEFAULT_ACCOUNT}.{ae.DEFAULT_LOCATION}.batch.azure.com")
+        self.assertEqual(properties["provisioningState"], "Succeeded")
+        self.assertEqual(response.getheader("Content-Type"), "application/json; charset=utf-8")
+        self.assertEqual(response.getheader("x-ms-client-request-id"), "req-1")
+        self.assertTrue(response.getheader("x-ms-request-id"))
+        self.assertTrue(response.getheader("x-ms-correlation-request-id"))
+
+    def test_list_keys(self):
+        status, response, body = self.arm("listKeys")
+        self.assertEqual(status, 200)
+        account = self.emu.account()
+        self.assertEqual(body, {"accountName": ae.DEFAULT_ACCOUNT, "primary": account.primary,
+                                "secondary": account.secondary})
+        self.assertEqual((len(body["primary"]), len(body["secondary"])), (88, 88))
+        self.assertTrue(response.getheader("x-ms-ratelimit-remaining-subscription-writes"))
+        self.assertEqual(self.emu.requests(op="listKeys")[0]["headers"]["Content-Length"], "0")
+
+    def test_regenerate_changes_only_that_key(self):
+        before = self.arm("listKeys")[2]
+        for key_name, field, other in (("Secondary", "secondary", "primary"),
+                                       ("Primary", "primary", "secondary")):
+            status, _, after = self.regenerate(key_name)
+            self.assertEqual(status, 200)
+            self.assertNotEqual(after[field], before[field])
+            self.assertEqual(len(after[field]), 88)
+            self.assertEqual(after[other], before[other])
+            self.assertEqual(after, self.arm("listKeys")[2])
+            before = after
+
+    def test_bearer_token_required(self):
+        status, response, body = self.call("POST", account_path("listKeys"), b"")
+        self.assertEqual((status, body and json.loads(body)["error"]["code"]),
+                         (401, "AuthenticationFailed"))
+        challenge = response.getheader("WWW-Authenticate")
+        self.assertTrue(challenge.startswith(
+            f'Bearer authorization_uri="https://login.microsoftonline.com/{self.emu.tenant_id}"'))
+        self.assertIn('error="invalid_token"', challenge)
+        self.assertEqual(self.arm(token="forged.token.value")[2]["error"]["code"],
+                         "InvalidAuthenticationToken")
+        token = self.emu.issue_token()
+        self.emu.expire_tokens()
+        self.assertEqual(self.arm(token=token)[2]["error"]["code"], "ExpiredAuthenticationToken")
+
+    def test_account_without_shared_key(self):
+        account = ae.DEFAULT_AAD_ONLY_ACCOUNT
+        self.assertEqual(self.arm(account=account)[2]["properties"]["allowedAuthenticationModes"],
+                         ["AAD"])
+        for op, body in (("listKeys", None), ("regenerateKeys", '{"keyName":"Primary"}')):
+            status, _, error = self.arm(op, account=account, body=body)
+            self.assertEqual((status, error["error"]["code"]),
+                             (400, ae.SHARED_KEY_DISALLOWED_CODE))
+
+    def test_request_errors(self):
+        token = self.emu.issue_token()
+        auth = {"Authorization": "Bearer " + token}
+        json_auth = dict(auth, **{"Content-Type": "application/json"})
+        regenerate = account_path("regenerateKeys")
+        cases = [
+            ("GET", account_path().replace(QUERY, ""), None, auth, 400,
+             "MissingApiVersionParameter"),
+            ("GET", account_path().replace(QUERY, "?api-version=2018-12-01"), None, auth, 400,
+             "NoRegisteredProviderFound"),
+            ("GET", account_path().replace(QUERY, "?api-version=latest"), None, auth, 400,
+             "InvalidApiVersionParameter"),
+            ("GET", account_path(account="nosuchacct"), None, auth, 404, "ResourceNotFound"),
+            ("GET", account_path().replace("batchkey-rg", "other-rg"), None, auth, 404,
+             "ResourceGroupNotFound"),
+            ("GET", account_path().replace(ae.DEFAULT_SUBSCRIPTION_ID,
+                                           "00000000-0000-0000-0000-000000000001"), None, auth,
+             404, "SubscriptionNotFound"),
+            ("GET", account_path().replace(ae.DEFAULT_SUBSCRIPTION_ID, "not-a-guid"), None, auth,
+             400, "InvalidSubscriptionId"),
+            ("GET", account_path("listKeys"), None, auth, 405, "MethodNotAllowed"),
+            ("POST", regenerate, b'{"keyName":', json_auth, 400, "InvalidRequestContent"),
+            ("POST", regenerate, b'{"keyName":"Primary"}', auth, 415, "UnsupportedMediaType"),
+            ("POST", regenerate, b'{"keyName":"Tertiary"}', json_auth, 400, "InvalidParameter"),
+            ("POST", regenerate, b"{}", json_auth, 400, "InvalidParameter"),
+        ]
+        for method, path, body, headers, status, code in cases:
+            with self.subTest(code=code, path=path):
+                got, _, raw = self.call(method, path, body, headers)
+                self.assertEqual((got, json.loads(raw)["error"]["code"]), (status, code))
+        error = json.loads(self.call("POST", regenerate, b'{"keyName":"primary"}', json_auth)[2])
+        self.assertEqual(error["error"]["target"], "keyName")
+        self.assertEqual(error["error"]["details"][0]["target"], "keyName")
+        self.assertEqual(self.emu.account().primary, self.arm("listKeys", token=token)[2]["primary"])
+
+    def test_wire_framing_rules(self):
+        conn = self.connect()
+        conn.putrequest("POST", account_path("listKeys"))  # no Content-Length
+        conn.putheader("Authorization", "Bearer " + self.emu.issue_token())
+        conn.endheaders()
+        self.assertEqual(conn.getresponse().status, 411)
+        for host in ("localhost", f"localhost:{self.emu.arm_port + 1}"):
+            status, response, body = self.call("GET", account_path(), headers={"Host": host})
+            self.assertEqual((status, response.getheader("Content-Type")),
+                             (400, "text/html; charset=us-ascii"))
+            self.assertIn(b"Invalid Hostname", body)
+
+
+class FaultTest(EmulatorTest):
+    def fault_in_log(self, op):
+        return [e["fault"] for e in self.emu.requests(op=op)]
+
+    def test_throttling_and_retry_after_styles(self):
+        for style, header in (("seconds", "Retry-After"), ("http-date", "Retry-After"),
+                              ("retry-after-ms", "retry-after-ms"),
+                              ("x-ms-retry-after-ms", "x-ms-retry-after-ms")):
+            with self.subTest(style=style):
+                self.emu.add_fault("status", "regenerateKeys", status=429, retry_after=2,
+                                   retry_after_style=style)
+                before = self.emu.account().primary
+                status, response, body = self.regenerate()
+                self.assertEqual((status, body["error"]["code"]),
+                                 (429, "SubscriptionRequestsThrottled"))
+                self.assertEqual(self.emu.account().primary, before)  # not acted upon
+                value = response.getheader(header)
+                if style == "seconds":
+                    self.assertEqual(value, "2")
+                elif style == "http-date":
+                    self.assertGreater(email.utils.parsedate_to_datetime(value).timestamp(),
+                                       time.time())
+                else:
+                    self.assertEqual(value, "2000")
+                self.assertEqual(self.regenerate()[0], 200)  # count 1: fired once
+        self.assertEqual([f and f["status"] for f in self.fault_in_log("regenerateKeys")],
+                         [429, None] * 4)
+
+    def test_server_errors_with_count(self):
+        for status in (500, 502, 503, 504):
+            self.emu.add_fault("status", "listKeys", status=status, count=2)
+            for _ in range(2):
+                got, _, body = self.arm("listKeys")
+                self.assertEqual(got, status)
+                self.assertIn("code", body["error"])
+            self.assertEqual(self.arm("listKeys")[0], 200)
+
+    def test_token_endpoint_fault_is_entra_shaped(self):
+        self.emu.add_fault("status", "token", status=503)
+        status, _, body = self.token_request()
+        self.assertEqual((status, body["error"]), (503, "temporarily_unavailable"))
+        self.assertEqual(self.token_request()[0], 200)
+
+    def test_skip_lets_requests_through_first(self):
+        self.emu.add_fault("status", "get", status=500, skip=1)
+        self.assertEqual([self.arm()[0] for _ in range(3)], [200, 500, 200])
+
+    def test_drop_after_acting(self):
+        before = self.emu.account().primary
+        self.emu.add_fault("drop", "regenerateKeys")
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.regenerate()
+        self.assertNotEqual(self.emu.account().primary, before)  # the ambiguous case
+        entry = self.emu.requests(op="regenerateKeys")[0]
+        self.assertEqual((entry["status"], entry["fault"]["kind"]), (None, "drop"))
+
+    def test_drop_before_acting(self):
+        before = self.emu.account().primary
+        self.emu.add_fault("drop_before", "regenerateKeys")
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.regenerate()
+        self.assertEqual(self.emu.account().primary, before)
+
+    def test_chunked_answer(self):
+        self.emu.add_fault("chunked", "listKeys", chunk_size=16)
+        raw_socket = socket.create_connection(("127.0.0.1", self.emu.arm_port), timeout=5)
+        with self.ctx.wrap_socket(raw_socket, server_hostname="localhost") as tls:
+            tls.sendall((f"POST {account_path('listKeys')} HTTP/1.1\r\n"
+                         f"Host: localhost:{self.emu.arm_port}\r\n"
+                         f"Authorization: Bearer {self.emu.issue_token()}\r\n"
+                         "Content-Length: 0\r\nConnection: close\r\n\r\n").encode())
+            raw = b""
+            while chunk := tls.recv(65536):
+                raw += chunk
+        head, _, chunked = raw.partition(b"\r\n\r\n")
+        self.assertIn(b"Transfer-Encoding: chunked", head)
+        self.assertNotIn(b"Content-Length", head)
+        self.assertIn(b';ext="emulator"\r\n', chunked)
+        self.assertTrue(chunked.endswith(b"0\r\nx-ms-emulator-trailer: done\r\n\r\n"))
+        self.assertEqual(json.loads(self._dechunk(chunked))["primary"], self.emu.account().primary)
+
+    @staticmethod
+    def _dechunk(data):
+        body = b""
+        while True:
+            size_line, _, data = data.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                return body
+            body, data = body + data[:size], data[size + 2:]
+
+    def test_slow_answer(self):
+        self.emu.add_fault("slow", "get", seconds=1)
+        conn = self.connect(timeout=0.3)
+        started = time.monotonic()
+        with self.assertRaises(TimeoutError):
+            self.arm(conn=conn)
+        self.assertLess(time.monotonic() - started, 0.9)
+        self.assertEqual(self.fault_in_log("get")[0]["kind"], "slow")
+
+    def test_truncated_answer(self):
+        self.emu.add_fault("truncate", "listKeys")
+        with self.assertRaises(http.client.IncompleteRead):
+            self.arm("listKeys")
+
+    def test_claims_challenge(self):
+        self.emu.add_fault("401_claims", "get")
+        status, response, body = self.arm()
+        self.assertEqual((status, body["error"]["code"]), (401, "InvalidAuthenticationToken"))
+        challenge = response.getheader("WWW-Authenticate")
+        self.assertIn('error="insufficient_claims"', challenge)
+        claims = base64.b64decode(challenge.split('claims="')[1].split('"')[0])
+        self.assertIn("access_token", json.loads(claims))
+        status, _, token = self.token_request(claims=claims.decode())
+        self.assertEqual(status, 200)
+        self.assertIn("claims", self.emu.requests(op="token")[-1]["form_fields"])
+        self.assertEqual(self.arm(token=token["access_token"])[0], 200)
+
+    def test_admin_endpoints(self):
+        fault = json.dumps([{"kind": "status", "op": "listKeys", "status": 502}])
+        status, _, body = self.call("POST", "/_emulator/faults", fault,
+                                    {"Content-Type": "application/json"})
+        self.assertEqual((status, json.loads(body)[0]["status"]), (200, 502))
+        self.assertEqual(self.arm("listKeys")[0], 502)
+        self.call("POST", "/_emulator/faults", json.dumps({"kind": "drop"}))
+        self.assertEqual(self.call("DELETE", "/_emulator/faults")[0], 204)
+        self.assertEqual(json.loads(self.call("GET", "/_emulator/faults")[2]), [])
+        log = json.loads(self.call("GET", "/_emulator/log")[2])
+        self.assertEqual([e["status"] for e in log if e.get("op") == "listKeys"], [502])
+        accounts = json.loads(self.call("GET", "/_emulator/accounts")[2])
+        self.assertEqual(accounts[0]["primary"], self.emu.account().primary)
+        self.assertEqual(self.call("POST", "/_emulator/faults", b'{"kind":"nope"}')[0], 400)
+
+
+class ControlFileTest(EmulatorTest):
+    def setUp(self):
+        self.control = os.path.join(temp_dir(self), "faults.json")
+        self.emulator_options = {"control_path": self.control}
+        super().setUp()
+
+    def write_control(self, faults):
+        with open(self.control + ".tmp", "w") as control:
+            json.dump(faults, control)
+        os.replace(self.control + ".tmp", self.control)
+
+    def test_faults_from_control_file(self):
+        self.assertEqual(self.arm()[0], 200)
+        self.write_control([{"kind": "status", "op": "get", "status": 503, "count": 2}])
+        self.assertEqual([self.arm()[0] for _ in range(3)], [503, 503, 200])
+        self.write_control([{"kind": "status", "op": "get", "status": 500}])
+        self.assertEqual([self.arm()[0] for _ in range(2)], [500, 200])
+
+
+class ConnectionLogTest(EmulatorTest):
+    def setUp(self):
+        self.log_file = os.path.join(temp_dir(self), "emulator.jsonl")
+        self.emulator_options = {"log_path": self.log_file}
+        super().setUp()
+
+    def test_keep_alive_reuses_one_connection(self):
+        conn = self.connect()
+        self.assertEqual(self.arm(conn=conn)[0], 200)
+        self.assertEqual(self.arm("listKeys", conn=conn)[0], 200)
+        entries = self.emu.requests(listener="arm")
+        self.assertEqual(len({e["conn"] for e in entries}), 1)
+        self.assertEqual([e["conn_request"] for e in entries], [1, 2])
+        self.assertEqual(len(self.emu.connections("arm")), 1)
+
+    def test_rejected_certificate_is_logged_without_request(self):
+        untrusted = ssl.create_default_context(cafile=os.path.join(PKI, "untrusted-ca.crt"))
+        conn = http.client.HTTPSConnection("localhost", self.emu.arm_port, context=untrusted)
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            conn.request("GET", account_path())
+        wait_for(lambda: self.emu.connections("arm"))
+        self.assertEqual(self.emu.connections("arm")[0]["tls"], "failed")
+        self.assertEqual(self.emu.requests(), [])
+
+    def test_log_holds_no_secret_token_or_key(self):
+        token = self.token_request()[2]["access_token"]
+        keys = list(self.arm("listKeys", token=token)[2].values())[1:]
+        keys += list(self.regenerate("Secondary", token=token)[2].values())[1:]
+        self.emu.add_fault("drop", "regenerateKeys")
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.regenerate("Primary", token=token)
+        keys.append(self.emu.account().primary)
+        self.token_request(client_secret="wrong-" + self.emu.client_secret)
+        with open(self.log_file) as log_file:
+            written = log_file.read()
+        self.assertEqual(len(written.splitlines()), len(self.emu.log))
+        for text in (json.dumps(self.emu.log), written):
+            for secret in [self.emu.client_secret, token, token.split(".")[1]] + keys:
+                self.assertNotIn(secret, text)
+
+
+class WrongNameCertificateTest(EmulatorTest):
+    emulator_options = {"cert": "wrongname"}
+
+    def test_hostname_mismatch(self):
+        with self.assertRaises(ssl.SSLCertVerificationError) as caught:
+            self.call("GET", account_path())
+        self.assertIn("Hostname mismatch", str(caught.exception))
+
+
+@unittest.skipUnless(socket.has_ipv6, "no IPv6")
+class Ipv6Test(EmulatorTest):
+    emulator_options = {"ipv6": True}
+
+    def test_same_ports_on_ipv6_loopback(self):
+        conn = http.client.HTTPSConnection("::1", self.emu.arm_port, context=self.ctx)
+        self.addCleanup(conn.close)
+        self.assertEqual(self.arm(conn=conn)[0], 200)
+
+
+class ScriptModeTest(unittest.TestCase):
+    def test_script_lifecycle(self):
+        work = temp_dir(self)
+        port_file, log_file, control = (os.path.join(work, n) for n in ("ports", "log", "ctl"))
+        process = subprocess.Popen([sys.executable, os.path.join(HERE, "azure_emulator.py"),
+                                    "--pki", PKI, "--port-file", port_file, "--log", log_file,
+                                    "--control", control])
+        self.addCleanup(process.kill)
+        wait_for(lambda: os.path.exists(port_file) or process.poll() is not None, timeout=10)
+        with open(port_file) as ports_json:
+            ports = json.load(ports_json)
+        self.assertEqual(sorted(ports), ["arm", "login"])
+        with open(control, "w") as control_file:
+            json.dump([{"kind": "status", "op": "token", "status": 500}], control_file)
+        ctx = ssl.create_default_context(cafile=os.path.join(PKI, "ca.crt"))
+        conn = http.client.HTTPSConnection("localhost", ports["login"], context=ctx, timeout=5)
+        conn.request("POST", f"/{ae.DEFAULT_TENANT_ID}/oauth2/v2.0/token", b"",
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(conn.getresponse().status, 500)
+        conn.close()
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(process.wait(timeout=5), 0)
+        with open(log_file) as log:
+            entries = [json.loads(line) for line in log]
+        self.assertEqual([e["fault"]["status"] for e in entries if e["event"] == "request"],
+                         [500])
+        self.assertFalse(os.path.exists(port_file))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,534 @@
+/* The response reader, fed through scripted streams: every case is read whole, one byte at a
+ * time, with "no progress" returns between bytes, and split in two at every byte position, and
+ * must give the same result each way. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bk_http.h"
+#include "bk_test_support.h"
+
+static bk_script script;
+static char io[BK_IO_BUFFER_SIZE];
+
+/* Reads raw with the given delivery; returns the result and fills *resp. */
+static bk_result read_with(const char *raw, size_t len, size_t cap, size_t chunk, int zeros,
+                           const size_t *split, bk_http_response *resp) {
+    bk_script_init(&script, raw, len);
+    script.chunk = chunk;
+    script.zero_every = zeros;
+    if (split) {
+        script.splits = split;
+        script.split_count = 1;
+    }
+    bk_stream s = bk_script_stream(&script);
+    return bk_http_read_response(&s, io, cap, resp);
+}
+
+static void assert_same_response(const bk_http_response *a, const char *a_body,
+                                 const bk_http_response *b) {
+    assert_int_equal(a->status, b->status);
+    assert_int_equal(a->body_len, b->body_len);
+    assert_memory_equal(a_body, b->body, a->body_len);
+    assert_int_equal(a->keep_alive, b->keep_alive);
+    assert_string_equal(a->request_id, b->request_id);
+    assert_string_equal(a->correlation_id, b->correlation_id);
+    assert_string_equal(a->www_authenticate, b->www_authenticate);
+    assert_true(a->retry_after_s == b->retry_after_s);
+    assert_true(a->retry_after_date_s == b->retry_after_date_s);
+    assert_true(a->retry_after_ms == b->retry_after_ms);
+    assert_true(a->x_ms_retry_after_ms == b->x_ms_retry_after_ms);
+    assert_true(a->ratelimit_remaining_writes == b->ratelimit_remaining_writes);
+    assert_true(a->date_s == b->date_s);
+}
+
+/* Reads raw every way; all must give want. On success *first gets the response and body_copy
+ * its body. */
+static void read_every_way(const char *raw, size_t cap, bk_result want, bk_http_response *first,
+                           char *body_copy) {
+    size_t len = strlen(raw);
+    bk_http_response base;
+    assert_int_equal(read_with(raw, len, cap, 0, 0, NULL, &base), want);
+    static char base_body[BK_IO_BUFFER_SIZE];
+    if (want == BK_OK) {
+        memcpy(base_body, base.body, base.body_len);
+    }
+    bk_http_response other;
+    assert_int_equal(read_with(raw, len, cap, 1, 0, NULL, &other), want);
+    if (want == BK_OK) {
+        assert_same_response(&base, base_body, &other);
+    }
+    assert_int_equal(read_with(raw, len, cap, 1, 1, NULL, &other), want);
+    if (want == BK_OK) {
+        assert_same_response(&base, base_body, &other);
+    }
+    for (size_t k = 1; k < len; k++) {
+        bk_result got = read_with(raw, len, cap, 0, 0, &k, &other);
+        if (got != want) {
+            fail_msg("split at %zu: got %d, want %d", k, got, want);
+        }
+        if (want == BK_OK) {
+            assert_same_response(&base, base_body, &other);
+        }
+    }
+    if (first) {
+        *first = base;
+        if (body_copy) {
+            memcpy(body_copy, base_body, base.body_len);
+            body_copy[base.body_len] = '\0';
+        }
+    }
+}
+
+static const char recorded_body[] =
+    "{\"accountName\":\"clibatchtest1\",\"primary\":\"f1cIF0mITofpjWvwjmIOPGLA2vC9aFUCZ7S71d2n5/"
+    "6Ns9rohl21gTJIK9eZlZi3Rw5HRG9VmTEIHfVteivpCQ==\",\"secondary\":"
+    "\"VMJrbLg3qy4ICy7MdEpTdQLP/CikzW13Atv32rFIl5becKF7r/AZWF5qG8mcnc6BlwpYq7nr6YFG+u5Rg+4qzw==\"}";
+
+static void test_recorded_chunked_regenerate(void **state) {
+    (void)state;
+    /* The recorded exchange's headers, its 235-byte body sent as two chunks. */
+    char raw[2048];
+    snprintf(raw, sizeof raw,
+             "HTTP/1.1 200 OK\r\n"
+             "Cache-Control: no-cache\r\n"
+             "Pragma: no-cache\r\n"
+             "Transfer-Encoding: chunked\r\n"
+             "Content-Type: application/json; charset=utf-8\r\n"
+             "Expires: -1\r\n"
+             "Vary: Accept-Encoding\r\n"
+             "x-ms-ratelimit-remaining-subscription-writes: 1199\r\n"
+             "x-ms-request-id: 5a0e0c9e-9d25-4d64-a4e6-1f3b0d8c2b11\r\n"
+             "x-ms-correlation-request-id: 0d1f6f1e-2c3a-4b5c-8d9e-0f1a2b3c4d5e\r\n"
+             "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
+             "Server: Microsoft-HTTPAPI/2.0\r\n"
+             "X-Content-Type-Options: nosniff\r\n"
+             "Date: Thu, 13 Jun 2019 23:47:44 GMT\r\n"
+             "\r\n"
+             "64\r\n%.100s\r\n"
+             "87\r\n%s\r\n"
+             "0\r\n\r\n",
+             recorded_body, recorded_body + 100);
+    assert_int_equal(strlen(recorded_body), 235);
+    bk_http_response resp;
+    static char body[BK_IO_BUFFER_SIZE];
+    read_every_way(raw, sizeof io, BK_OK, &resp, body);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(body, recorded_body);
+    assert_true(resp.keep_alive);
+    assert_true(resp.ratelimit_remaining_writes == 1199);
+    assert_string_equal(resp.request_id, "5a0e0c9e-9d25-4d64-a4e6-1f3b0d8c2b11");
+    assert_string_equal(resp.correlation_id, "0d1f6f1e-2c3a-4b5c-8d9e-0f1a2b3c4d5e");
+    assert_true(resp.date_s == 1560469664);
+    assert_true(resp.retry_after_s == -1 && resp.retry_after_ms == -1);
+}
+
+static void test_content_length_and_case_insensitive_names(void **state) {
+    (void)state;
+    const char *raw = "HTTP/1.1 429 Too Many Requests\r\n"
+                      "CONTENT-LENGTH: 11\r\n"
+                      "X-Ms-Request-Id:   abc-123  \r\n"
+                      "RETRY-AFTER: 7\r\n"
+                      "Retry-After-Ms: 1500\r\n"
+                      "x-ms-retry-after-ms: 2500\r\n"
+                      "\r\n"
+                      "hello world";
+    bk_http_response resp;
+    static char body[64];
+    read_every_way(raw, sizeof io, BK_OK, &resp, body);
+    assert_int_equal(resp.status, 429);
+    assert_string_equal(body, "hello world");
+    assert_string_equal(resp.request_id, "abc-123");
+    assert_true(resp.retry_after_s == 7);
+    assert_true(resp.retry_after_ms == 1500);
+    assert_true(resp.x_ms_retry_after_ms == 2500);
+    assert_true(bk_http_retry_after_ms(&resp, 0) == 1500);
+    assert_true(resp.keep_alive);
+}
+
+static void test_close_delimited_bodies(void **state) {
+    (void)state;
+    bk_http_response resp;
+    static char body[64];
+    read_every_way("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", sizeof io,
+                   BK_OK, &resp, body);
+    assert_string_equal(body, "until the end");
+    assert_false(resp.keep_alive);
+    read_every_way("HTTP/1.0 200 OK\r\n\r\nold", sizeof io, BK_OK, &resp, body);
+    assert_string_equal(body, "old");
+    assert_false(resp.keep_alive);
+    read_every_way("HTTP/1.1 500 Oops\r\n\r\n", sizeof io, BK_OK, &resp, body);
+    assert_int_equal(resp.status, 500);
+    assert_int_equal(resp.body_len, 0);
+}
+
+static void test_keep_alive_rules(void **state) {
+    (void)state;
+    bk_http_response resp;
+    read_every_way("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", sizeof io,
+                   BK_OK, &resp, NULL);
+    assert_false(resp.keep_alive);
+    read_every_way("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", sizeof io, BK_OK, &resp, NULL);
+    assert_false(resp.keep_alive);
+    read_every_way("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_true(resp.keep_alive);
+    read_every_way("HTTP/1.1 200 OK\r\nConnection: upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_false(resp.keep_alive);
+    /* Bytes seen after the end of the response make the connection unusable. (Only bytes that
+     * arrive with the response can be seen, so this one is read whole.) */
+    const char *junk = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxJUNK";
+    assert_int_equal(read_with(junk, strlen(junk), sizeof io, 0, 0, NULL, &resp), BK_OK);
+    assert_false(resp.keep_alive);
+    assert_int_equal(resp.body_len, 1);
+}
+
+static void test_interim_answers_skipped(void **state) {
+    (void)state;
+    bk_http_response resp;
+    static char body[64];
+    read_every_way("HTTP/1.1 100 Continue\r\n\r\n"
+                   "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n"
+                   "x-ms-request-id: interim\r\n\r\n"
+                   "HTTP/1.1 201 Created\r\nx-ms-request-id: final\r\nContent-Length: 2\r\n\r\nok",
+                   sizeof io, BK_OK, &resp, body);
+    assert_int_equal(resp.status, 201);
+    assert_string_equal(resp.request_id, "final");
+    assert_string_equal(body, "ok");
+}
+
+static void test_no_body_statuses(void **state) {
+    (void)state;
+    bk_http_response resp;
+    read_every_way("HTTP/1.1 204 No Content\r\nx-ms-request-id: r1\r\n\r\n", sizeof io, BK_OK,
+                   &resp, NULL);
+    assert_int_equal(resp.status, 204);
+    assert_int_equal(resp.body_len, 0);
+    assert_true(resp.keep_alive);
+    read_every_way("HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n", sizeof io, BK_OK,
+                   &resp, NULL);
+    assert_int_equal(resp.status, 304);
+    assert_int_equal(resp.body_len, 0);
+}
+
+static void test_chunk_extensions_and_trailers(void **state) {
+    (void)state;
+    bk_http_response resp;
+    static char body[64];
+    read_every_way("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                   "5;name=value;flag\r\nhello\r\n"
+                   "1 ; x=\"q\"\r\n \r\n"
+                   "000A\r\n0123456789\r\n"
+                   "0;last\r\nX-Trailer: t\r\nOther: u\r\n\r\n",
+                   sizeof io, BK_OK, &resp, body);
+    assert_string_equal(body, "hello 0123456789");
+    assert_true(resp.keep_alive);
+}
+
+static void test_kept_headers(void **state) {
+    (void)state;
+    bk_http_response resp;
+    read_every_way("HTTP/1.1 401 Unauthorized\r\n"
+                   "WWW-Authenticate: Bearer authorization_uri=\"https://login.example/t\", "
+                   "error=\"insufficient_claims\", claims=\"eyJhY2Nlc3NfdG9rZW4iOnt9fQ==\"\r\n"
+                   "WWW-Authenticate: Basic realm=\"x\"\r\n"
+                   "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+                   "Date: Wed, 21 Oct 2015 07:27:30 GMT\r\n"
+                   "x-ms-ratelimit-remaining-subscription-writes: nope\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_string_equal(resp.www_authenticate,
+                        "Bearer authorization_uri=\"https://login.example/t\", "
+                        "error=\"insufficient_claims\", claims=\"eyJhY2Nlc3NfdG9rZW4iOnt9fQ==\", "
+                        "Basic realm=\"x\"");
+    assert_true(resp.retry_after_s == -1);
+    assert_true(resp.retry_after_date_s == 1445412480);
+    assert_true(resp.date_s == 1445412450);
+    assert_true(resp.ratelimit_remaining_writes == -1);
+    /* Measured against the server's own Date: 30 s, whatever the local clock says. */
+    assert_true(bk_http_retry_after_ms(&resp, 0) == 30000);
+    resp.date_s = -1;
+    assert_true(bk_http_retry_after_ms(&resp, 1445412470) == 10000);
+    assert_true(bk_http_retry_after_ms(&resp, 1445412490) == 0);
+}
+
+static void test_http_dates(void **state) {
+    (void)state;
+    assert_true(bk_http_parse_date("Thu, 01 Jan 1970 00:00:00 GMT", 29) == 0);
+    assert_true(bk_http_parse_date("Sun, 06 Nov 1994 08:49:37 GMT", 29) == 784111777);
+    assert_true(bk_http_parse_date("Tue, 29 Feb 2000 12:00:00 GMT", 29) == 951825600);
+    assert_true(bk_http_parse_date("Fri, 31 Dec 2100 23:59:59 GMT", 29) == 4133980799);
+    assert_true(bk_http_parse_date("Sun, 06 Nov 1994 08:49:37 UTC", 29) == -1);
+    assert_true(bk_http_parse_date("Sunday, 06-Nov-94 08:49:37 GMT", 30) == -1);
+    assert_true(bk_http_parse_date("Sun, 06 Foo 1994 08:49:37 GMT", 29) == -1);
+    assert_true(bk_http_parse_date("Sun, 06 Nov 1994 24:49:37 GMT", 29) == -1);
+    assert_true(bk_http_parse_date("Xyz, 06 Nov 1994 08:49:37 GMT", 29) == -1);
+    assert_true(bk_http_parse_date("Sun, 06 Nov 1994 08:49:37 GMT", 28) == -1);
+}
+
+static void test_retry_after_preference(void **state) {
+    (void)state;
+    bk_http_response resp;
+    read_every_way("HTTP/1.1 503 Busy\r\nRetry-After: 2\r\nContent-Length: 0\r\n\r\n", sizeof io,
+                   BK_OK, &resp, NULL);
+    assert_true(bk_http_retry_after_ms(&resp, 0) == 2000);
+    read_every_way("HTTP/1.1 503 Busy\r\nRetry-After: soon\r\nContent-Length: 0\r\n\r\n", sizeof io,
+                   BK_OK, &resp, NULL);
+    assert_true(bk_http_retry_after_ms(&resp, 0) == -1);
+    read_every_way("HTTP/1.1 503 Busy\r\nx-ms-retry-after-ms: 40\r\nRetry-After: 9\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_true(bk_http_retry_after_ms(&resp, 0) == 40);
+}
+
+static void test_exact_fit_bodies(void **state) {
+    (void)state;
+    enum { CAP = 64 };
+    char raw[512];
+    char payload[CAP + 2];
+    memset(payload, 'b', CAP);
+    payload[CAP] = '\0';
+    bk_http_response resp;
+    /* Header lines are each shorter than CAP; the body fills the buffer exactly. */
+    snprintf(raw, sizeof raw, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", CAP, payload);
+    read_every_way(raw, CAP, BK_OK, &resp, NULL);
+    assert_int_equal(resp.body_len, CAP);
+    snprintf(raw, sizeof raw,
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n%s\r\n0\r\n\r\n", payload);
+    read_every_way(raw, CAP, BK_OK, &resp, NULL);
+    assert_int_equal(resp.body_len, CAP);
+    snprintf(raw, sizeof raw, "HTTP/1.1 200 OK\r\n\r\n%s", payload);
+    read_every_way(raw, CAP, BK_OK, &resp, NULL);
+    assert_int_equal(resp.body_len, CAP);
+    /* One byte more is an error each way. */
+    payload[CAP] = 'b';
+    payload[CAP + 1] = '\0';
+    snprintf(raw, sizeof raw, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", CAP + 1, payload);
+    read_every_way(raw, CAP, BK_ERR_HTTP_BODY_TOO_LARGE, NULL, NULL);
+    snprintf(raw, sizeof raw,
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n%s\r\n0\r\n\r\n", payload);
+    read_every_way(raw, CAP, BK_ERR_HTTP_BODY_TOO_LARGE, NULL, NULL);
+    snprintf(raw, sizeof raw,
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+             "chunked\r\n\r\n20\r\n%.32s\r\n21\r\n%.33s\r\n0\r\n\r\n",
+             payload, payload);
+    read_every_way(raw, CAP, BK_ERR_HTTP_BODY_TOO_LARGE, NULL, NULL);
+    snprintf(raw, sizeof raw, "HTTP/1.1 200 OK\r\n\r\n%s", payload);
+    read_every_way(raw, CAP, BK_ERR_HTTP_BODY_TOO_LARGE, NULL, NULL);
+}
+
+typedef struct hostile_case {
+    const char *name;
+    const char *raw;
+    bk_result want;
+} hostile_case;
+
+static const hostile_case hostile[] = {
+    {"length with chunked",
+     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+     BK_ERR_HTTP_LENGTH_AND_CHUNKED},
+    {"chunked before length",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+     BK_ERR_HTTP_LENGTH_AND_CHUNKED},
+    {"differing lengths", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+     BK_ERR_HTTP_LENGTH_CONFLICT},
+    {"differing length list", "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello",
+     BK_ERR_HTTP_LENGTH_CONFLICT},
+    {"length not a number", "HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello",
+     BK_ERR_HTTP_LENGTH_INVALID},
+    {"negative length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+     BK_ERR_HTTP_LENGTH_INVALID},
+    {"empty length", "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", BK_ERR_HTTP_LENGTH_INVALID},
+    {"huge length", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+     BK_ERR_HTTP_LENGTH_INVALID},
+    {"length over buffer", "HTTP/1.1 200 OK\r\nContent-Length: 999999\r\n\r\n",
+     BK_ERR_HTTP_BODY_TOO_LARGE},
+    {"chunk size not hex", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+     BK_ERR_HTTP_CHUNK_SIZE_INVALID},
+    {"chunk size empty", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n",
+     BK_ERR_HTTP_CHUNK_SIZE_INVALID},
+    {"chunk size signed", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\n",
+     BK_ERR_HTTP_CHUNK_SIZE_INVALID},
+    {"chunk size overflow",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n",
+     BK_ERR_HTTP_CHUNK_SIZE_OVERFLOW},
+    {"chunk size over buffer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFF\r\n",
+     BK_ERR_HTTP_BODY_TOO_LARGE},
+    {"chunk data unterminated",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
+     BK_ERR_HTTP_CHUNK_SYNTAX},
+    {"chunk data bare LF",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\n0\r\n\r\n",
+     BK_ERR_HTTP_BARE_LF},
+    {"chunk size bare LF",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\r\n0\r\n\r\n",
+     BK_ERR_HTTP_BARE_LF},
+    {"chunk extension control",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a\x01\r\nab\r\n",
+     BK_ERR_HTTP_CHUNK_SYNTAX},
+    {"bare LF status", "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n", BK_ERR_HTTP_BARE_LF},
+    {"bare LF header", "HTTP/1.1 200 OK\r\nContent-Length: 0\n\r\n", BK_ERR_HTTP_BARE_LF},
+    {"bare LF end", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n", BK_ERR_HTTP_BARE_LF},
+    {"bare CR", "HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", BK_ERR_HTTP_BARE_CR},
+    {"obs-fold", "HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\nContent-Length: 0\r\n\r\n",
+     BK_ERR_HTTP_OBS_FOLD},
+    {"obs-fold tab", "HTTP/1.1 200 OK\r\nX-A: one\r\n\ttwo\r\nContent-Length: 0\r\n\r\n",
+     BK_ERR_HTTP_OBS_FOLD},
+    {"empty header name", "HTTP/1.1 200 OK\r\n: value\r\nContent-Length: 0\r\n\r\n",
+     BK_ERR_HTTP_EMPTY_HEADER_NAME},
+    {"space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n",
+     BK_ERR_HTTP_HEADER_SYNTAX},
+    {"no colon", "HTTP/1.1 200 OK\r\nContent-Length\r\n\r\n", BK_ERR_HTTP_HEADER_SYNTAX},
+    {"control in value", "HTTP/1.1 200 OK\r\nX-A: a\x7f\r\nContent-Length: 0\r\n\r\n",
+     BK_ERR_HTTP_HEADER_SYNTAX},
+    {"gzip transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+     BK_ERR_HTTP_TRANSFER_CODING},
+    {"chunked twice",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+     BK_ERR_HTTP_TRANSFER_CODING},
+    {"identity transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n",
+     BK_ERR_HTTP_TRANSFER_CODING},
+    {"gzip content coding",
+     "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n",
+     BK_ERR_HTTP_CONTENT_CODING},
+    {"coding list",
+     "HTTP/1.1 200 OK\r\nContent-Encoding: identity, br\r\nContent-Length: 0\r\n\r\n",
+     BK_ERR_HTTP_CONTENT_CODING},
+    {"HTTP/2 status", "HTTP/2 200 OK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"short status", "HTTP/1.1 20 OK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"status 600", "HTTP/1.1 600 Odd\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"status 101", "HTTP/1.1 101 Switching Protocols\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"no space after code", "HTTP/1.1 200OK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"lowercase version", "http/1.1 200 OK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"truncated headers", "HTTP/1.1 200 OK\r\nContent-Len", BK_ERR_HTTP_TRUNCATED},
+    {"truncated length body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+     BK_ERR_HTTP_TRUNCATED},
+    {"truncated chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+     BK_ERR_HTTP_TRUNCATED},
+    {"truncated before last chunk",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n", BK_ERR_HTTP_TRUNCATED},
+    {"truncated after interim", "HTTP/1.1 100 Continue\r\n\r\n", BK_ERR_HTTP_TRUNCATED},
+    {"request id too long",
+     "HTTP/1.1 200 OK\r\nx-ms-request-id: "
+     "01234567890123456789012345678901234567890123456789012345678901234\r\n\r\n",
+     BK_ERR_HTTP_HEADER_VALUE_OVERFLOW},
+};
+
+static void test_hostile_framing(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        printf("  %s\n", hostile[i].name);
+        read_every_way(hostile[i].raw, sizeof io, hostile[i].want, NULL, NULL);
+    }
+}
+
+static void test_nul_in_headers(void **state) {
+    (void)state;
+    /* strlen-free: the NUL is part of the data. */
+    static const char raw[] = "HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n";
+    bk_http_response resp;
+    for (size_t chunk = 0; chunk <= 1; chunk++) {
+        assert_int_equal(read_with(raw, sizeof raw - 1, sizeof io, chunk, 0, NULL, &resp),
+                         BK_ERR_HTTP_NUL);
+    }
+    static const char status[] = "HTTP/1.1 200 O\0K\r\n\r\n";
+    assert_int_equal(read_with(status, sizeof status - 1, sizeof io, 1, 0, NULL, &resp),
+                     BK_ERR_HTTP_NUL);
+    /* In a body a NUL is just data. */
+    static const char body[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na\0b";
+    assert_int_equal(read_with(body, sizeof body - 1, sizeof io, 1, 0, NULL, &resp), BK_OK);
+    assert_int_equal(resp.body_len, 3);
+    assert_memory_equal(resp.body, "a\0b", 3);
+}
+
+static void test_header_limits(void **state) {
+    (void)state;
+    /* A header section over BK_HTTP_HEADER_BYTES_MAX, in lines that each fit the buffer. */
+    static char raw[BK_HTTP_HEADER_BYTES_MAX + 256];
+    size_t n = (size_t)snprintf(raw, sizeof raw, "HTTP/1.1 200 OK\r\n");
+    while (n < BK_HTTP_HEADER_BYTES_MAX) {
+        n += (size_t)snprintf(raw + n, sizeof raw - n, "X-Filler: 0123456789abcdef\r\n");
+    }
+    snprintf(raw + n, sizeof raw - n, "Content-Length: 0\r\n\r\n");
+    bk_http_response resp;
+    assert_int_equal(read_with(raw, strlen(raw), sizeof io, 0, 0, NULL, &resp),
+                     BK_ERR_HTTP_HEADERS_TOO_LARGE);
+    assert_int_equal(read_with(raw, strlen(raw), sizeof io, 7, 0, NULL, &resp),
+                     BK_ERR_HTTP_HEADERS_TOO_LARGE);
+    /* One line longer than a small buffer. */
+    read_every_way("HTTP/1.1 200 OK\r\nX-Long: 0123456789012345678901234567890123456789\r\n\r\n",
+                   32, BK_ERR_HTTP_HEADERS_TOO_LARGE, NULL, NULL);
+}
+
+static void test_stream_failures(void **state) {
+    (void)state;
+    const char *raw = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    bk_http_response resp;
+    /* Nothing at all: the peer had closed (a stale keep-alive connection). */
+    assert_int_equal(read_with("", 0, sizeof io, 0, 0, NULL, &resp), BK_ERR_STREAM_CLOSED);
+    /* An error mid-stream comes back as it is. */
+    for (size_t at = 0; at < strlen(raw); at++) {
+        bk_script_init(&script, raw, strlen(raw));
+        script.chunk = 3;
+        script.fail_after = at;
+        script.fail_result = BK_ERR_TIMEOUT;
+        bk_stream s = bk_script_stream(&script);
+        assert_int_equal(bk_http_read_response(&s, io, sizeof io, &resp), BK_ERR_TIMEOUT);
+        assert_null(resp.body);
+    }
+    /* A stream that never moves a byte gives up. */
+    bk_script_init(&script, raw, strlen(raw));
+    script.end_result = 0;
+    script.len = 0;
+    bk_stream s = bk_script_stream(&script);
+    assert_int_equal(bk_http_read_response(&s, io, sizeof io, &resp), BK_ERR_STREAM_STALLED);
+    assert_int_equal(script.recv_calls, BK_STREAM_IDLE_LIMIT);
+    /* Bad arguments. */
+    assert_int_equal(bk_http_read_response(NULL, io, sizeof io, &resp), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_http_read_response(&s, io, 0, &resp), BK_ERR_ARGUMENT);
+}
+
+static void test_send_all(void **state) {
+    (void)state;
+    const char *data = "GET / HTTP/1.1\r\n\r\n";
+    bk_script_init(&script, "", 0);
+    bk_stream s = bk_script_stream(&script);
+    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, strlen(data)), BK_OK);
+    assert_int_equal(script.sent_len, strlen(data));
+    assert_memory_equal(script.sent, data, strlen(data));
+    script.send_result = BK_ERR_TIMEOUT;
+    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, 1), BK_ERR_TIMEOUT);
+    script.send_result = 0;
+    /* send that never moves a byte: stalled, not an endless loop */
+    bk_script_init(&script, "", 0);
+    script.sent_len = sizeof script.sent;
+    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, 1), BK_ERR_STREAM_STALLED);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_recorded_chunked_regenerate),
+        cmocka_unit_test(test_content_length_and_case_insensitive_names),
+        cmocka_unit_test(test_close_delimited_bodies),
+        cmocka_unit_test(test_keep_alive_rules),
+        cmocka_unit_test(test_interim_answers_skipped),
+        cmocka_unit_test(test_no_body_statuses),
+        cmocka_unit_test(test_chunk_extensions_and_trailers),
+        cmocka_unit_test(test_kept_headers),
+        cmocka_unit_test(test_http_dates),
+        cmocka_unit_test(test_retry_after_preference),
+        cmocka_unit_test(test_exact_fit_bodies),
+        cmocka_unit_test(test_hostile_framing),
+        cmocka_unit_test(test_nul_in_headers),
+        cmocka_unit_test(test_header_limits),
+        cmocka_unit_test(test_stream_failures),
+        cmocka_unit_test(test_send_all),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,656 @@
+/* The JSON layer: the jsmn tokenizer seam (grammar, limits) and the readers in core/bk_json.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <limits.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bk_json.h"
+
+#define TOKENS_MAX 64
+
+static bk_json_token g_tokens[TOKENS_MAX];
+
+static bk_result tokenize(const char *text, size_t *count)
+{
+    return bk_json_tokenize(text, strlen(text), g_tokens, TOKENS_MAX, count);
+}
+
+/* Tokenizes text (which must be valid) into the shared token array. */
+static bk_json_doc doc_of(const char *text)
+{
+    size_t count = 0;
+    bk_result r = tokenize(text, &count);
+    if (r != BK_OK) {
+        fail_msg("tokenize(%s) = %d", text, (int)r);
+    }
+    bk_json_doc doc = {text, g_tokens, (int)count};
+    return doc;
+}
+
+static void assert_syntax_error(const char *text)
+{
+    size_t count = 99;
+    bk_result r = tokenize(text, &count);
+    if (r != BK_ERR_JSON_SYNTAX) {
+        fail_msg("tokenize(%s) = %d, want BK_ERR_JSON_SYNTAX", text, (int)r);
+    }
+    assert_int_equal(count, 0);
+}
+
+static void assert_all_zero(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] != '\0') {
+            fail_msg("byte %zu is 0x%02x after a failure", i, (unsigned)(unsigned char)buf[i]);
+        }
+    }
+}
+
+/* --- tokenizer --- */
+
+static void test_tokenize_object_with_parent_links(void **state)
+{
+    (void)state;
+    size_t count = 0;
+    assert_int_equal(tokenize(" {\"a\": [1, \"x\"], \"b\": {\"c\": null}} \n", &count), BK_OK);
+    assert_int_equal(count, 9);
+    assert_int_equal(g_tokens[0].type, BK_JSON_OBJECT);
+    assert_int_equal(g_tokens[0].parent, -1);
+    assert_int_equal(g_tokens[0].size, 2);
+    assert_int_equal(g_tokens[1].type, BK_JSON_STRING); /* "a" */
+    assert_int_equal(g_tokens[1].parent, 0);
+    assert_int_equal(g_tokens[1].start, 3);
+    assert_int_equal(g_tokens[1].end, 4);
+    assert_int_equal(g_tokens[2].type, BK_JSON_ARRAY);
+    assert_int_equal(g_tokens[2].parent, 1);
+    assert_int_equal(g_tokens[2].size, 2);
+    assert_int_equal(g_tokens[3].type, BK_JSON_PRIMITIVE); /* 1 */
+    assert_int_equal(g_tokens[3].parent, 2);
+    assert_int_equal(g_tokens[4].type, BK_JSON_STRING); /* "x" */
+    assert_int_equal(g_tokens[4].parent, 2);
+    assert_int_equal(g_tokens[5].parent, 0); /* "b" */
+    assert_int_equal(g_tokens[6].type, BK_JSON_OBJECT);
+    assert_int_equal(g_tokens[8].type, BK_JSON_PRIMITIVE); /* null */
+    assert_int_equal(g_tokens[8].parent, 7);
+}
+
+static void test_tokenize_accepts_valid_shapes(void **state)
+{
+    (void)state;
+    static const char *const valid[] = {
+        "{}",
+        "[]",
+        "\"text\"",
+        " \t\r\n{ } \t\r\n",
+        "{\"a\":{}}",
+        "{\"a\":[]}",
+        "[[],{},[[]]]",
+        "[1,2,3]",
+        "[ 1 , 2 ]",
+        "{\"a\" : 1 , \"b\" : [ { \"c\" : true } ] }",
+        "{\"a\":[[1],[2,[3]]],\"b\":2}",
+        "[\"a\",\"b\"]",
+    };
+    for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
+        size_t count = 0;
+        bk_result r = tokenize(valid[i], &count);
+        if (r != BK_OK || count == 0) {
+            fail_msg("tokenize(%s) = %d", valid[i], (int)r);
+        }
+    }
+}
+
+static void test_tokenize_rejects_empty(void **state)
+{
+    (void)state;
+    assert_syntax_error("");
+    assert_syntax_error(" \r\n\t ");
+}
+
+static void test_tokenize_rejects_trailing_garbage(void **state)
+{
+    (void)state;
+    assert_syntax_error("{} x");
+    assert_syntax_error("{}}");
+    assert_syntax_error("{}]");
+    assert_syntax_error("[1]]");
+    assert_syntax_error("{\"a\":1}}");
+    assert_syntax_error("{},");
+    assert_syntax_error("{}:");
+    /* A NUL byte ends jsmn's scan; the document must still end where the text ends. */
+    size_t count = 99;
+    static const char with_nul[] = "{\"a\":1}\0";
+    assert_int_equal(bk_json_tokenize(with_nul, sizeof with_nul - 1, g_tokens, TOKENS_MAX, &count),
+                     BK_ERR_JSON_SYNTAX);
+    static const char nul_inside[] = "{\"a\":\"x\0y\"}";
+    assert_int_equal(
+        bk_json_tokenize(nul_inside, sizeof nul_inside - 1, g_tokens, TOKENS_MAX, &count),
+        BK_ERR_JSON_SYNTAX);
+    /* Only len bytes are read: the same text cut before its garbage is fine. */
+    assert_int_equal(bk_json_tokenize("{\"a\":1}xyz", 7, g_tokens, TOKENS_MAX, &count), BK_OK);
+    assert_int_equal(count, 3);
+}
+
+static void test_tokenize_rejects_second_top_level_value(void **state)
+{
+    (void)state;
+    assert_syntax_error("{} {}");
+    assert_syntax_error("{}{}");
+    assert_syntax_error("[] []");
+    assert_syntax_error("\"a\" \"b\"");
+    assert_syntax_error("\"a\":\"b\"");
+    assert_syntax_error("[1] 2");
+    assert_syntax_error("{},{}");
+}
+
+static void test_tokenize_rejects_what_jsmn_lets_through(void **state)
+{
+    (void)state;
+    /* jsmn's strict mode accepts each of these. */
+    assert_syntax_error("[1 2]");
+    assert_syntax_error("[\"a\" \"b\"]");
+    assert_syntax_error("{\"a\" \"b\"}");
+    assert_syntax_error("{\"a\":1 \"b\":2}");
+    assert_syntax_error("{\"a\"}");
+    assert_syntax_error("{\"a\":}");
+    assert_syntax_error("{\"a\":1,\"b\"}");
+    assert_syntax_error("[1,]");
+    assert_syntax_error("[,1]");
+    assert_syntax_error("[,]");
+    assert_syntax_error("{,}");
+    assert_syntax_error("{\"a\":1,}");
+    assert_syntax_error("{,\"a\":1}");
+    assert_syntax_error("{\"a\":1,,\"b\":2}");
+    assert_syntax_error("{\"a\"::1}");
+    assert_syntax_error("[\"a\":1]");
+    assert_syntax_error("[[1],,[2]]");
+    assert_syntax_error("[[1],]");
+    assert_syntax_error("{\"a\":[1],}");
+    assert_syntax_error("{\"a\":[1] \"b\":2}");
+    assert_syntax_error("[[1] [2]]");
+    assert_syntax_error("[[1]:[2]]");
+    assert_syntax_error("[\"a\":\"b\"]");
+    assert_syntax_error("{\"a\",\"b\":1}");
+}
+
+static void test_tokenize_rejects_jsmn_errors(void **state)
+{
+    (void)state;
+    assert_syntax_error("{");                 /* JSMN_ERROR_PART */
+    assert_syntax_error("{\"a\":1");          /* JSMN_ERROR_PART */
+    assert_syntax_error("{\"a\":\"unclosed}"); /* JSMN_ERROR_PART */
+    assert_syntax_error("[1");
+    assert_syntax_error("123"); /* strict: a primitive must be followed by , ] or } */
+    assert_syntax_error("{\"a\":1]");      /* JSMN_ERROR_INVAL */
+    assert_syntax_error("{'a':1}");        /* JSMN_ERROR_INVAL */
+    assert_syntax_error("{\"a\":\"\\q\"}"); /* bad escape */
+    assert_syntax_error("{\"a\":\"\\u12g4\"}");
+    assert_syntax_error("{\"a\":+1}");
+    assert_syntax_error("{\"a\":.5}");
+    assert_syntax_error("{1:2}");
+    assert_syntax_error("{{}}");
+    assert_syntax_error("{\"a\":x}");
+    assert_syntax_error("{\"a\":\x80}");
+}
+
+static void test_tokenize_too_many_tokens(void **state)
+{
+    (void)state;
+    static const char text[] = "{\"a\":1,\"b\":[2,3]}"; /* 7 tokens */
+    size_t count = 99;
+    assert_int_equal(bk_json_tokenize(text, strlen(text), g_tokens, 6, &count),
+                     BK_ERR_JSON_TOO_MANY_TOKENS);
+    assert_int_equal(count, 0);
+    assert_int_equal(bk_json_tokenize(text, strlen(text), g_tokens, 7, &count), BK_OK);
+    assert_int_equal(count, 7);
+    assert_int_equal(bk_json_tokenize(text, strlen(text), g_tokens, 0, &count),
+                     BK_ERR_JSON_TOO_MANY_TOKENS);
+}
+
+static void test_tokenize_arguments(void **state)
+{
+    (void)state;
+    size_t count = 99;
+    assert_int_equal(bk_json_tokenize(NULL, 2, g_tokens, TOKENS_MAX, &count), BK_ERR_ARGUMENT);
+    assert_int_equal(count, 0);
+    assert_int_equal(bk_json_tokenize("{}", 2, NULL, TOKENS_MAX, &count), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_tokenize("{}", 2, g_tokens, TOKENS_MAX, NULL), BK_ERR_ARGUMENT);
+    /* Offsets are int: longer texts are refused before a byte is read. */
+    assert_int_equal(bk_json_tokenize("{}", (size_t)INT_MAX + 1u, g_tokens, TOKENS_MAX, &count),
+                     BK_ERR_ARGUMENT);
+}
+
+/* --- find and skip --- */
+
+static void test_find_matches_direct_members_only(void **state)
+{
+    (void)state;
+    bk_json_doc doc = doc_of("{\"x\":{\"a\":1},\"list\":[{\"a\":2},[\"a\"]],\"a\":\"top\"}");
+    int a = bk_json_find(&doc, 0, "a");
+    assert_true(a > 0);
+    assert_int_equal(g_tokens[a].type, BK_JSON_STRING);
+    assert_int_equal(g_tokens[a].end - g_tokens[a].start, 3);
+    assert_memory_equal(doc.text + g_tokens[a].start, "top", 3);
+
+    int x = bk_json_find(&doc, 0, "x");
+    assert_int_equal(x, 1 + 1);
+    int inner = bk_json_find(&doc, x, "a");
+    assert_true(inner > x);
+    assert_memory_equal(doc.text + g_tokens[inner].start, "1", 1);
+
+    assert_int_equal(bk_json_find(&doc, 0, "missing"), -1);
+    assert_int_equal(bk_json_find(&doc, 0, ""), -1);
+    assert_int_equal(bk_json_find(&doc, 0, "lis"), -1); /* a prefix is not a match */
+    assert_int_equal(bk_json_find(&doc, 0, "lists"), -1);
+    int list = bk_json_find(&doc, 0, "list");
+    assert_int_equal(g_tokens[list].type, BK_JSON_ARRAY);
+    assert_int_equal(bk_json_find(&doc, list, "a"), -1); /* not an object */
+    assert_int_equal(bk_json_find(&doc, a, "a"), -1);    /* a string */
+    assert_int_equal(bk_json_find(&doc, -1, "a"), -1);
+    assert_int_equal(bk_json_find(&doc, doc.count, "a"), -1);
+    assert_int_equal(bk_json_find(NULL, 0, "a"), -1);
+    assert_int_equal(bk_json_find(&doc, 0, NULL), -1);
+}
+
+static void test_find_compares_raw_key_bytes(void **state)
+{
+    (void)state;
+    bk_json_doc doc = doc_of("{\"\\u0061\":1,\"b\":2,\"b\":3}");
+    assert_int_equal(bk_json_find(&doc, 0, "a"), -1);
+    int b = bk_json_find(&doc, 0, "b");
+    assert_int_equal(b, 4); /* the first of duplicate keys */
+    assert_memory_equal(doc.text + g_tokens[b].start, "2", 1);
+}
+
+static void test_skip_whole_subtrees(void **state)
+{
+    (void)state;
+    bk_json_doc doc = doc_of("{\"a\":{\"b\":[1,{\"c\":2}]},\"d\":3}");
+    /* 0 {  1 "a"  2 {  3 "b"  4 [  5 1  6 {  7 "c"  8 2  9 "d"  10 3 */
+    assert_int_equal(doc.count, 11);
+    assert_int_equal(bk_json_skip(&doc, 0), 11);
+    assert_int_equal(bk_json_skip(&doc, 1), 9); /* a key and its value */
+    assert_int_equal(bk_json_skip(&doc, 2), 9);
+    assert_int_equal(bk_json_skip(&doc, 4), 9);
+    assert_int_equal(bk_json_skip(&doc, 5), 6);
+    assert_int_equal(bk_json_skip(&doc, 6), 9);
+    assert_int_equal(bk_json_skip(&doc, 10), 11);
+    assert_int_equal(bk_json_skip(&doc, -1), 11);
+    assert_int_equal(bk_json_skip(&doc, 11), 11);
+}
+
+/* find and skip stay inside the token array even when the tokens do not describe a document
+ * (another tokenizer's bug, a caller's hand-made array). */
+static void test_find_and_skip_with_inconsistent_tokens(void **state)
+{
+    (void)state;
+    static const char text[] = "{\"a\":1,\"b\":2}";
+    bk_json_token tokens[5] = {
+        {BK_JSON_OBJECT, 0, 13, 2, -1},   {BK_JSON_STRING, 2, 3, 1, 0},
+        {BK_JSON_PRIMITIVE, 5, 6, 0, 1},  {BK_JSON_STRING, 8, 9, 1, 0},
+        {BK_JSON_PRIMITIVE, 11, 12, 0, 3},
+    };
+    bk_json_doc doc = {text, tokens, 5};
+    assert_int_equal(bk_json_find(&doc, 0, "b"), 4);
+    /* "b" claims another parent: it is not a member of the object, and find does not guess. */
+    tokens[3].parent = 2;
+    assert_int_equal(bk_json_find(&doc, 0, "b"), -1);
+    tokens[3].parent = 0;
+    /* Sizes announcing more tokens than there are. */
+    tokens[0].size = 7;
+    assert_int_equal(bk_json_find(&doc, 0, "c"), -1);
+    tokens[4].size = 3;
+    assert_int_equal(bk_json_skip(&doc, 3), 5);
+    tokens[1].size = INT_MAX;
+    assert_int_equal(bk_json_skip(&doc, 0), 5);
+    assert_int_equal(bk_json_skip(&doc, 1), 5);
+    tokens[1].size = -4;
+    assert_int_equal(bk_json_skip(&doc, 1), 2);
+    doc.count = 0;
+    assert_int_equal(bk_json_skip(&doc, 0), 0);
+    assert_int_equal(bk_json_find(&doc, 0, "a"), -1);
+}
+
+/* --- check (primitives) --- */
+
+static bk_result check_value(const char *array_of_one, bk_json_kind *kind)
+{
+    bk_json_doc doc = doc_of(array_of_one);
+    return bk_json_check(&doc, 1, kind);
+}
+
+static void test_check_literals_and_containers(void **state)
+{
+    (void)state;
+    bk_json_kind kind;
+    assert_int_equal(check_value("[true]", &kind), BK_OK);
+    assert_int_equal(kind, BK_JSON_KIND_TRUE);
+    assert_int_equal(check_value("[false]", &kind), BK_OK);
+    assert_int_equal(kind, BK_JSON_KIND_FALSE);
+    assert_int_equal(check_value("[null]", &kind), BK_OK);
+    assert_int_equal(kind, BK_JSON_KIND_NULL);
+    assert_int_equal(check_value("[\"s\"]", &kind), BK_OK);
+    assert_int_equal(kind, BK_JSON_KIND_STRING);
+    assert_int_equal(check_value("[{}]", &kind), BK_OK);
+    assert_int_equal(kind, BK_JSON_KIND_OBJECT);
+    assert_int_equal(check_value("[[]]", &kind), BK_OK);
+    assert_int_equal(kind, BK_JSON_KIND_ARRAY);
+
+    static const char *const misspelt[] = {"[tru]",  "[truee]", "[t]",     "[nul]",
+                                           "[nulll]", "[fals]",  "[falsey]", "[nan]"};
+    for (size_t i = 0; i < sizeof misspelt / sizeof misspelt[0]; i++) {
+        bk_result r = check_value(misspelt[i], &kind);
+        if (r != BK_ERR_JSON_SYNTAX) {
+            fail_msg("%s: %d, want BK_ERR_JSON_SYNTAX", misspelt[i], (int)r);
+        }
+    }
+    bk_json_doc doc = doc_of("[1]");
+    assert_int_equal(bk_json_check(&doc, 2, &kind), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_check(&doc, 1, NULL), BK_ERR_ARGUMENT);
+}
+
+static void test_check_number_grammar(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"[0]",     "[-0]",   "[7]",     "[1234567890]",
+                                       "[-1.5]",  "[0.25]", "[1e5]",   "[1E+5]",
+                                       "[2e-05]", "[1.0e3]", "[-0.0E0]", "[99999999999999999999999]"};
+    static const char *const bad[] = {"[1.2.3]", "[-]",   "[01]",  "[-01]", "[00]",  "[1e]",
+                                      "[1e+]",   "[1.]",  "[1.e5]", "[--1]", "[0x10]", "[1-2]",
+                                      "[1e5.0]", "[-a]",  "[1ee5]", "[0.]",  "[1E-]", "[9a]",
+                                      /* jsmn's strict mode ends a primitive only at , ] } or
+                                       * whitespace, so these are one primitive each */
+                                      "[1:2]", "[1\"x\"]", "[0[]"};
+    bk_json_kind kind;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        bk_result r = check_value(good[i], &kind);
+        if (r != BK_OK || kind != BK_JSON_KIND_NUMBER) {
+            fail_msg("%s: %d, want a number", good[i], (int)r);
+        }
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bk_result r = check_value(bad[i], &kind);
+        if (r != BK_ERR_JSON_NUMBER) {
+            fail_msg("%s: %d, want BK_ERR_JSON_NUMBER", bad[i], (int)r);
+        }
+    }
+}
+
+/* --- string --- */
+
+/* Unescapes the one string in `[...]` into out. */
+static bk_result string_of(const char *array_of_one, char *out, size_t cap, size_t *out_len)
+{
+    bk_json_doc doc = doc_of(array_of_one);
+    return bk_json_string(&doc, 1, out, cap, out_len);
+}
+
+static void test_string_plain_and_simple_escapes(void **state)
+{
+    (void)state;
+    char out[64];
+    size_t len = 99;
+    assert_int_equal(string_of("[\"sampleacct\"]", out, sizeof out, &len), BK_OK);
+    assert_string_equal(out, "sampleacct");
+    assert_int_equal(len, 10);
+
+    assert_int_equal(string_of("[\"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t.\"]", out, sizeof out, &len),
+                     BK_OK);
+    assert_string_equal(out, "q\" b\\ s/ \b\f\n\r\t.");
+    assert_int_equal(len, 15);
+
+    assert_int_equal(string_of("[\"https:\\/\\/login.microsoftonline.com\\/\"]", out, sizeof out,
+                               NULL),
+                     BK_OK);
+    assert_string_equal(out, "https://login.microsoftonline.com/");
+
+    assert_int_equal(string_of("[\"\"]", out, sizeof out, &len), BK_OK);
+    assert_string_equal(out, "");
+    assert_int_equal(len, 0);
+
+    /* UTF-8 in the text passes through untouched. */
+    assert_int_equal(string_of("[\"caf\xc3\xa9\"]", out, sizeof out, &len), BK_OK);
+    assert_string_equal(out, "caf\xc3\xa9");
+    assert_int_equal(len, 5);
+}
+
+static void test_string_unicode_escapes(void **state)
+{
+    (void)state;
+    char out[64];
+    size_t len = 0;
+    assert_int_equal(string_of("[\"caf\\u00e9\"]", out, sizeof out, &len), BK_OK);
+    assert_int_equal(len, 5);
+    assert_memory_equal(out, "caf\xC3\xA9", 6);
+
+    assert_int_equal(string_of("[\"\\u0041\\u007A\\u007f\"]", out, sizeof out, &len), BK_OK);
+    assert_memory_equal(out, "Az\x7f", 4);
+
+    assert_int_equal(string_of("[\"\\u0080\\u07FF\"]", out, sizeof out, &len), BK_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(out, "\xC2\x80\xDF\xBF", 5);
+
+    assert_int_equal(string_of("[\"\\u20ac\\uFFFF\"]", out, sizeof out, &len), BK_OK);
+    assert_int_equal(len, 6);
+    assert_memory_equal(out, "\xE2\x82\xAC\xEF\xBF\xBF", 7);
+
+    assert_int_equal(string_of("[\"\\ud83d\\ude00\"]", out, sizeof out, &len), BK_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(out, "\xF0\x9F\x98\x80", 5);
+
+    assert_int_equal(string_of("[\"<\\uD800\\uDC00\\uDBFF\\uDFFF>\"]", out, sizeof out, &len),
+                     BK_OK);
+    assert_int_equal(len, 10);
+    assert_memory_equal(out, "<\xF0\x90\x80\x80\xF4\x8F\xBF\xBF>", 11);
+
+    /* An escaped control character is legal JSON. */
+    assert_int_equal(string_of("[\"\\u001f\"]", out, sizeof out, &len), BK_OK);
+    assert_memory_equal(out, "\x1f", 2);
+}
+
+static void test_string_bad_escapes(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "[\"\\ud83d\"]",        /* lone high surrogate */
+        "[\"\\ud83dx\"]",       /* high surrogate, then a plain character */
+        "[\"\\ud83d\\n\"]",     /* high surrogate, then another escape */
+        "[\"\\ud83d\\u0041\"]", /* high surrogate, then not a low one */
+        "[\"\\ud83d\\ud83d\"]", /* two high surrogates */
+        "[\"\\ude00\"]",        /* lone low surrogate */
+        "[\"\\ude00\\ud83d\"]", /* the pair reversed */
+        "[\"\\u0000\"]",        /* would cut the C string short */
+        "[\"a\\u0000b\"]",
+        "[\"a\x01"
+        "b\"]", /* raw control characters */
+        "[\"tab\there\"]",
+        "[\"new\nline\"]",
+        "[\"\x1f\"]",
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(out, 'x', sizeof out);
+        size_t len = 99;
+        bk_result r = string_of(bad[i], out, sizeof out, &len);
+        if (r != BK_ERR_JSON_ESCAPE) {
+            fail_msg("case %zu: %d, want BK_ERR_JSON_ESCAPE", i, (int)r);
+        }
+        assert_int_equal(len, 0);
+        assert_int_equal(out[0], '\0');
+    }
+}
+
+/* jsmn refuses these at tokenizing time; core must refuse them as well in case another tokenizer
+ * (or a later jsmn) lets them through. The tokens are made by hand. */
+static void test_string_bad_escapes_behind_the_tokenizer(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "\"\\u12g4\"", "\"\\u12\"", "\"\\u\"", "\"\\q\"", "\"abc\\\"", "\"\\ud83d\\u12\"",
+        "\"\\ud83d\\uZZZZ\"",
+    };
+    char out[32];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bk_json_token tok = {BK_JSON_STRING, 1, (int)strlen(bad[i]) - 1, 0, -1};
+        bk_json_doc doc = {bad[i], &tok, 1};
+        bk_result r = bk_json_string(&doc, 0, out, sizeof out, NULL);
+        if (r != BK_ERR_JSON_ESCAPE) {
+            fail_msg("%s: %d, want BK_ERR_JSON_ESCAPE", bad[i], (int)r);
+        }
+        assert_int_equal(out[0], '\0');
+    }
+}
+
+static void test_string_exact_fit_and_overflow_by_one(void **state)
+{
+    (void)state;
+    char out[8];
+    size_t len = 0;
+    /* 7 bytes and the NUL fill 8 exactly. */
+    assert_int_equal(string_of("[\"1234567\"]", out, sizeof out, &len), BK_OK);
+    assert_string_equal(out, "1234567");
+    assert_int_equal(len, 7);
+    memset(out, 'x', sizeof out);
+    len = 99;
+    assert_int_equal(string_of("[\"12345678\"]", out, sizeof out, &len),
+                     BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_int_equal(len, 0);
+    assert_all_zero(out, 7); /* nothing half-written: no truncated value */
+
+    /* The same at the edge of a multi-byte character. */
+    char pair[5];
+    assert_int_equal(string_of("[\"\\ud83d\\ude00\"]", pair, sizeof pair, &len), BK_OK);
+    assert_int_equal(len, 4);
+    assert_int_equal(string_of("[\"\\ud83d\\ude00\"]", pair, 4, &len),
+                     BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_int_equal(pair[0], '\0');
+    assert_int_equal(string_of("[\"a\\u00e9\"]", pair, 4, &len), BK_OK);
+    assert_int_equal(string_of("[\"ab\\u00e9\"]", pair, 4, &len), BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_int_equal(string_of("[\"ab\\n\"]", pair, 4, &len), BK_OK);
+    assert_int_equal(string_of("[\"abc\\n\"]", pair, 4, &len), BK_ERR_JSON_FIELD_OVERFLOW);
+
+    /* Room for the NUL only. */
+    assert_int_equal(string_of("[\"\"]", out, 1, &len), BK_OK);
+    assert_int_equal(string_of("[\"a\"]", out, 1, &len), BK_ERR_JSON_FIELD_OVERFLOW);
+}
+
+static void test_string_wrong_type_and_arguments(void **state)
+{
+    (void)state;
+    char out[16] = "previous";
+    size_t len = 99;
+    bk_json_doc doc = doc_of("[1,null,{},[],true,\"ok\"]");
+    for (int i = 1; i <= 5; i++) {
+        strcpy(out, "previous");
+        assert_int_equal(bk_json_string(&doc, i, out, sizeof out, &len), BK_ERR_JSON_TYPE);
+        assert_string_equal(out, "");
+        assert_int_equal(len, 0);
+    }
+    assert_int_equal(bk_json_string(&doc, 6, out, sizeof out, &len), BK_OK);
+    assert_int_equal(bk_json_string(&doc, 6, out, 0, &len), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_string(&doc, 6, NULL, 4, &len), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_string(&doc, 7, out, sizeof out, &len), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_string(&doc, -1, out, sizeof out, &len), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_string(NULL, 0, out, sizeof out, &len), BK_ERR_ARGUMENT);
+}
+
+/* --- uint --- */
+
+static bk_result uint_of(const char *array_of_one, bool allow_string, uint64_t *out)
+{
+    bk_json_doc doc = doc_of(array_of_one);
+    return bk_json_uint(&doc, 1, allow_string, out);
+}
+
+static void test_uint_numbers(void **state)
+{
+    (void)state;
+    uint64_t v = 1;
+    assert_int_equal(uint_of("[0]", false, &v), BK_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(uint_of("[3599]", false, &v), BK_OK);
+    assert_int_equal(v, 3599);
+    assert_int_equal(uint_of("[18446744073709551615]", false, &v), BK_OK);
+    assert_true(v == UINT64_MAX);
+
+    static const char *const not_uint[] = {
+        "[18446744073709551616]", "[99999999999999999999]", "[184467440737095516150]",
+        "[-1]", "[-0]", "[1.5]", "[1.0]", "[1e3]", "[1E0]", "[01]", "[1.2.3]", "[-]", "[1e]",
+    };
+    for (size_t i = 0; i < sizeof not_uint / sizeof not_uint[0]; i++) {
+        v = 7;
+        bk_result r = uint_of(not_uint[i], true, &v);
+        if (r != BK_ERR_JSON_NUMBER) {
+            fail_msg("%s: %d, want BK_ERR_JSON_NUMBER", not_uint[i], (int)r);
+        }
+        assert_int_equal(v, 0);
+    }
+    assert_int_equal(uint_of("[tru]", false, &v), BK_ERR_JSON_SYNTAX);
+    assert_int_equal(uint_of("[true]", false, &v), BK_ERR_JSON_TYPE);
+    assert_int_equal(uint_of("[null]", true, &v), BK_ERR_JSON_TYPE);
+    assert_int_equal(uint_of("[{}]", true, &v), BK_ERR_JSON_TYPE);
+    assert_int_equal(uint_of("[[1]]", true, &v), BK_ERR_JSON_TYPE);
+    bk_json_doc doc = doc_of("[1]");
+    assert_int_equal(bk_json_uint(&doc, 1, false, NULL), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_uint(&doc, 2, false, &v), BK_ERR_ARGUMENT);
+}
+
+static void test_uint_strings(void **state)
+{
+    (void)state;
+    uint64_t v = 0;
+    assert_int_equal(uint_of("[\"3599\"]", true, &v), BK_OK);
+    assert_int_equal(v, 3599);
+    assert_int_equal(uint_of("[\"18446744073709551615\"]", true, &v), BK_OK);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(uint_of("[\"3599\"]", false, &v), BK_ERR_JSON_TYPE);
+    assert_int_equal(v, 0);
+
+    static const char *const not_digits[] = {
+        "[\"\"]",     "[\"-1\"]",   "[\" 1\"]", "[\"1 \"]",  "[\"1.5\"]",
+        "[\"1e3\"]",  "[\"0x10\"]", "[\"35a\"]", "[\"+1\"]", "[\"\\u0031\"]",
+        "[\"18446744073709551616\"]",
+    };
+    for (size_t i = 0; i < sizeof not_digits / sizeof not_digits[0]; i++) {
+        v = 7;
+        bk_result r = uint_of(not_digits[i], true, &v);
+        if (r != BK_ERR_JSON_NUMBER) {
+            fail_msg("%s: %d, want BK_ERR_JSON_NUMBER", not_digits[i], (int)r);
+        }
+        assert_int_equal(v, 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokenize_object_with_parent_links),
+        cmocka_unit_test(test_tokenize_accepts_valid_shapes),
+        cmocka_unit_test(test_tokenize_rejects_empty),
+        cmocka_unit_test(test_tokenize_rejects_trailing_garbage),
+        cmocka_unit_test(test_tokenize_rejects_second_top_level_value),
+        cmocka_unit_test(test_tokenize_rejects_what_jsmn_lets_through),
+        cmocka_unit_test(test_tokenize_rejects_jsmn_errors),
+        cmocka_unit_test(test_tokenize_too_many_tokens),
+        cmocka_unit_test(test_tokenize_arguments),
+        cmocka_unit_test(test_find_matches_direct_members_only),
+        cmocka_unit_test(test_find_compares_raw_key_bytes),
+        cmocka_unit_test(test_skip_whole_subtrees),
+        cmocka_unit_test(test_find_and_skip_with_inconsistent_tokens),
+        cmocka_unit_test(test_check_literals_and_containers),
+        cmocka_unit_test(test_check_number_grammar),
+        cmocka_unit_test(test_string_plain_and_simple_escapes),
+        cmocka_unit_test(test_string_unicode_escapes),
+        cmocka_unit_test(test_string_bad_escapes),
+        cmocka_unit_test(test_string_bad_escapes_behind_the_tokenizer),
+        cmocka_unit_test(test_string_exact_fit_and_overflow_by_one),
+        cmocka_unit_test(test_string_wrong_type_and_arguments),
+        cmocka_unit_test(test_uint_numbers),
+        cmocka_unit_test(test_uint_strings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

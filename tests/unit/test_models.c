@@ -1,0 +1,1032 @@
+/* The JSON models: the service's own examples from the REST spec, a recorded answer, CloudError
+ * in both layouts, Entra ID token and error responses, and every error path.
+ *
+ * SPEC_DIR names the spec folder (default ../shared/spec, relative to the repository root); a
+ * missing spec folder fails the tests that need it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bk_json.h"
+#include "bk_test_support.h"
+
+static bk_json_token g_tokens[BK_JSON_TOKENS_MAX];
+
+/* Large outputs live here rather than on the stack. */
+static bk_account_keys g_keys;
+static bk_batch_account g_account;
+static bk_cloud_error g_cloud_error;
+static bk_token g_token;
+static bk_entra_error g_entra_error;
+
+/* A body built at run time (long values for the overflow tests). */
+static char g_body[BK_TOKEN_MAX * 2];
+
+static void assert_all_zero(const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < len; i++) {
+        if (b[i] != 0) {
+            fail_msg("byte %zu of the output is 0x%02x after a failure", i, (unsigned)b[i]);
+        }
+    }
+}
+
+/* prefix, then n copies of c, then suffix, into g_body. */
+static const char *body_with_run(const char *prefix, size_t n, char c, const char *suffix)
+{
+    size_t prefix_len = strlen(prefix);
+    size_t suffix_len = strlen(suffix);
+    assert_true(prefix_len + n + suffix_len < sizeof g_body);
+    memcpy(g_body, prefix, prefix_len);
+    memset(g_body + prefix_len, c, n);
+    memcpy(g_body + prefix_len + n, suffix, suffix_len + 1);
+    return g_body;
+}
+
+static bk_result parse_keys(const char *body)
+{
+    return bk_parse_account_keys(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX, &g_keys);
+}
+
+static bk_result parse_account(const char *body)
+{
+    return bk_parse_batch_account(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX, &g_account);
+}
+
+static bk_result parse_cloud_error(const char *body)
+{
+    return bk_parse_cloud_error(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX,
+                                &g_cloud_error);
+}
+
+static bk_result parse_token(const char *body)
+{
+    return bk_parse_token(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX, &g_token);
+}
+
+static bk_result parse_entra_error(const char *body)
+{
+    return bk_parse_entra_error(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX,
+                                &g_entra_error);
+}
+
+/* --- the spec's examples --- */
+
+static const char *spec_dir(void)
+{
+    const char *dir = getenv("SPEC_DIR");
+    return dir != NULL && dir[0] != '\0' ? dir : "../shared/spec";
+}
+
+static const char *read_spec_file(const char *name, size_t *len)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", spec_dir(), name);
+    assert_true(n > 0 && (size_t)n < sizeof path);
+    const char *text = bk_test_read_file(path, len);
+    if (text == NULL) {
+        fail_msg("cannot read %s (set SPEC_DIR to the spec folder)", path);
+    }
+    return text;
+}
+
+/* Finds responses."200".body in an example file with the library's own reader. */
+static void example_body(const char *name, const char **body, size_t *body_len)
+{
+    static bk_json_token file_tokens[1024];
+    size_t len = 0;
+    size_t count = 0;
+    const char *text = read_spec_file(name, &len);
+    assert_int_equal(bk_json_tokenize(text, len, file_tokens, 1024, &count), BK_OK);
+    bk_json_doc doc = {text, file_tokens, (int)count};
+    int responses = bk_json_find(&doc, 0, "responses");
+    assert_true(responses > 0);
+    int ok = bk_json_find(&doc, responses, "200");
+    assert_true(ok > 0);
+    int b = bk_json_find(&doc, ok, "body");
+    assert_true(b > 0);
+    assert_int_equal(file_tokens[b].type, BK_JSON_OBJECT);
+    *body = text + file_tokens[b].start;
+    *body_len = (size_t)(file_tokens[b].end - file_tokens[b].start);
+}
+
+static void test_example_batch_account_get(void **state)
+{
+    (void)state;
+    const char *body;
+    size_t len;
+    example_body("examples/BatchAccountGet.json", &body, &len);
+    assert_int_equal(body[0], '{');
+    assert_int_equal(body[len - 1], '}');
+    assert_int_equal(bk_parse_batch_account(body, len, g_tokens, BK_JSON_TOKENS_MAX, &g_account),
+                     BK_OK);
+    assert_string_equal(g_account.name, "sampleacct");
+    assert_string_equal(g_account.location, "japaneast");
+    assert_string_equal(g_account.account_endpoint, "sampleacct.japaneast.batch.azure.com");
+    assert_string_equal(g_account.provisioning_state, "Succeeded");
+    assert_false(g_account.auth_modes_present);
+    assert_int_equal(g_account.auth_modes, 0);
+}
+
+static void test_example_private_batch_account_get(void **state)
+{
+    (void)state;
+    const char *body;
+    size_t len;
+    example_body("examples/PrivateBatchAccountGet.json", &body, &len);
+    /* Nested "name", "properties" and "id" members sit inside privateEndpointConnections. */
+    assert_int_equal(bk_parse_batch_account(body, len, g_tokens, BK_JSON_TOKENS_MAX, &g_account),
+                     BK_OK);
+    assert_string_equal(g_account.name, "sampleacct");
+    assert_string_equal(g_account.location, "japaneast");
+    assert_string_equal(g_account.account_endpoint, "sampleacct.japaneast.batch.azure.com");
+    assert_string_equal(g_account.provisioning_state, "Succeeded");
+    assert_false(g_account.auth_modes_present);
+}
+
+static void check_keys_example(const char *name)
+{
+    const char *body;
+    size_t len;
+    example_body(name, &body, &len);
+    assert_int_equal(bk_parse_account_keys(body, len, g_tokens, BK_JSON_TOKENS_MAX, &g_keys),
+                     BK_OK);
+    assert_string_equal(g_keys.account_name, "sampleacct");
+    assert_string_equal(g_keys.primary, "AAAA==");
+    assert_string_equal(g_keys.secondary, "BBBB==");
+}
+
+static void test_example_batch_account_get_keys(void **state)
+{
+    (void)state;
+    check_keys_example("examples/BatchAccountGetKeys.json");
+}
+
+static void test_example_batch_account_regenerate_key(void **state)
+{
+    (void)state;
+    check_keys_example("examples/BatchAccountRegenerateKey.json");
+}
+
+static void test_example_dataplane_list_applications(void **state)
+{
+    (void)state;
+    const char *body;
+    size_t len;
+    size_t count = 0;
+    char text[64];
+    example_body("examples/dataplane-Applications_ListApplications.json", &body, &len);
+    assert_int_equal(bk_json_tokenize(body, len, g_tokens, BK_JSON_TOKENS_MAX, &count), BK_OK);
+    bk_json_doc doc = {body, g_tokens, (int)count};
+    int value = bk_json_find(&doc, 0, "value");
+    assert_true(value > 0);
+    assert_int_equal(g_tokens[value].type, BK_JSON_ARRAY);
+    assert_int_equal(g_tokens[value].size, 1);
+    int first = value + 1;
+    assert_int_equal(g_tokens[first].type, BK_JSON_OBJECT);
+    assert_int_equal(bk_json_string(&doc, bk_json_find(&doc, first, "id"), text, sizeof text, NULL),
+                     BK_OK);
+    assert_string_equal(text, "my_application_id");
+    assert_int_equal(bk_json_string(&doc, bk_json_find(&doc, first, "displayName"), text,
+                                    sizeof text, NULL),
+                     BK_OK);
+    assert_string_equal(text, "my_display_name");
+    int versions = bk_json_find(&doc, first, "versions");
+    assert_int_equal(g_tokens[versions].type, BK_JSON_ARRAY);
+    assert_int_equal(bk_json_string(&doc, versions + 1, text, sizeof text, NULL), BK_OK);
+    assert_string_equal(text, "v1.0");
+    assert_int_equal(bk_json_skip(&doc, 0), doc.count);
+}
+
+/* --- BatchAccountKeys --- */
+
+/* The regenerateKeys answer recorded by the Azure CLI's tests. */
+static const char recorded_keys[] =
+    "{\"accountName\":\"clibatchtest1\","
+    "\"primary\":\"f1cIF0mITofpjWvwjmIOPGLA2vC9aFUCZ7S71d2n5/"
+    "6Ns9rohl21gTJIK9eZlZi3Rw5HRG9VmTEIHfVteivpCQ==\","
+    "\"secondary\":\"VMJrbLg3qy4ICy7MdEpTdQLP/CikzW13Atv32rFIl5becKF7r/"
+    "AZWF5qG8mcnc6BlwpYq7nr6YFG+u5Rg+4qzw==\"}";
+
+static void test_recorded_regenerate_keys(void **state)
+{
+    (void)state;
+    assert_int_equal(strlen(recorded_keys), 235);
+    /* The literal is the recording's, byte for byte. */
+    size_t len = 0;
+    const char *recording = read_spec_file("recorded-regenerateKeys-azure-cli.yaml", &len);
+    assert_non_null(strstr(recording, recorded_keys));
+
+    assert_int_equal(parse_keys(recorded_keys), BK_OK);
+    assert_string_equal(g_keys.account_name, "clibatchtest1");
+    assert_int_equal(strlen(g_keys.primary), 88);
+    assert_int_equal(strlen(g_keys.secondary), 88);
+    assert_string_equal(g_keys.primary, "f1cIF0mITofpjWvwjmIOPGLA2vC9aFUCZ7S71d2n5/"
+                                        "6Ns9rohl21gTJIK9eZlZi3Rw5HRG9VmTEIHfVteivpCQ==");
+    assert_string_equal(g_keys.secondary, "VMJrbLg3qy4ICy7MdEpTdQLP/CikzW13Atv32rFIl5becKF7r/"
+                                          "AZWF5qG8mcnc6BlwpYq7nr6YFG+u5Rg+4qzw==");
+}
+
+static void test_keys_token_budget(void **state)
+{
+    (void)state;
+    /* The object, three keys and three values. */
+    assert_int_equal(bk_parse_account_keys(recorded_keys, strlen(recorded_keys), g_tokens, 7,
+                                           &g_keys),
+                     BK_OK);
+    assert_int_equal(bk_parse_account_keys(recorded_keys, strlen(recorded_keys), g_tokens, 6,
+                                           &g_keys),
+                     BK_ERR_JSON_TOO_MANY_TOKENS);
+    assert_all_zero(&g_keys, sizeof g_keys);
+}
+
+static void test_keys_unknown_fields_and_escapes(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_keys("{\"x\":{\"primary\":\"nested\",\"accountName\":\"no\"},"
+                                "\"accountName\":\"acct\",\"list\":[\"primary\",{\"primary\":1}],"
+                                "\"primary\":\"ab\\/cd==\",\"secondary\":\"\\u0045F==\","
+                                "\"more\":[true,false,null,-1.5e3]}"),
+                     BK_OK);
+    assert_string_equal(g_keys.account_name, "acct");
+    assert_string_equal(g_keys.primary, "ab/cd==");
+    assert_string_equal(g_keys.secondary, "EF==");
+    /* Primitives are checked when read: a malformed one in a field nobody reads is not looked
+     * at (the tokenizer has already checked the document's structure). */
+    assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\","
+                                "\"unread\":tru}"),
+                     BK_OK);
+}
+
+static void test_keys_missing_fields(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "{\"primary\":\"p\",\"secondary\":\"s\"}",
+        "{\"accountName\":\"a\",\"secondary\":\"s\"}",
+        "{\"accountName\":\"a\",\"primary\":\"p\"}",
+        "{\"accountName\":\"a\",\"primary\":\"p\",\"x\":{\"secondary\":\"s\"}}",
+        "{\"accountName\":\"a\",\"Primary\":\"p\",\"secondary\":\"s\"}",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        memset(&g_keys, 0x55, sizeof g_keys);
+        bk_result r = parse_keys(bodies[i]);
+        if (r != BK_ERR_JSON_MISSING_FIELD) {
+            fail_msg("%s: %d, want BK_ERR_JSON_MISSING_FIELD", bodies[i], (int)r);
+        }
+        assert_all_zero(&g_keys, sizeof g_keys);
+    }
+}
+
+static void test_keys_wrong_types(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "{\"accountName\":\"a\",\"primary\":null,\"secondary\":\"s\"}",
+        "{\"accountName\":\"a\",\"primary\":12,\"secondary\":\"s\"}",
+        "{\"accountName\":\"a\",\"primary\":true,\"secondary\":\"s\"}",
+        "{\"accountName\":\"a\",\"primary\":{},\"secondary\":\"s\"}",
+        "{\"accountName\":\"a\",\"primary\":[\"p\"],\"secondary\":\"s\"}",
+        "{\"accountName\":null,\"primary\":\"p\",\"secondary\":\"s\"}",
+        "{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":false}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        memset(&g_keys, 0x55, sizeof g_keys);
+        bk_result r = parse_keys(bodies[i]);
+        if (r != BK_ERR_JSON_TYPE) {
+            fail_msg("%s: %d, want BK_ERR_JSON_TYPE", bodies[i], (int)r);
+        }
+        assert_all_zero(&g_keys, sizeof g_keys);
+    }
+}
+
+static void test_keys_bad_primitives(void **state)
+{
+    (void)state;
+    /* A malformed primitive where a value is read reports the malformation, not a type. */
+    assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":tru,\"secondary\":\"s\"}"),
+                     BK_ERR_JSON_SYNTAX);
+    assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":nul,\"secondary\":\"s\"}"),
+                     BK_ERR_JSON_SYNTAX);
+    static const char *const numbers[] = {"1.2.3", "-", "01", "1e", "1:2"};
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"accountName\":\"a\",\"primary\":%s,\"secondary\":\"s\"}",
+                 numbers[i]);
+        memset(&g_keys, 0x55, sizeof g_keys);
+        bk_result r = parse_keys(body);
+        if (r != BK_ERR_JSON_NUMBER) {
+            fail_msg("%s: %d, want BK_ERR_JSON_NUMBER", body, (int)r);
+        }
+        assert_all_zero(&g_keys, sizeof g_keys);
+    }
+}
+
+static void test_keys_exact_fit_and_overflow(void **state)
+{
+    (void)state;
+    /* A key of BK_KEY_MAX characters fits; one more is an error, never a truncated key. */
+    assert_int_equal(parse_keys(body_with_run("{\"accountName\":\"a\",\"secondary\":\"s\","
+                                              "\"primary\":\"",
+                                              BK_KEY_MAX, 'k', "\"}")),
+                     BK_OK);
+    assert_int_equal(strlen(g_keys.primary), BK_KEY_MAX);
+    assert_int_equal(g_keys.primary[0], 'k');
+    assert_int_equal(parse_keys(body_with_run("{\"accountName\":\"a\",\"secondary\":\"s\","
+                                              "\"primary\":\"",
+                                              BK_KEY_MAX + 1, 'k', "\"}")),
+                     BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_all_zero(&g_keys, sizeof g_keys);
+
+    /* An account name has at most 24 characters. */
+    assert_int_equal(parse_keys(body_with_run("{\"primary\":\"p\",\"secondary\":\"s\","
+                                              "\"accountName\":\"",
+                                              24, 'n', "\"}")),
+                     BK_OK);
+    assert_int_equal(strlen(g_keys.account_name), 24);
+    assert_string_equal(g_keys.primary, "p");
+    assert_int_equal(parse_keys(body_with_run("{\"primary\":\"p\",\"secondary\":\"s\","
+                                              "\"accountName\":\"",
+                                              25, 'n', "\"}")),
+                     BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_all_zero(&g_keys, sizeof g_keys);
+
+    /* The overflow is counted after unescaping: 24 escapes of 6 bytes make 24 characters. */
+    char body[512];
+    size_t n = (size_t)snprintf(body, sizeof body,
+                                "{\"primary\":\"p\",\"secondary\":\"s\",\"accountName\":\"");
+    for (int i = 0; i < 24; i++) {
+        memcpy(body + n, "\\u0041", 6);
+        n += 6;
+    }
+    memcpy(body + n, "\"}", 3);
+    assert_int_equal(parse_keys(body), BK_OK);
+    assert_string_equal(g_keys.account_name, "AAAAAAAAAAAAAAAAAAAAAAAA");
+}
+
+static void test_keys_syntax_and_root(void **state)
+{
+    (void)state;
+    char truncated[128];
+    memcpy(truncated, recorded_keys, 100);
+    truncated[100] = '\0';
+    assert_int_equal(parse_keys(truncated), BK_ERR_JSON_SYNTAX);
+    assert_all_zero(&g_keys, sizeof g_keys);
+    assert_int_equal(parse_keys(""), BK_ERR_JSON_SYNTAX);
+    assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\"} x"),
+                     BK_ERR_JSON_SYNTAX);
+    assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\"}{}"),
+                     BK_ERR_JSON_SYNTAX);
+    assert_int_equal(parse_keys("{\"accountName\":\"a\" \"primary\":\"p\",\"secondary\":\"s\"}"),
+                     BK_ERR_JSON_SYNTAX);
+    assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":\"p\\q\",\"secondary\":\"s\"}"),
+                     BK_ERR_JSON_SYNTAX);
+    assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":\"\\ud800\",\"secondary\":"
+                                "\"s\"}"),
+                     BK_ERR_JSON_ESCAPE);
+    /* The root of every model is an object. */
+    assert_int_equal(parse_keys("[{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\"}]"),
+                     BK_ERR_JSON_TYPE);
+    assert_int_equal(parse_keys("\"primary\""), BK_ERR_JSON_TYPE);
+    assert_int_equal(parse_keys("[]"), BK_ERR_JSON_TYPE);
+}
+
+static void test_models_arguments(void **state)
+{
+    (void)state;
+    const char *body = recorded_keys;
+    size_t len = strlen(body);
+    assert_int_equal(bk_parse_account_keys(body, len, g_tokens, BK_JSON_TOKENS_MAX, NULL),
+                     BK_ERR_ARGUMENT);
+    memset(&g_keys, 0x55, sizeof g_keys);
+    assert_int_equal(bk_parse_account_keys(NULL, len, g_tokens, BK_JSON_TOKENS_MAX, &g_keys),
+                     BK_ERR_ARGUMENT);
+    assert_all_zero(&g_keys, sizeof g_keys);
+    assert_int_equal(bk_parse_account_keys(body, len, NULL, BK_JSON_TOKENS_MAX, &g_keys),
+                     BK_ERR_ARGUMENT);
+    assert_int_equal(bk_parse_batch_account(body, len, g_tokens, BK_JSON_TOKENS_MAX, NULL),
+                     BK_ERR_ARGUMENT);
+    assert_int_equal(bk_parse_cloud_error(body, len, g_tokens, BK_JSON_TOKENS_MAX, NULL),
+                     BK_ERR_ARGUMENT);
+    assert_int_equal(bk_parse_token(body, len, g_tokens, BK_JSON_TOKENS_MAX, NULL),
+                     BK_ERR_ARGUMENT);
+    assert_int_equal(bk_parse_entra_error(body, len, g_tokens, BK_JSON_TOKENS_MAX, NULL),
+                     BK_ERR_ARGUMENT);
+    assert_int_equal(bk_parse_token(NULL, len, g_tokens, BK_JSON_TOKENS_MAX, &g_token),
+                     BK_ERR_ARGUMENT);
+}
+
+/* --- BatchAccount --- */
+
+/* A BatchAccount with `modes` as the value of allowedAuthenticationModes ("" leaves it out). */
+static bk_result parse_account_with_modes(const char *modes)
+{
+    char body[1024];
+    int n = snprintf(body, sizeof body,
+                     "{\"name\":\"acct\",\"location\":\"westeurope\",\"properties\":{"
+                     "\"accountEndpoint\":\"acct.westeurope.batch.azure.com\","
+                     "\"provisioningState\":\"Succeeded\"%s%s}}",
+                     modes[0] != '\0' ? ",\"allowedAuthenticationModes\":" : "", modes);
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    return parse_account(body);
+}
+
+static void test_account_auth_modes(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_account_with_modes(""), BK_OK);
+    assert_false(g_account.auth_modes_present);
+    assert_int_equal(g_account.auth_modes, 0);
+    assert_string_equal(g_account.account_endpoint, "acct.westeurope.batch.azure.com");
+
+    assert_int_equal(parse_account_with_modes("null"), BK_OK);
+    assert_false(g_account.auth_modes_present);
+    assert_int_equal(g_account.auth_modes, 0);
+
+    assert_int_equal(parse_account_with_modes("[]"), BK_OK);
+    assert_true(g_account.auth_modes_present);
+    assert_int_equal(g_account.auth_modes, 0);
+
+    assert_int_equal(parse_account_with_modes("[\"SharedKey\"]"), BK_OK);
+    assert_true(g_account.auth_modes_present);
+    assert_int_equal(g_account.auth_modes, BK_AUTH_MODE_SHARED_KEY);
+
+    assert_int_equal(parse_account_with_modes("[\"AAD\",\"TaskAuthenticationToken\"]"), BK_OK);
+    assert_int_equal(g_account.auth_modes, BK_AUTH_MODE_AAD | BK_AUTH_MODE_TASK_TOKEN);
+
+    assert_int_equal(
+        parse_account_with_modes("[\"SharedKey\",\"AAD\",\"TaskAuthenticationToken\"]"), BK_OK);
+    assert_int_equal(g_account.auth_modes,
+                     BK_AUTH_MODE_SHARED_KEY | BK_AUTH_MODE_AAD | BK_AUTH_MODE_TASK_TOKEN);
+
+    /* ARM compares enum values without regard to case. */
+    assert_int_equal(parse_account_with_modes("[\"sharedkey\",\"aad\"]"), BK_OK);
+    assert_int_equal(g_account.auth_modes, BK_AUTH_MODE_SHARED_KEY | BK_AUTH_MODE_AAD);
+
+    /* Unknown modes, however long, are kept as OTHER. */
+    assert_int_equal(parse_account_with_modes("[\"SharedKeyV2\",\"Shared\",\"\","
+                                              "\"AVeryLongAuthenticationModeFromTheFuture\"]"),
+                     BK_OK);
+    assert_true(g_account.auth_modes_present);
+    assert_int_equal(g_account.auth_modes, BK_AUTH_MODE_OTHER);
+    assert_int_equal(parse_account_with_modes("[\"AAD\",\"Certificate\"]"), BK_OK);
+    assert_int_equal(g_account.auth_modes, BK_AUTH_MODE_AAD | BK_AUTH_MODE_OTHER);
+
+    static const char *const wrong[] = {"\"SharedKey\"", "{}",           "[1]", "[null]",
+                                        "[[\"AAD\"]]",   "[\"AAD\",true]", "7"};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        memset(&g_account, 0x55, sizeof g_account);
+        bk_result r = parse_account_with_modes(wrong[i]);
+        if (r != BK_ERR_JSON_TYPE) {
+            fail_msg("%s: %d, want BK_ERR_JSON_TYPE", wrong[i], (int)r);
+        }
+        assert_all_zero(&g_account, sizeof g_account);
+    }
+    assert_int_equal(parse_account_with_modes("[\"\\ud800\"]"), BK_ERR_JSON_ESCAPE);
+    assert_int_equal(parse_account_with_modes("[tru]"), BK_ERR_JSON_SYNTAX);
+}
+
+static void test_account_modes_only_under_properties(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_account("{\"allowedAuthenticationModes\":[\"SharedKey\"],"
+                                   "\"name\":\"acct\",\"location\":\"l\",\"properties\":{"
+                                   "\"accountEndpoint\":\"e\",\"provisioningState\":\"Creating\","
+                                   "\"x\":{\"allowedAuthenticationModes\":[\"AAD\"]}}}"),
+                     BK_OK);
+    assert_false(g_account.auth_modes_present);
+    assert_string_equal(g_account.provisioning_state, "Creating");
+}
+
+static void test_account_required_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        bk_result want;
+    } cases[] = {
+        {"{\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\",\"provisioningState\":"
+         "\"s\"}}",
+         BK_ERR_JSON_MISSING_FIELD},
+        {"{\"name\":\"n\",\"properties\":{\"accountEndpoint\":\"e\",\"provisioningState\":\"s\"}}",
+         BK_ERR_JSON_MISSING_FIELD},
+        {"{\"name\":\"n\",\"location\":\"l\"}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"provisioningState\":\"s\"}}",
+         BK_ERR_JSON_MISSING_FIELD},
+        {"{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\"}}",
+         BK_ERR_JSON_MISSING_FIELD},
+        {"{\"name\":\"n\",\"location\":\"l\",\"accountEndpoint\":\"e\",\"provisioningState\":"
+         "\"s\",\"properties\":{}}",
+         BK_ERR_JSON_MISSING_FIELD},
+        {"{\"name\":\"n\",\"location\":\"l\",\"properties\":null}", BK_ERR_JSON_TYPE},
+        {"{\"name\":\"n\",\"location\":\"l\",\"properties\":\"p\"}", BK_ERR_JSON_TYPE},
+        {"{\"name\":\"n\",\"location\":\"l\",\"properties\":[]}", BK_ERR_JSON_TYPE},
+        {"{\"name\":null,\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\","
+         "\"provisioningState\":\"s\"}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"name\":\"n\",\"location\":5,\"properties\":{\"accountEndpoint\":\"e\","
+         "\"provisioningState\":\"s\"}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\","
+         "\"provisioningState\":null}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":[],"
+         "\"provisioningState\":\"s\"}}",
+         BK_ERR_JSON_TYPE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&g_account, 0x55, sizeof g_account);
+        bk_result r = parse_account(cases[i].body);
+        if (r != cases[i].want) {
+            fail_msg("%s: %d, want %d", cases[i].body, (int)r, (int)cases[i].want);
+        }
+        assert_all_zero(&g_account, sizeof g_account);
+    }
+}
+
+static void test_account_endpoint_fit_and_overflow(void **state)
+{
+    (void)state;
+    static const char prefix[] = "{\"name\":\"n\",\"location\":\"l\",\"properties\":{"
+                                 "\"provisioningState\":\"s\",\"accountEndpoint\":\"";
+    static const char suffix[] = "\",\"allowedAuthenticationModes\":[\"SharedKey\"]}}";
+    assert_int_equal(parse_account(body_with_run(prefix, BK_HOST_MAX, 'h', suffix)), BK_OK);
+    assert_int_equal(strlen(g_account.account_endpoint), BK_HOST_MAX);
+    assert_int_equal(g_account.auth_modes, BK_AUTH_MODE_SHARED_KEY);
+    assert_int_equal(parse_account(body_with_run(prefix, BK_HOST_MAX + 1, 'h', suffix)),
+                     BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_all_zero(&g_account, sizeof g_account);
+}
+
+/* --- CloudError and ErrorResponse --- */
+
+static void test_cloud_error_old_layout_nested_details(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        parse_cloud_error(
+            "{\"error\":{\"code\":\"BadRequest\",\"message\":\"The request is invalid.\","
+            "\"target\":\"keyName\",\"details\":["
+            "{\"code\":\"D1\",\"message\":\"first\",\"target\":\"t1\",\"details\":["
+            "{\"code\":\"D1.1\",\"message\":\"first of first\"},"
+            "{\"code\":\"D1.2\",\"message\":\"second of first\",\"target\":\"t12\"}]},"
+            "{\"code\":\"D2\",\"message\":\"second\",\"details\":[]}]}}"),
+        BK_OK);
+    assert_string_equal(g_cloud_error.code, "BadRequest");
+    assert_string_equal(g_cloud_error.message, "The request is invalid.");
+    assert_string_equal(g_cloud_error.target, "keyName");
+    assert_int_equal(g_cloud_error.detail_count, 4);
+    assert_int_equal(g_cloud_error.additional_info_count, 0);
+    /* Depth-first: each entry, then its own details, then its next sibling. */
+    assert_int_equal(g_cloud_error.details[0].depth, 1);
+    assert_string_equal(g_cloud_error.details[0].code, "D1");
+    assert_string_equal(g_cloud_error.details[0].message, "first");
+    assert_string_equal(g_cloud_error.details[0].target, "t1");
+    assert_int_equal(g_cloud_error.details[1].depth, 2);
+    assert_string_equal(g_cloud_error.details[1].code, "D1.1");
+    assert_string_equal(g_cloud_error.details[1].message, "first of first");
+    assert_string_equal(g_cloud_error.details[1].target, "");
+    assert_int_equal(g_cloud_error.details[2].depth, 2);
+    assert_string_equal(g_cloud_error.details[2].code, "D1.2");
+    assert_string_equal(g_cloud_error.details[2].target, "t12");
+    assert_int_equal(g_cloud_error.details[3].depth, 1);
+    assert_string_equal(g_cloud_error.details[3].code, "D2");
+    assert_string_equal(g_cloud_error.details[3].message, "second");
+    assert_int_equal(g_cloud_error.details[4].depth, 0);
+    assert_string_equal(g_cloud_error.details[4].code, "");
+}
+
+static void test_cloud_error_v5_additional_info(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        parse_cloud_error(
+            "{\"error\":{\"code\":\"RequestDisallowedByPolicy\","
+            "\"message\":\"Resource 'acct' was disallowed by policy.\",\"target\":\"acct\","
+            "\"additionalInfo\":["
+            "{\"type\":\"PolicyViolation\",\"info\":{\"policyDefinitionDisplayName\":\"No keys\","
+            "\"details\":[{\"code\":\"NotADetail\",\"message\":\"inside info\"}],"
+            "\"evaluationDetails\":{\"evaluatedExpressions\":[{\"result\":\"True\"}]}}},"
+            "{\"type\":\"RetryInfo\",\"info\":{\"retryAfter\":30}}],"
+            "\"details\":[{\"code\":\"D1\",\"message\":\"m1\",\"target\":null,"
+            "\"additionalInfo\":[{\"type\":\"Nested\",\"info\":{}}],"
+            "\"details\":[{\"code\":\"D1.1\",\"message\":\"m11\",\"target\":\"t11\","
+            "\"details\":[{\"code\":\"D1.1.1\",\"message\":\"m111\"}]}]}]}}"),
+        BK_OK);
+    assert_string_equal(g_cloud_error.code, "RequestDisallowedByPolicy");
+    assert_string_equal(g_cloud_error.message, "Resource 'acct' was disallowed by policy.");
+    assert_string_equal(g_cloud_error.target, "acct");
+    assert_int_equal(g_cloud_error.additional_info_count, 2);
+    assert_string_equal(g_cloud_error.additional_info_types[0], "PolicyViolation");
+    assert_string_equal(g_cloud_error.additional_info_types[1], "RetryInfo");
+    assert_int_equal(g_cloud_error.detail_count, 3);
+    assert_int_equal(g_cloud_error.details[0].depth, 1);
+    assert_string_equal(g_cloud_error.details[0].code, "D1");
+    assert_string_equal(g_cloud_error.details[0].target, "");
+    assert_int_equal(g_cloud_error.details[1].depth, 2);
+    assert_string_equal(g_cloud_error.details[1].code, "D1.1");
+    assert_string_equal(g_cloud_error.details[1].message, "m11");
+    assert_string_equal(g_cloud_error.details[1].target, "t11");
+    assert_int_equal(g_cloud_error.details[2].depth, 3);
+    assert_string_equal(g_cloud_error.details[2].code, "D1.1.1");
+}
+
+static void test_cloud_error_minimal_and_optional(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_cloud_error("{\"error\":{\"message\":\"m\",\"code\":\"c\","
+                                       "\"target\":null,\"details\":null,\"additionalInfo\":null,"
+                                       "\"innererror\":{\"code\":\"x\"}},\"code\":\"outer\"}"),
+                     BK_OK);
+    assert_string_equal(g_cloud_error.code, "c");
+    assert_string_equal(g_cloud_error.message, "m");
+    assert_string_equal(g_cloud_error.target, "");
+    assert_int_equal(g_cloud_error.detail_count, 0);
+    assert_int_equal(g_cloud_error.additional_info_count, 0);
+
+    /* Inside details, code, message and target may each be absent. */
+    assert_int_equal(parse_cloud_error("{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":"
+                                       "[{},{\"code\":\"only\"}],\"additionalInfo\":[{}]}}"),
+                     BK_OK);
+    assert_int_equal(g_cloud_error.detail_count, 2);
+    assert_string_equal(g_cloud_error.details[0].code, "");
+    assert_int_equal(g_cloud_error.details[0].depth, 1);
+    assert_string_equal(g_cloud_error.details[1].code, "only");
+    assert_string_equal(g_cloud_error.details[1].message, "");
+    assert_int_equal(g_cloud_error.additional_info_count, 1);
+    assert_string_equal(g_cloud_error.additional_info_types[0], "");
+}
+
+static void test_cloud_error_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        bk_result want;
+    } cases[] = {
+        {"{}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"code\":\"c\",\"message\":\"m\"}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"error\":{\"message\":\"m\"}}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"error\":{\"code\":\"c\"}}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"error\":{\"code\":\"c\",\"details\":[{\"message\":\"m\"}]}}",
+         BK_ERR_JSON_MISSING_FIELD},
+        {"{\"error\":null}", BK_ERR_JSON_TYPE},
+        {"{\"error\":\"c\"}", BK_ERR_JSON_TYPE},
+        {"{\"error\":[]}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":null,\"message\":\"m\"}}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":null}}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"target\":3}}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":{}}}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":\"d\"}}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[\"d\"]}}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[{},null]}}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[{\"code\":1}]}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[{\"details\":[[]]}]}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[{\"details\":{}}]}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"additionalInfo\":{}}}", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"additionalInfo\":[\"t\"]}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"additionalInfo\":[{\"type\":7}]}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[{\"message\":\"\\udc00\"}]}}",
+         BK_ERR_JSON_ESCAPE},
+        {"[{\"error\":{\"code\":\"c\",\"message\":\"m\"}}]", BK_ERR_JSON_TYPE},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\"}", BK_ERR_JSON_SYNTAX},
+        {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[{},]}}", BK_ERR_JSON_SYNTAX},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&g_cloud_error, 0x55, sizeof g_cloud_error);
+        bk_result r = parse_cloud_error(cases[i].body);
+        if (r != cases[i].want) {
+            fail_msg("%s: %d, want %d", cases[i].body, (int)r, (int)cases[i].want);
+        }
+        assert_all_zero(&g_cloud_error, sizeof g_cloud_error);
+    }
+}
+
+/* An ErrorResponse whose details hold `top` entries, each with `children` entries of its own. */
+static const char *cloud_error_with_details(int top, int children)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(g_body + n, sizeof g_body - n,
+                          "{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[");
+    for (int i = 0; i < top; i++) {
+        n += (size_t)snprintf(g_body + n, sizeof g_body - n,
+                              "%s{\"code\":\"T%d\",\"message\":\"m\",\"details\":[",
+                              i > 0 ? "," : "", i);
+        for (int j = 0; j < children; j++) {
+            n += (size_t)snprintf(g_body + n, sizeof g_body - n, "%s{\"code\":\"T%d.%d\"}",
+                                  j > 0 ? "," : "", i, j);
+        }
+        n += (size_t)snprintf(g_body + n, sizeof g_body - n, "]}");
+    }
+    n += (size_t)snprintf(g_body + n, sizeof g_body - n, "]}}");
+    assert_true(n < sizeof g_body);
+    return g_body;
+}
+
+static void test_cloud_error_too_many_details(void **state)
+{
+    (void)state;
+    /* BK_ERROR_DETAILS_MAX entries at any depth fit; one more does not. */
+    assert_int_equal(parse_cloud_error(cloud_error_with_details(BK_ERROR_DETAILS_MAX, 0)), BK_OK);
+    assert_int_equal(g_cloud_error.detail_count, BK_ERROR_DETAILS_MAX);
+    assert_string_equal(g_cloud_error.details[BK_ERROR_DETAILS_MAX - 1].code, "T7");
+
+    assert_int_equal(parse_cloud_error(cloud_error_with_details(BK_ERROR_DETAILS_MAX / 2, 1)),
+                     BK_OK);
+    assert_int_equal(g_cloud_error.detail_count, BK_ERROR_DETAILS_MAX);
+    assert_string_equal(g_cloud_error.details[0].code, "T0");
+    assert_int_equal(g_cloud_error.details[0].depth, 1);
+    assert_string_equal(g_cloud_error.details[1].code, "T0.0");
+    assert_int_equal(g_cloud_error.details[1].depth, 2);
+    assert_string_equal(g_cloud_error.details[2].code, "T1");
+
+    memset(&g_cloud_error, 0x55, sizeof g_cloud_error);
+    assert_int_equal(parse_cloud_error(cloud_error_with_details(BK_ERROR_DETAILS_MAX + 1, 0)),
+                     BK_ERR_JSON_TOO_MANY_ITEMS);
+    assert_all_zero(&g_cloud_error, sizeof g_cloud_error);
+    assert_int_equal(parse_cloud_error(cloud_error_with_details(1, BK_ERROR_DETAILS_MAX)),
+                     BK_ERR_JSON_TOO_MANY_ITEMS);
+    assert_int_equal(parse_cloud_error(cloud_error_with_details(3, 2)),
+                     BK_ERR_JSON_TOO_MANY_ITEMS);
+}
+
+static void test_cloud_error_too_many_additional_info(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    n += (size_t)snprintf(g_body + n, sizeof g_body - n,
+                          "{\"error\":{\"code\":\"c\",\"message\":\"m\",\"additionalInfo\":[");
+    for (int i = 0; i < BK_ERROR_DETAILS_MAX; i++) {
+        n += (size_t)snprintf(g_body + n, sizeof g_body - n, "%s{\"type\":\"I%d\",\"info\":{}}",
+                              i > 0 ? "," : "", i);
+    }
+    size_t before_end = n;
+    snprintf(g_body + n, sizeof g_body - n, "]}}");
+    assert_int_equal(parse_cloud_error(g_body), BK_OK);
+    assert_int_equal(g_cloud_error.additional_info_count, BK_ERROR_DETAILS_MAX);
+    assert_string_equal(g_cloud_error.additional_info_types[BK_ERROR_DETAILS_MAX - 1], "I7");
+
+    snprintf(g_body + before_end, sizeof g_body - before_end, ",{\"type\":\"one more\"}]}}");
+    assert_int_equal(parse_cloud_error(g_body), BK_ERR_JSON_TOO_MANY_ITEMS);
+    assert_all_zero(&g_cloud_error, sizeof g_cloud_error);
+}
+
+static void test_cloud_error_message_fit_and_overflow(void **state)
+{
+    (void)state;
+    static const char prefix[] = "{\"error\":{\"code\":\"c\",\"message\":\"";
+    assert_int_equal(parse_cloud_error(body_with_run(prefix, BK_MESSAGE_MAX, 'm', "\"}}")), BK_OK);
+    assert_int_equal(strlen(g_cloud_error.message), BK_MESSAGE_MAX);
+    assert_int_equal(parse_cloud_error(body_with_run(prefix, BK_MESSAGE_MAX + 1, 'm', "\"}}")),
+                     BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_all_zero(&g_cloud_error, sizeof g_cloud_error);
+    assert_int_equal(parse_cloud_error(body_with_run("{\"error\":{\"message\":\"m\",\"code\":\"",
+                                                     63, 'c', "\"}}")),
+                     BK_OK);
+    assert_int_equal(parse_cloud_error(body_with_run("{\"error\":{\"message\":\"m\",\"code\":\"",
+                                                     64, 'c', "\"}}")),
+                     BK_ERR_JSON_FIELD_OVERFLOW);
+}
+
+/* --- Entra ID token --- */
+
+#define FAKE_JWT                                                                                   \
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQuYXp1cmUuY29tIn0."  \
+    "c2lnbmF0dXJlLW5vdC1yZWFs"
+
+static void test_token_expires_in_number(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_token("{\"token_type\":\"Bearer\",\"expires_in\":3599,"
+                                 "\"ext_expires_in\":3599,\"access_token\":\"" FAKE_JWT "\"}"),
+                     BK_OK);
+    assert_string_equal(g_token.access_token, FAKE_JWT);
+    assert_int_equal(g_token.access_token_len, strlen(FAKE_JWT));
+    assert_string_equal(g_token.token_type, "Bearer");
+    assert_int_equal(g_token.expires_in_s, 3599);
+}
+
+static void test_token_expires_in_string(void **state)
+{
+    (void)state;
+    /* The shape of managed identity answers: numbers as strings. */
+    assert_int_equal(parse_token("{\"access_token\":\"" FAKE_JWT "\",\"expires_in\":\"3599\","
+                                 "\"expires_on\":\"1700003599\",\"resource\":"
+                                 "\"https://management.azure.com/\",\"token_type\":\"Bearer\"}"),
+                     BK_OK);
+    assert_int_equal(g_token.expires_in_s, 3599);
+    assert_int_equal(g_token.access_token_len, strlen(FAKE_JWT));
+    assert_string_equal(g_token.token_type, "Bearer");
+}
+
+static void test_token_errors_wipe_the_token(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        bk_result want;
+    } cases[] = {
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\"}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"expires_in\":3599}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"token_type\":\"Bearer\",\"expires_in\":3599}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":null}",
+         BK_ERR_JSON_TYPE},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":true}",
+         BK_ERR_JSON_TYPE},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":{}}",
+         BK_ERR_JSON_TYPE},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":null,\"expires_in\":1}",
+         BK_ERR_JSON_TYPE},
+        {"{\"access_token\":null,\"token_type\":\"Bearer\",\"expires_in\":1}", BK_ERR_JSON_TYPE},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":-1}",
+         BK_ERR_JSON_NUMBER},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":3599.5}",
+         BK_ERR_JSON_NUMBER},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":3.6e3}",
+         BK_ERR_JSON_NUMBER},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":\"35.9\"}",
+         BK_ERR_JSON_NUMBER},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":\"\"}",
+         BK_ERR_JSON_NUMBER},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":"
+         "18446744073709551616}",
+         BK_ERR_JSON_NUMBER},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":01}",
+         BK_ERR_JSON_NUMBER},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":tru}",
+         BK_ERR_JSON_SYNTAX},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":3599",
+         BK_ERR_JSON_SYNTAX},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"BearerBearerBear\",\"expires_in\":1}",
+         BK_ERR_JSON_FIELD_OVERFLOW},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&g_token, 0x55, sizeof g_token);
+        bk_result r = parse_token(cases[i].body);
+        if (r != cases[i].want) {
+            fail_msg("%s: %d, want %d", cases[i].body, (int)r, (int)cases[i].want);
+        }
+        /* The access token had been copied before the failing field was read. */
+        assert_all_zero(&g_token, sizeof g_token);
+    }
+}
+
+static void test_token_exact_fit_and_overflow(void **state)
+{
+    (void)state;
+    static const char prefix[] = "{\"token_type\":\"Bearer\",\"expires_in\":3599,"
+                                 "\"access_token\":\"";
+    assert_int_equal(parse_token(body_with_run(prefix, BK_TOKEN_MAX, 'j', "\"}")), BK_OK);
+    assert_int_equal(g_token.access_token_len, BK_TOKEN_MAX);
+    assert_int_equal(strlen(g_token.access_token), BK_TOKEN_MAX);
+    assert_int_equal(parse_token(body_with_run(prefix, BK_TOKEN_MAX + 1, 'j', "\"}")),
+                     BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_all_zero(&g_token, sizeof g_token);
+    assert_int_equal(parse_token(body_with_run("{\"expires_in\":1,\"access_token\":\"a\","
+                                               "\"token_type\":\"",
+                                               15, 'b', "\"}")),
+                     BK_OK);
+    assert_int_equal(strlen(g_token.token_type), 15);
+}
+
+/* --- Entra ID error --- */
+
+static void test_entra_error_invalid_client_secret(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        parse_entra_error(
+            "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client "
+            "secret provided. Ensure the secret being sent in the request is the client secret "
+            "value, not the client secret ID, for a secret added to app "
+            "'00000000-0000-0000-0000-000000000000'.\\r\\nTrace ID: "
+            "11111111-2222-3333-4444-555555555555\\r\\nCorrelation ID: "
+            "66666666-7777-8888-9999-000000000000\\r\\nTimestamp: 2024-05-01 10:00:00Z\","
+            "\"error_codes\":[7000215],\"timestamp\":\"2024-05-01 10:00:00Z\","
+            "\"trace_id\":\"11111111-2222-3333-4444-555555555555\","
+            "\"correlation_id\":\"66666666-7777-8888-9999-000000000000\","
+            "\"error_uri\":\"https:\\/\\/login.microsoftonline.com\\/error?code=7000215\"}"),
+        BK_OK);
+    assert_string_equal(g_entra_error.error, "invalid_client");
+    assert_int_equal(strncmp(g_entra_error.error_description, "AADSTS7000215: Invalid client", 29),
+                     0);
+    assert_non_null(strstr(g_entra_error.error_description, "'.\r\nTrace ID: 1111"));
+    assert_int_equal(g_entra_error.error_code_count, 1);
+    assert_int_equal(g_entra_error.error_codes[0], 7000215);
+    assert_string_equal(g_entra_error.trace_id, "11111111-2222-3333-4444-555555555555");
+    assert_string_equal(g_entra_error.correlation_id, "66666666-7777-8888-9999-000000000000");
+}
+
+static void test_entra_error_optional_fields(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_entra_error("{\"error\":\"invalid_grant\"}"), BK_OK);
+    assert_string_equal(g_entra_error.error, "invalid_grant");
+    assert_string_equal(g_entra_error.error_description, "");
+    assert_int_equal(g_entra_error.error_code_count, 0);
+    assert_string_equal(g_entra_error.trace_id, "");
+    assert_string_equal(g_entra_error.correlation_id, "");
+
+    assert_int_equal(parse_entra_error("{\"error\":\"e\",\"error_description\":null,"
+                                       "\"error_codes\":null,\"trace_id\":null}"),
+                     BK_OK);
+    assert_int_equal(g_entra_error.error_code_count, 0);
+
+    assert_int_equal(parse_entra_error("{\"error\":\"e\",\"error_codes\":[1,2,3,4,5,6,7,"
+                                       "4294967295]}"),
+                     BK_OK);
+    assert_int_equal(g_entra_error.error_code_count, 8);
+    assert_int_equal(g_entra_error.error_codes[0], 1);
+    assert_int_equal(g_entra_error.error_codes[7], 4294967295u);
+}
+
+static void test_entra_error_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        bk_result want;
+    } cases[] = {
+        {"{\"error_description\":\"d\"}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"error\":null}", BK_ERR_JSON_TYPE},
+        {"{\"error\":400}", BK_ERR_JSON_TYPE},
+        {"{\"error\":\"e\",\"error_codes\":[1,2,3,4,5,6,7,8,9]}", BK_ERR_JSON_TOO_MANY_ITEMS},
+        {"{\"error\":\"e\",\"error_codes\":7000215}", BK_ERR_JSON_TYPE},
+        {"{\"error\":\"e\",\"error_codes\":[\"7000215\"]}", BK_ERR_JSON_TYPE},
+        {"{\"error\":\"e\",\"error_codes\":[null]}", BK_ERR_JSON_TYPE},
+        {"{\"error\":\"e\",\"error_codes\":[4294967296]}", BK_ERR_JSON_NUMBER},
+        {"{\"error\":\"e\",\"error_codes\":[-1]}", BK_ERR_JSON_NUMBER},
+        {"{\"error\":\"e\",\"error_codes\":[1.5]}", BK_ERR_JSON_NUMBER},
+        {"{\"error\":\"e\",\"error_description\":5}", BK_ERR_JSON_TYPE},
+        {"{\"error\":\"e\",\"trace_id\":\"11111111-2222-3333-4444-5555555555551234\"}",
+         BK_ERR_JSON_FIELD_OVERFLOW},
+        {"{\"error\":\"e\",\"correlation_id\":[]}", BK_ERR_JSON_TYPE},
+        {"[\"error\"]", BK_ERR_JSON_TYPE},
+        {"{\"error\":\"e\",}", BK_ERR_JSON_SYNTAX},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&g_entra_error, 0x55, sizeof g_entra_error);
+        bk_result r = parse_entra_error(cases[i].body);
+        if (r != cases[i].want) {
+            fail_msg("%s: %d, want %d", cases[i].body, (int)r, (int)cases[i].want);
+        }
+        assert_all_zero(&g_entra_error, sizeof g_entra_error);
+    }
+    /* A 36-character GUID, and anything up to 39 characters, fits. */
+    assert_int_equal(parse_entra_error(body_with_run("{\"error\":\"e\",\"trace_id\":\"", 39, 'f',
+                                                     "\"}")),
+                     BK_OK);
+    assert_int_equal(strlen(g_entra_error.trace_id), 39);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_example_batch_account_get),
+        cmocka_unit_test(test_example_private_batch_account_get),
+        cmocka_unit_test(test_example_batch_account_get_keys),
+        cmocka_unit_test(test_example_batch_account_regenerate_key),
+        cmocka_unit_test(test_example_dataplane_list_applications),
+        cmocka_unit_test(test_recorded_regenerate_keys),
+        cmocka_unit_test(test_keys_token_budget),
+        cmocka_unit_test(test_keys_unknown_fields_and_escapes),
+        cmocka_unit_test(test_keys_missing_fields),
+        cmocka_unit_test(test_keys_wrong_types),
+        cmocka_unit_test(test_keys_bad_primitives),
+        cmocka_unit_test(test_keys_exact_fit_and_overflow),
+        cmocka_unit_test(test_keys_syntax_and_root),
+        cmocka_unit_test(test_models_arguments),
+        cmocka_unit_test(test_account_auth_modes),
+        cmocka_unit_test(test_account_modes_only_under_properties),
+        cmocka_unit_test(test_account_required_fields),
+        cmocka_unit_test(test_account_endpoint_fit_and_overflow),
+        cmocka_unit_test(test_cloud_error_old_layout_nested_details),
+        cmocka_unit_test(test_cloud_error_v5_additional_info),
+        cmocka_unit_test(test_cloud_error_minimal_and_optional),
+        cmocka_unit_test(test_cloud_error_errors),
+        cmocka_unit_test(test_cloud_error_too_many_details),
+        cmocka_unit_test(test_cloud_error_too_many_additional_info),
+        cmocka_unit_test(test_cloud_error_message_fit_and_overflow),
+        cmocka_unit_test(test_token_expires_in_number),
+        cmocka_unit_test(test_token_expires_in_string),
+        cmocka_unit_test(test_token_errors_wipe_the_token),
+        cmocka_unit_test(test_token_exact_fit_and_overflow),
+        cmocka_unit_test(test_entra_error_invalid_client_secret),
+        cmocka_unit_test(test_entra_error_optional_fields),
+        cmocka_unit_test(test_entra_error_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
