@@ -2,6 +2,7 @@
 #   make            the batchkey CLI for this Linux host (build/host/batchkey)
 #   make test       unit tests, core checks, cross build of the core, integration tests
 #   make demo       show, keys, regenerate against the local Azure emulator
+#   make bench      cost of one regenerate against the emulator (RSS, CPU, binary size)
 #   make core-m4    the core for a Cortex-M4 (arm-none-eabi-gcc), with its size per file
 #   make format     clang-format every C file
 
@@ -39,8 +40,9 @@ $(BUILD)/san/%.o: %.c
 	$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -Itests/support -c $< -o $@
 
 -include boards/$(BOARD)/board.mk
+include tests/tls/tls.mk
 
-.PHONY: all deps test unit-tests core-checks core-m4 format clean demo
+.PHONY: all deps test unit-tests core-checks core-m4 emulator-tests format clean demo bench
 all: $(BOARD_TARGETS)
 
 # Debian packages, installed when missing (needs root or sudo).
@@ -76,7 +78,19 @@ core-m4:
 	@arm-none-eabi-size $(BUILD)/m4/*.o
 
 test: deps
-	@$(MAKE) --no-print-directory unit-tests core-checks core-m4 $(BOARD_TEST_TARGETS)
+	@$(MAKE) --no-print-directory unit-tests core-checks core-m4 tls-tests emulator-tests \
+	    $(BOARD_TEST_TARGETS)
+
+emulator-tests:
+	python3 -m unittest tests/emulator/test_emulator.py
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/host/batchkey
+	@sh tests/emulator/with_emulator.sh sh tests/emulator/demo.sh $(BUILD)/host/batchkey
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/host/batchkey
+	@sh tests/emulator/with_emulator.sh sh tests/bench.sh $(BUILD)/host/batchkey
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -257,20 +257,34 @@ static bk_result refused(bk_client *c) {
     return has_error ? BK_ERR_ARM_REFUSED : BK_ERR_UNEXPECTED_STATUS;
 }
 
-/* A CAE challenge: `Bearer ... error="insufficient_claims", claims="<base64>"`. Copies the
- * claims value into out; false when there is none. */
-static bool challenge_claims(const char *challenge, char *out, size_t cap) {
+/* A CAE challenge, `Bearer ... error="insufficient_claims", claims="<base64>"`: decodes the
+ * claims JSON into c->claims. Azure sends base64 that may use the URL alphabet or drop its
+ * padding, so the text is normalised first (in io, which is free once the 401 was read). */
+static bool challenge_claims(bk_client *c) {
+    const char *challenge = c->response.www_authenticate;
     const char *at = strstr(challenge, "claims=\"");
     if (at == NULL || strstr(challenge, "insufficient_claims") == NULL) {
         return false;
     }
     at += 8;
     const char *end = strchr(at, '"');
-    if (end == NULL || (size_t)(end - at) >= cap || end == at) {
+    size_t len = end != NULL ? (size_t)(end - at) : 0;
+    if (len == 0 || len + 3 >= sizeof c->io) {
         return false;
     }
-    memcpy(out, at, (size_t)(end - at));
-    out[end - at] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        c->io[i] = at[i] == '-' ? '+' : at[i] == '_' ? '/' : at[i];
+    }
+    while (len % 4 != 0) {
+        c->io[len++] = '=';
+    }
+    size_t decoded = 0;
+    bk_result r =
+        bk_base64_decode(c->io, len, (uint8_t *)c->claims, sizeof c->claims - 1, &decoded);
+    if (r != BK_OK || decoded == 0 || memchr(c->claims, '\0', decoded) != NULL) {
+        return false;
+    }
+    c->claims[decoded] = '\0';
     return true;
 }
 
@@ -369,11 +383,10 @@ static bk_result arm_call(bk_client *c, bk_arm_operation op, bk_key_name key, ar
         }
         if (r == BK_ERR_ARM_UNAUTHORIZED && !claims_used) {
             /* CAE: the token was revoked or lacks claims; one fresh token, one more try. */
-            char claims[BK_WWW_AUTHENTICATE_MAX + 1];
-            if (challenge_claims(c->response.www_authenticate, claims, sizeof claims)) {
+            if (challenge_claims(c)) {
                 claims_used = true;
                 log_line(BK_LOG_INFO, "claims challenge: fetching a fresh token", "", "");
-                r = bk_client_token(c, claims);
+                r = bk_client_token(c, c->claims);
                 if (r != BK_OK) {
                     return r;
                 }

@@ -86,6 +86,7 @@ typedef struct bk_client {
     uint64_t token_expires_ms; /* monotonic; 0 when there is no token */
     char io[BK_IO_BUFFER_SIZE];
     bk_json_token json[BK_JSON_TOKENS_MAX];
+    char claims[BK_WWW_AUTHENTICATE_MAX + 1]; /* a CAE challenge's claims, decoded */
 } bk_client;
 
 void bk_client_init(bk_client *client, bk_connector connector);

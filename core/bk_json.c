@@ -7,18 +7,15 @@
 
 #include "bk_json.h"
 
-static bool bk_json_in_range(const bk_json_doc *doc, int i)
-{
+static bool bk_json_in_range(const bk_json_doc *doc, int i) {
     return doc != NULL && doc->text != NULL && doc->tokens != NULL && i >= 0 && i < doc->count;
 }
 
-static bool bk_json_is_digit(unsigned char c)
-{
+static bool bk_json_is_digit(unsigned char c) {
     return c >= '0' && c <= '9';
 }
 
-int bk_json_skip(const bk_json_doc *doc, int i)
-{
+int bk_json_skip(const bk_json_doc *doc, int i) {
     if (!bk_json_in_range(doc, i)) {
         return doc != NULL && doc->count > 0 ? doc->count : 0;
     }
@@ -37,8 +34,7 @@ int bk_json_skip(const bk_json_doc *doc, int i)
     return i;
 }
 
-int bk_json_find(const bk_json_doc *doc, int obj, const char *key)
-{
+int bk_json_find(const bk_json_doc *doc, int obj, const char *key) {
     if (!bk_json_in_range(doc, obj) || key == NULL || doc->tokens[obj].type != BK_JSON_OBJECT) {
         return -1;
     }
@@ -61,8 +57,7 @@ int bk_json_find(const bk_json_doc *doc, int obj, const char *key)
 }
 
 /* JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool bk_json_number_ok(const unsigned char *p, const unsigned char *end)
-{
+static bool bk_json_number_ok(const unsigned char *p, const unsigned char *end) {
     if (p < end && *p == '-') {
         p++;
     }
@@ -100,13 +95,11 @@ static bool bk_json_number_ok(const unsigned char *p, const unsigned char *end)
     return p == end;
 }
 
-static bool bk_json_bytes_are(const unsigned char *p, size_t len, const char *word)
-{
+static bool bk_json_bytes_are(const unsigned char *p, size_t len, const char *word) {
     return len == strlen(word) && memcmp(p, word, len) == 0;
 }
 
-bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kind *kind)
-{
+bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kind *kind) {
     if (kind != NULL) {
         *kind = BK_JSON_KIND_NULL;
     }
@@ -126,6 +119,7 @@ bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kind *kind)
         return BK_OK;
     case BK_JSON_PRIMITIVE:
         break;
+    case BK_JSON_UNDEFINED:
     default:
         return BK_ERR_JSON_SYNTAX;
     }
@@ -153,8 +147,7 @@ bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kind *kind)
     return BK_OK;
 }
 
-static int bk_json_hex_value(unsigned char c)
-{
+static int bk_json_hex_value(unsigned char c) {
     if (c >= '0' && c <= '9') {
         return c - '0';
     }
@@ -168,8 +161,7 @@ static int bk_json_hex_value(unsigned char c)
 }
 
 /* Reads the four hex digits of a \uXXXX escape at p; false when they are not all there. */
-static bool bk_json_hex4(const unsigned char *p, const unsigned char *end, uint32_t *out)
-{
+static bool bk_json_hex4(const unsigned char *p, const unsigned char *end, uint32_t *out) {
     if (end - p < 4) {
         return false;
     }
@@ -192,8 +184,7 @@ typedef struct bk_json_out {
     size_t len;
 } bk_json_out;
 
-static bool bk_json_put(bk_json_out *o, uint32_t byte)
-{
+static bool bk_json_put(bk_json_out *o, uint32_t byte) {
     if (o->cap - o->len < 2) {
         return false;
     }
@@ -201,8 +192,7 @@ static bool bk_json_put(bk_json_out *o, uint32_t byte)
     return true;
 }
 
-static bool bk_json_put_utf8(bk_json_out *o, uint32_t cp)
-{
+static bool bk_json_put_utf8(bk_json_out *o, uint32_t cp) {
     if (cp < 0x80) {
         return bk_json_put(o, cp);
     }
@@ -219,8 +209,7 @@ static bool bk_json_put_utf8(bk_json_out *o, uint32_t cp)
 
 /* Decodes the escape after a backslash at *pp (which points past the backslash) into o. */
 static bk_result bk_json_unescape_one(const unsigned char **pp, const unsigned char *end,
-                                      bk_json_out *o)
-{
+                                      bk_json_out *o) {
     const unsigned char *p = *pp;
     if (p >= end) {
         return BK_ERR_JSON_ESCAPE;
@@ -279,8 +268,7 @@ static bk_result bk_json_unescape_one(const unsigned char **pp, const unsigned c
     return bk_json_put(o, byte) ? BK_OK : BK_ERR_JSON_FIELD_OVERFLOW;
 }
 
-bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap, size_t *out_len)
-{
+bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap, size_t *out_len) {
     if (out_len != NULL) {
         *out_len = 0;
     }
@@ -327,8 +315,7 @@ bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap, s
 
 /* Reads the digits [p, end) into *value: BK_ERR_JSON_NUMBER when there are none, when one is not a
  * digit, or when the value would pass UINT64_MAX. */
-static bk_result bk_json_digits(const unsigned char *p, const unsigned char *end, uint64_t *value)
-{
+static bk_result bk_json_digits(const unsigned char *p, const unsigned char *end, uint64_t *value) {
     if (p >= end) {
         return BK_ERR_JSON_NUMBER;
     }
@@ -347,8 +334,7 @@ static bk_result bk_json_digits(const unsigned char *p, const unsigned char *end
     return BK_OK;
 }
 
-bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string, uint64_t *out)
-{
+bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string, uint64_t *out) {
     if (out != NULL) {
         *out = 0;
     }

@@ -50,7 +50,8 @@ typedef struct bk_json_doc {
  * Only direct members match; keys are compared byte for byte as they stand in the text (no
  * unescaping); the first of duplicate keys wins. */
 int bk_json_find(const bk_json_doc *doc, int obj, const char *key);
-/* Index of the token after the whole subtree at index i (doc->count when i is out of range). */
+/* Index of the token after the whole subtree at index i (doc->count when i is out of range or
+ * the sizes announce more tokens than there are). */
 int bk_json_skip(const bk_json_doc *doc, int i);
 
 /* What a value is, once its spelling has been checked. */

@@ -13,8 +13,7 @@
 
 /* Tokenizes body; the root of every model is an object. */
 static bk_result bk_model_open(const char *body, size_t len, bk_json_token *tokens,
-                               size_t max_tokens, bk_json_doc *doc)
-{
+                               size_t max_tokens, bk_json_doc *doc) {
     size_t count = 0;
     if (body == NULL || tokens == NULL) {
         return BK_ERR_ARGUMENT;
@@ -36,8 +35,7 @@ static bk_result bk_model_open(const char *body, size_t len, bk_json_token *toke
  * absent or null, which is fine for an optional field; a required one must be there and not
  * null. */
 static bk_result bk_model_field(const bk_json_doc *doc, int obj, const char *key, bool required,
-                                bk_json_kind want, int *at)
-{
+                                bk_json_kind want, int *at) {
     *at = -1;
     int v = bk_json_find(doc, obj, key);
     if (v < 0) {
@@ -60,8 +58,7 @@ static bk_result bk_model_field(const bk_json_doc *doc, int obj, const char *key
 
 /* A string member copied (unescaped) into out; out stays empty when an optional one is absent. */
 static bk_result bk_model_string(const bk_json_doc *doc, int obj, const char *key, bool required,
-                                 char *out, size_t cap, size_t *out_len)
-{
+                                 char *out, size_t cap, size_t *out_len) {
     int v;
     bk_result r = bk_model_field(doc, obj, key, required, BK_JSON_KIND_STRING, &v);
     if (r != BK_OK || v < 0) {
@@ -71,8 +68,7 @@ static bk_result bk_model_string(const bk_json_doc *doc, int obj, const char *ke
 }
 
 /* Checks that every entry of the array at arr is of kind want. */
-static bk_result bk_model_entries_are(const bk_json_doc *doc, int arr, bk_json_kind want)
-{
+static bk_result bk_model_entries_are(const bk_json_doc *doc, int arr, bk_json_kind want) {
     int entries = doc->tokens[arr].size;
     int e = arr + 1;
     for (int n = 0; n < entries; n++) {
@@ -91,23 +87,20 @@ static bk_result bk_model_entries_are(const bk_json_doc *doc, int arr, bk_json_k
 
 /* --- BatchAccountKeys --- */
 
-static bk_result bk_read_account_keys(const bk_json_doc *doc, bk_account_keys *out)
-{
+static bk_result bk_read_account_keys(const bk_json_doc *doc, bk_account_keys *out) {
     bk_result r = bk_model_string(doc, 0, "accountName", true, out->account_name,
                                   sizeof out->account_name, NULL);
     if (r == BK_OK) {
         r = bk_model_string(doc, 0, "primary", true, out->primary, sizeof out->primary, NULL);
     }
     if (r == BK_OK) {
-        r = bk_model_string(doc, 0, "secondary", true, out->secondary, sizeof out->secondary,
-                            NULL);
+        r = bk_model_string(doc, 0, "secondary", true, out->secondary, sizeof out->secondary, NULL);
     }
     return r;
 }
 
 bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tokens,
-                                size_t max_tokens, bk_account_keys *out)
-{
+                                size_t max_tokens, bk_account_keys *out) {
     if (out == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -126,8 +119,7 @@ bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tok
 /* --- BatchAccount --- */
 
 /* ASCII case-insensitive equality: ARM treats enum values without regard to case. */
-static bool bk_model_same_word(const char *a, const char *b)
-{
+static bool bk_model_same_word(const char *a, const char *b) {
     for (; *a != '\0' && *b != '\0'; a++, b++) {
         char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
         char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
@@ -138,11 +130,10 @@ static bool bk_model_same_word(const char *a, const char *b)
     return *a == *b;
 }
 
-static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_account *out)
-{
+static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_account *out) {
     int arr;
-    bk_result r = bk_model_field(doc, props, "allowedAuthenticationModes", false,
-                                 BK_JSON_KIND_ARRAY, &arr);
+    bk_result r =
+        bk_model_field(doc, props, "allowedAuthenticationModes", false, BK_JSON_KIND_ARRAY, &arr);
     if (r != BK_OK || arr < 0) {
         return r;
     }
@@ -177,8 +168,7 @@ static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_
     return BK_OK;
 }
 
-static bk_result bk_read_batch_account(const bk_json_doc *doc, bk_batch_account *out)
-{
+static bk_result bk_read_batch_account(const bk_json_doc *doc, bk_batch_account *out) {
     int props = -1;
     bk_result r = bk_model_string(doc, 0, "name", true, out->name, sizeof out->name, NULL);
     if (r == BK_OK) {
@@ -202,8 +192,7 @@ static bk_result bk_read_batch_account(const bk_json_doc *doc, bk_batch_account 
 }
 
 bk_result bk_parse_batch_account(const char *body, size_t len, bk_json_token *tokens,
-                                 size_t max_tokens, bk_batch_account *out)
-{
+                                 size_t max_tokens, bk_batch_account *out) {
     if (out == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -221,8 +210,7 @@ bk_result bk_parse_batch_account(const char *body, size_t len, bk_json_token *to
 
 /* --- CloudError and ErrorResponse --- */
 
-static bool bk_model_key_is(const bk_json_doc *doc, int k, const char *key)
-{
+static bool bk_model_key_is(const bk_json_doc *doc, int k, const char *key) {
     const bk_json_token *tok = &doc->tokens[k];
     size_t key_len = strlen(key);
     return tok->type == BK_JSON_STRING && tok->end >= tok->start &&
@@ -233,8 +221,7 @@ static bool bk_model_key_is(const bk_json_doc *doc, int k, const char *key)
 /* How deep the token j sits in the chain error.details[].details[]..., or 0 when it is not an
  * entry of that chain (for example an object inside additionalInfo[].info). Walks parent links
  * instead of recursing, so deep nesting costs no stack. */
-static int bk_detail_depth(const bk_json_doc *doc, int error_obj, int j)
-{
+static int bk_detail_depth(const bk_json_doc *doc, int error_obj, int j) {
     int depth = 0;
     while (j != error_obj) {
         if (j < 0 || doc->tokens[j].type != BK_JSON_OBJECT) {
@@ -259,8 +246,7 @@ static int bk_detail_depth(const bk_json_doc *doc, int error_obj, int j)
  * does not hide the service's main error. */
 static bk_result bk_read_error_body(const bk_json_doc *doc, int obj, bool top, char *code,
                                     size_t code_cap, char *message, size_t message_cap,
-                                    char *target, size_t target_cap)
-{
+                                    char *target, size_t target_cap) {
     int details = -1;
     bk_result r = bk_model_string(doc, obj, "code", top, code, code_cap, NULL);
     if (r == BK_OK) {
@@ -279,11 +265,9 @@ static bk_result bk_read_error_body(const bk_json_doc *doc, int obj, bool top, c
 }
 
 static bk_result bk_read_additional_info(const bk_json_doc *doc, int error_obj,
-                                         bk_cloud_error *out)
-{
+                                         bk_cloud_error *out) {
     int arr;
-    bk_result r =
-        bk_model_field(doc, error_obj, "additionalInfo", false, BK_JSON_KIND_ARRAY, &arr);
+    bk_result r = bk_model_field(doc, error_obj, "additionalInfo", false, BK_JSON_KIND_ARRAY, &arr);
     if (r == BK_OK && arr >= 0) {
         r = bk_model_entries_are(doc, arr, BK_JSON_KIND_OBJECT);
     }
@@ -308,8 +292,7 @@ static bk_result bk_read_additional_info(const bk_json_doc *doc, int error_obj,
     return BK_OK;
 }
 
-static bk_result bk_read_cloud_error(const bk_json_doc *doc, bk_cloud_error *out)
-{
+static bk_result bk_read_cloud_error(const bk_json_doc *doc, bk_cloud_error *out) {
     int error_obj;
     bk_result r = bk_model_field(doc, 0, "error", true, BK_JSON_KIND_OBJECT, &error_obj);
     if (r == BK_OK) {
@@ -347,8 +330,7 @@ static bk_result bk_read_cloud_error(const bk_json_doc *doc, bk_cloud_error *out
 }
 
 bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *tokens,
-                               size_t max_tokens, bk_cloud_error *out)
-{
+                               size_t max_tokens, bk_cloud_error *out) {
     if (out == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -366,8 +348,7 @@ bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *toke
 
 /* --- Entra ID token response --- */
 
-static bk_result bk_read_token(const bk_json_doc *doc, bk_token *out)
-{
+static bk_result bk_read_token(const bk_json_doc *doc, bk_token *out) {
     bk_result r = bk_model_string(doc, 0, "access_token", true, out->access_token,
                                   sizeof out->access_token, &out->access_token_len);
     if (r == BK_OK) {
@@ -386,8 +367,7 @@ static bk_result bk_read_token(const bk_json_doc *doc, bk_token *out)
 }
 
 bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
-                         bk_token *out)
-{
+                         bk_token *out) {
     if (out == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -405,8 +385,7 @@ bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens, si
 
 /* --- Entra ID error response --- */
 
-static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out)
-{
+static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out) {
     int arr;
     bk_result r = bk_model_field(doc, 0, "error_codes", false, BK_JSON_KIND_ARRAY, &arr);
     if (r != BK_OK || arr < 0) {
@@ -432,8 +411,7 @@ static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out
     return BK_OK;
 }
 
-static bk_result bk_read_entra_error(const bk_json_doc *doc, bk_entra_error *out)
-{
+static bk_result bk_read_entra_error(const bk_json_doc *doc, bk_entra_error *out) {
     bk_result r = bk_model_string(doc, 0, "error", true, out->error, sizeof out->error, NULL);
     if (r == BK_OK) {
         r = bk_model_string(doc, 0, "error_description", false, out->error_description,
@@ -453,8 +431,7 @@ static bk_result bk_read_entra_error(const bk_json_doc *doc, bk_entra_error *out
 }
 
 bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,
-                               size_t max_tokens, bk_entra_error *out)
-{
+                               size_t max_tokens, bk_entra_error *out) {
     if (out == NULL) {
         return BK_ERR_ARGUMENT;
     }

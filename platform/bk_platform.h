@@ -39,5 +39,7 @@ void bk_sleep_ms(uint32_t ms);
 typedef enum bk_log_level { BK_LOG_ERROR, BK_LOG_WARN, BK_LOG_INFO, BK_LOG_DEBUG } bk_log_level;
 /* Writes one line of diagnostics. Callers never pass secrets. */
 void bk_log(bk_log_level level, const char *message);
+/* Lines of a level above max_level are dropped; the default is BK_LOG_WARN. */
+void bk_log_set_level(bk_log_level max_level);
 
 #endif

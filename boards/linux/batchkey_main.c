@@ -59,6 +59,7 @@ typedef struct options {
     const char *client_id;
     const char *client_secret;
     bool verbose;
+    bk_key_name key_name; /* --key, parsed */
 } options;
 
 static bk_client client;
@@ -95,9 +96,29 @@ static void usage(FILE *out) {
           out);
 }
 
+/* Text from the service or the user, printed on one line: control characters become spaces. */
+static void print_one_line(FILE *out, const char *text) {
+    for (const char *p = text; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        fputc((c < 0x20 || c == 0x7f) ? ' ' : c, out);
+    }
+}
+
+/* Entra's descriptions go on with "\r\nTrace ID: ..." lines: keep the first line. */
+static void print_first_line(FILE *out, const char *text) {
+    for (const char *p = text; *p != '\0' && *p != '\r' && *p != '\n'; p++) {
+        unsigned char c = (unsigned char)*p;
+        fputc((c < 0x20 || c == 0x7f) ? ' ' : c, out);
+    }
+}
+
 static int usage_error(const char *what, const char *detail) {
-    fprintf(stderr, "batchkey: %s%s%s (see batchkey --help)\n", what, detail ? ": " : "",
-            detail ? detail : "");
+    fprintf(stderr, "batchkey: %s", what);
+    if (detail != NULL) {
+        fputs(": ", stderr);
+        print_one_line(stderr, detail);
+    }
+    fputs(" (see batchkey --help)\n", stderr);
     return EXIT_USAGE;
 }
 
@@ -107,14 +128,6 @@ static const char *option_or_env(const char *option, const char *env) {
     }
     const char *value = getenv(env);
     return (value != NULL && value[0] != '\0') ? value : NULL;
-}
-
-/* Service text printed on one line: control characters become spaces. */
-static void print_one_line(FILE *out, const char *text) {
-    for (const char *p = text; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        fputc((c < 0x20 || c == 0x7f) ? ' ' : c, out);
-    }
 }
 
 static void print_json_string(const char *s) {
@@ -292,7 +305,7 @@ static void report_failure(const char *what, bk_result r) {
     fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
     if (r == BK_ERR_AUTH_REFUSED) {
         fprintf(stderr, ": HTTP %d %s: ", resp->status, client.entra_error.error);
-        print_one_line(stderr, client.entra_error.error_description);
+        print_first_line(stderr, client.entra_error.error_description);
         if (client.entra_error.trace_id[0] != '\0') {
             fprintf(stderr, " (trace_id: %s, correlation_id: %s)", client.entra_error.trace_id,
                     client.entra_error.correlation_id);
@@ -430,8 +443,7 @@ static int resolve(options *o, command *cmd, output_format *format, const cloud 
     if (*cmd != CMD_REGENERATE && o->key != NULL) {
         return usage_error("--key goes with regenerate only", NULL);
     }
-    bk_key_name key;
-    if (o->key != NULL && bk_key_name_parse(o->key, &key) != BK_OK) {
+    if (o->key != NULL && bk_key_name_parse(o->key, &o->key_name) != BK_OK) {
         return usage_error("--key must be primary or secondary, not", o->key);
     }
     const char *output = o->output ? o->output : "json";
@@ -545,9 +557,7 @@ static int run(const options *o, command cmd, output_format format) {
         if (cmd == CMD_KEYS) {
             r = bk_client_list_keys(&client, &keys);
         } else {
-            bk_key_name key = BK_KEY_PRIMARY;
-            (void)bk_key_name_parse(o->key, &key); /* checked in resolve() */
-            r = bk_client_regenerate_key(&client, key, &keys);
+            r = bk_client_regenerate_key(&client, o->key_name, &keys);
         }
         if (r == BK_OK || (r == BK_ERR_OUTCOME_UNKNOWN && client.outcome_keys_known)) {
             print_keys(&keys, format);
@@ -567,10 +577,10 @@ int main(int argc, char **argv) {
     if (rc != 0) {
         return rc < 0 ? EXIT_OK : rc;
     }
-    command cmd;
-    output_format format;
-    const cloud *cl;
-    uint32_t timeout_ms;
+    command cmd = CMD_SHOW;
+    output_format format = OUTPUT_JSON;
+    const cloud *cl = &clouds[0];
+    uint32_t timeout_ms = 30000;
     bk_connector placeholder = {NULL, NULL, NULL, NULL};
     bk_client_init(&client, placeholder);
     rc = resolve(&o, &cmd, &format, &cl, &timeout_ms);

@@ -9,9 +9,14 @@ $(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) boards/linux/batchkey_ma
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(MBEDTLS_LIBS)
 
-$(BUILD)/host/example_regenerate: $(call rel_obj,$(LINUX_LIB_SRC) boards/linux/example_regenerate.c)
+# The README's C example, built from the README itself so the two cannot drift apart.
+$(BUILD)/host/example_regenerate.c: README.md
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(MBEDTLS_LIBS)
+	awk '/<!-- example: regenerate -->/ {on = 1; next} on && /^```c/ {code = 1; next} \
+	     code && /^```/ {exit} code' README.md > $@
+
+$(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_obj,$(LINUX_LIB_SRC))
+	$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(LINUX_INCLUDES) $(JSMN_DEFS) $^ -o $@ $(MBEDTLS_LIBS)
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
 BOARD_TEST_TARGETS := integration-tests

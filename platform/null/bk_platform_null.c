@@ -10,8 +10,7 @@
  * It must never pretend: no fake entropy, no fake clock. */
 #include "bk_platform.h"
 
-bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint32_t timeout_ms)
-{
+bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint32_t timeout_ms) {
     (void)host;
     (void)port;
     (void)timeout_ms;
@@ -21,8 +20,7 @@ bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint3
     return BK_ERR_UNSUPPORTED;
 }
 
-int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms)
-{
+int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms) {
     (void)sock;
     (void)data;
     (void)len;
@@ -30,8 +28,7 @@ int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t t
     return BK_ERR_UNSUPPORTED;
 }
 
-int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms)
-{
+int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms) {
     (void)sock;
     (void)data;
     (void)len;
@@ -39,39 +36,37 @@ int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout
     return BK_ERR_UNSUPPORTED;
 }
 
-void bk_tcp_close(bk_socket *sock)
-{
+void bk_tcp_close(bk_socket *sock) {
     if (sock != NULL) {
         sock->handle = -1;
     }
 }
 
 /* Neutral: a clock that never moves; deadlines computed from it are the caller's concern. */
-uint64_t bk_monotonic_ms(void)
-{
+uint64_t bk_monotonic_ms(void) {
     return 0;
 }
 
 /* "Not set", so nothing trusts a time this platform does not have. */
-int64_t bk_wall_clock_s(void)
-{
+int64_t bk_wall_clock_s(void) {
     return -1;
 }
 
-bk_result bk_entropy(uint8_t *buf, size_t len)
-{
+bk_result bk_entropy(uint8_t *buf, size_t len) {
     (void)buf;
     (void)len;
     return BK_ERR_UNSUPPORTED;
 }
 
-void bk_sleep_ms(uint32_t ms)
-{
+void bk_sleep_ms(uint32_t ms) {
     (void)ms;
 }
 
-void bk_log(bk_log_level level, const char *message)
-{
+void bk_log(bk_log_level level, const char *message) {
     (void)level;
     (void)message;
+}
+
+void bk_log_set_level(bk_log_level max_level) {
+    (void)max_level;
 }

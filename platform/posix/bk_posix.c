@@ -33,21 +33,18 @@
 #define BK_POSIX_LOG_LINE_MAX 1024
 #endif
 
-static uint64_t bk_posix_deadline(uint32_t timeout_ms)
-{
+static uint64_t bk_posix_deadline(uint32_t timeout_ms) {
     return bk_monotonic_ms() + timeout_ms;
 }
 
-static uint64_t bk_posix_ms_left(uint64_t deadline_ms)
-{
+static uint64_t bk_posix_ms_left(uint64_t deadline_ms) {
     uint64_t now = bk_monotonic_ms();
     return now >= deadline_ms ? 0 : deadline_ms - now;
 }
 
 /* Waits until fd reports one of events or the deadline passes (a passed deadline still checks
  * once): 1 ready, 0 timed out, -1 poll failed. */
-static int bk_posix_wait(int fd, short events, uint64_t deadline_ms)
-{
+static int bk_posix_wait(int fd, short events, uint64_t deadline_ms) {
     for (;;) {
         uint64_t left = bk_posix_ms_left(deadline_ms);
         struct pollfd pfd;
@@ -73,8 +70,7 @@ static int bk_posix_wait(int fd, short events, uint64_t deadline_ms)
 
 /* Copies host into out for getaddrinfo, stripping the brackets of an IPv6 literal ("[::1]").
  * *numeric is set for a bracketed literal, which must not go to DNS. */
-static bk_result bk_posix_host_name(const char *host, char *out, size_t cap, int *numeric)
-{
+static bk_result bk_posix_host_name(const char *host, char *out, size_t cap, int *numeric) {
     size_t len = strlen(host);
     *numeric = 0;
     if (host[0] == '[') {
@@ -96,10 +92,8 @@ static bk_result bk_posix_host_name(const char *host, char *out, size_t cap, int
 /* One connection attempt to one address within slice_deadline_ms: the connected descriptor, or
  * -1 with *timed_out set when the attempt ran out of time. */
 static int bk_posix_try_connect(const struct addrinfo *ai, uint64_t slice_deadline_ms,
-                                int *timed_out)
-{
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                    ai->ai_protocol);
+                                int *timed_out) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0) {
         return -1;
     }
@@ -134,8 +128,7 @@ static int bk_posix_try_connect(const struct addrinfo *ai, uint64_t slice_deadli
     return fd;
 }
 
-bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint32_t timeout_ms)
-{
+bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint32_t timeout_ms) {
     if (sock == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -188,8 +181,7 @@ bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint3
     return BK_OK;
 }
 
-int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms)
-{
+int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms) {
     if (sock == NULL || sock->handle < 0 || (data == NULL && len > 0)) {
         return BK_ERR_ARGUMENT;
     }
@@ -223,8 +215,7 @@ int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t t
     }
 }
 
-int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms)
-{
+int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms) {
     if (sock == NULL || sock->handle < 0 || (data == NULL && len > 0)) {
         return BK_ERR_ARGUMENT;
     }
@@ -260,8 +251,7 @@ int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout
     }
 }
 
-void bk_tcp_close(bk_socket *sock)
-{
+void bk_tcp_close(bk_socket *sock) {
     if (sock == NULL || sock->handle < 0) {
         return;
     }
@@ -271,8 +261,7 @@ void bk_tcp_close(bk_socket *sock)
     sock->handle = -1;
 }
 
-uint64_t bk_monotonic_ms(void)
-{
+uint64_t bk_monotonic_ms(void) {
     struct timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
         return 0;
@@ -280,8 +269,7 @@ uint64_t bk_monotonic_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int64_t bk_wall_clock_s(void)
-{
+int64_t bk_wall_clock_s(void) {
     struct timespec ts;
     if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < BK_POSIX_CLOCK_VALID_AFTER_S) {
         return -1;
@@ -289,8 +277,7 @@ int64_t bk_wall_clock_s(void)
     return (int64_t)ts.tv_sec;
 }
 
-bk_result bk_entropy(uint8_t *buf, size_t len)
-{
+bk_result bk_entropy(uint8_t *buf, size_t len) {
     if (buf == NULL && len > 0) {
         return BK_ERR_ARGUMENT;
     }
@@ -313,8 +300,7 @@ bk_result bk_entropy(uint8_t *buf, size_t len)
     return BK_OK;
 }
 
-void bk_sleep_ms(uint32_t ms)
-{
+void bk_sleep_ms(uint32_t ms) {
     struct timespec request;
     struct timespec remaining;
     request.tv_sec = (time_t)(ms / 1000u);
@@ -324,8 +310,7 @@ void bk_sleep_ms(uint32_t ms)
     }
 }
 
-static const char *bk_posix_level_name(bk_log_level level)
-{
+static const char *bk_posix_level_name(bk_log_level level) {
     switch (level) {
     case BK_LOG_ERROR:
         return "error";
@@ -339,8 +324,16 @@ static const char *bk_posix_level_name(bk_log_level level)
     return "log";
 }
 
-void bk_log(bk_log_level level, const char *message)
-{
+static bk_log_level log_max_level = BK_LOG_WARN;
+
+void bk_log_set_level(bk_log_level max_level) {
+    log_max_level = max_level;
+}
+
+void bk_log(bk_log_level level, const char *message) {
+    if (level > log_max_level) {
+        return;
+    }
     char line[BK_POSIX_LOG_LINE_MAX];
     int head = snprintf(line, sizeof line, "batchkey: %s: ", bk_posix_level_name(level));
     if (head < 0) {

@@ -27,8 +27,7 @@
  * so no function mixes the two types on the same storage. */
 #define BK_JSMN_ASSERT(name, cond) typedef char bk_jsmn_assert_##name[(cond) ? 1 : -1]
 #define BK_JSMN_SAME_FIELD(field)                                                                  \
-    BK_JSMN_ASSERT(offset_##field,                                                                 \
-                   offsetof(bk_json_token, field) == offsetof(jsmntok_t, field));                  \
+    BK_JSMN_ASSERT(offset_##field, offsetof(bk_json_token, field) == offsetof(jsmntok_t, field));  \
     BK_JSMN_ASSERT(size_##field,                                                                   \
                    sizeof(((bk_json_token *)0)->field) == sizeof(((jsmntok_t *)0)->field))
 
@@ -45,24 +44,20 @@ BK_JSMN_ASSERT(array, (int)BK_JSON_ARRAY == (int)JSMN_ARRAY);
 BK_JSMN_ASSERT(string, (int)BK_JSON_STRING == (int)JSMN_STRING);
 BK_JSMN_ASSERT(primitive, (int)BK_JSON_PRIMITIVE == (int)JSMN_PRIMITIVE);
 
-static bool bk_jsmn_is_space(char c)
-{
+static bool bk_jsmn_is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /* jsmn's string tokens exclude the quotes; the grammar checks need the whole value. */
-static int bk_jsmn_outer_start(const jsmntok_t *tok)
-{
+static int bk_jsmn_outer_start(const jsmntok_t *tok) {
     return tok->type == JSMN_STRING ? tok->start - 1 : tok->start;
 }
 
-static int bk_jsmn_outer_end(const jsmntok_t *tok)
-{
+static int bk_jsmn_outer_end(const jsmntok_t *tok) {
     return tok->type == JSMN_STRING ? tok->end + 1 : tok->end;
 }
 
-static int bk_jsmn_skip_space(const char *text, int pos, int end)
-{
+static int bk_jsmn_skip_space(const char *text, int pos, int end) {
     while (pos < end && bk_jsmn_is_space(text[pos])) {
         pos++;
     }
@@ -70,8 +65,7 @@ static int bk_jsmn_skip_space(const char *text, int pos, int end)
 }
 
 /* The bytes [pos, end) hold only whitespace, then `sep` and whitespace again when sep is not 0. */
-static bool bk_jsmn_gap_is(const char *text, int pos, int end, char sep)
-{
+static bool bk_jsmn_gap_is(const char *text, int pos, int end, char sep) {
     pos = bk_jsmn_skip_space(text, pos, end);
     if (sep != '\0') {
         if (pos >= end || text[pos] != sep) {
@@ -85,8 +79,7 @@ static bool bk_jsmn_gap_is(const char *text, int pos, int end, char sep)
 /* The bytes [pos, end) close zero or more containers and then, when `comma`, start the next
  * member: whitespace, closing brackets, whitespace, and one comma. jsmn has already matched each
  * bracket with the container it closes. */
-static bool bk_jsmn_gap_closes(const char *text, int pos, int end, bool comma)
-{
+static bool bk_jsmn_gap_closes(const char *text, int pos, int end, bool comma) {
     pos = bk_jsmn_skip_space(text, pos, end);
     while (pos < end && (text[pos] == '}' || text[pos] == ']')) {
         pos = bk_jsmn_skip_space(text, pos + 1, end);
@@ -102,8 +95,7 @@ static bool bk_jsmn_gap_closes(const char *text, int pos, int end, bool comma)
 
 /* Where each token may sit: members of objects are keys with exactly one value, array entries and
  * values are not keys, and nothing but a key has a value of its own. */
-static bool bk_jsmn_shape_ok(const jsmntok_t *tokens, int i)
-{
+static bool bk_jsmn_shape_ok(const jsmntok_t *tokens, int i) {
     const jsmntok_t *tok = &tokens[i];
     int parent = tok->parent;
     bool is_key = parent >= 0 && tokens[parent].type == JSMN_OBJECT;
@@ -128,8 +120,7 @@ static bool bk_jsmn_shape_ok(const jsmntok_t *tokens, int i)
 }
 
 /* Checks the bytes between consecutive tokens (in document order) against the JSON grammar. */
-static bool bk_jsmn_grammar_ok(const char *text, int len, const jsmntok_t *tokens, int count)
-{
+static bool bk_jsmn_grammar_ok(const char *text, int len, const jsmntok_t *tokens, int count) {
     if (!bk_jsmn_gap_is(text, 0, bk_jsmn_outer_start(&tokens[0]), '\0')) {
         return false;
     }
@@ -168,8 +159,7 @@ static bool bk_jsmn_grammar_ok(const char *text, int len, const jsmntok_t *token
 }
 
 bk_result bk_json_tokenize(const char *text, size_t len, bk_json_token *tokens, size_t max,
-                           size_t *count)
-{
+                           size_t *count) {
     if (count != NULL) {
         *count = 0;
     }

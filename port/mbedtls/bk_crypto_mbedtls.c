@@ -11,8 +11,7 @@
 #include "psa/crypto.h"
 #endif
 
-static const mbedtls_md_info_t *bk_sha256_info(void)
-{
+static const mbedtls_md_info_t *bk_sha256_info(void) {
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
     /* 3.x may route md through PSA drivers, which must be up first (repeat calls are free). */
     if (psa_crypto_init() != PSA_SUCCESS) {
@@ -22,8 +21,7 @@ static const mbedtls_md_info_t *bk_sha256_info(void)
     return mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
 }
 
-bk_result bk_sha256(const uint8_t *data, size_t len, uint8_t out[BK_SHA256_SIZE])
-{
+bk_result bk_sha256(const uint8_t *data, size_t len, uint8_t out[BK_SHA256_SIZE]) {
     if ((data == NULL && len > 0) || out == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -35,8 +33,7 @@ bk_result bk_sha256(const uint8_t *data, size_t len, uint8_t out[BK_SHA256_SIZE]
 }
 
 bk_result bk_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
-                         uint8_t out[BK_SHA256_SIZE])
-{
+                         uint8_t out[BK_SHA256_SIZE]) {
     if ((key == NULL && key_len > 0) || (data == NULL && len > 0) || out == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -48,8 +45,7 @@ bk_result bk_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data
 }
 
 bk_result bk_base64_encode(const uint8_t *data, size_t len, char *out, size_t cap,
-                           size_t *out_len)
-{
+                           size_t *out_len) {
     if ((data == NULL && len > 0) || out == NULL || out_len == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -75,16 +71,14 @@ bk_result bk_base64_encode(const uint8_t *data, size_t len, char *out, size_t ca
     return BK_OK;
 }
 
-static int bk_base64_is_digit(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+static int bk_base64_is_digit(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 /* Canonical shape only: whole quads of the standard alphabet, '=' only as the last one or two
  * characters. mbedTLS alone would also take line breaks and missing padding. */
-static int bk_base64_well_formed(const char *text, size_t len)
-{
+static int bk_base64_well_formed(const char *text, size_t len) {
     if (len % 4 != 0) {
         return 0;
     }
@@ -101,8 +95,7 @@ static int bk_base64_well_formed(const char *text, size_t len)
 }
 
 bk_result bk_base64_decode(const char *text, size_t len, uint8_t *out, size_t cap,
-                           size_t *out_len)
-{
+                           size_t *out_len) {
     if ((text == NULL && len > 0) || (out == NULL && cap > 0) || out_len == NULL) {
         return BK_ERR_ARGUMENT;
     }

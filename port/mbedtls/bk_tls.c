@@ -22,8 +22,7 @@ static const unsigned char bk_tls_drbg_personalization[] = "batchkey tls";
 
 /* --- configuration --- */
 
-static int bk_tls_entropy_source(void *unused, unsigned char *out, size_t len, size_t *out_len)
-{
+static int bk_tls_entropy_source(void *unused, unsigned char *out, size_t len, size_t *out_len) {
     (void)unused;
     if (bk_entropy(out, len) != BK_OK) {
         *out_len = 0;
@@ -33,8 +32,7 @@ static int bk_tls_entropy_source(void *unused, unsigned char *out, size_t len, s
     return 0;
 }
 
-static bk_result bk_tls_setup_rng(bk_tls_config *cfg)
-{
+static bk_result bk_tls_setup_rng(bk_tls_config *cfg) {
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
     /* 3.x: TLS 1.3 and X.509 work through PSA, which must be up first (repeat calls are free). */
     if (psa_crypto_init() != PSA_SUCCESS) {
@@ -58,8 +56,7 @@ static bk_result bk_tls_setup_rng(bk_tls_config *cfg)
 }
 
 static bk_result bk_tls_load_ca(bk_tls_config *cfg, const char *ca_file, const uint8_t *ca,
-                                size_t ca_len)
-{
+                                size_t ca_len) {
     int ret;
     if (ca != NULL) {
         ret = mbedtls_x509_crt_parse(&cfg->ca_chain, ca, ca_len);
@@ -84,8 +81,7 @@ static bk_result bk_tls_load_ca(bk_tls_config *cfg, const char *ca_file, const u
     return BK_OK;
 }
 
-static void bk_tls_conf_min_tls12(mbedtls_ssl_config *conf)
-{
+static void bk_tls_conf_min_tls12(mbedtls_ssl_config *conf) {
 #if MBEDTLS_VERSION_NUMBER >= 0x03020000
     mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
 #else
@@ -93,8 +89,7 @@ static void bk_tls_conf_min_tls12(mbedtls_ssl_config *conf)
 #endif
 }
 
-static bk_result bk_tls_setup_ssl(bk_tls_config *cfg)
-{
+static bk_result bk_tls_setup_ssl(bk_tls_config *cfg) {
     int ret = mbedtls_ssl_config_defaults(&cfg->ssl, MBEDTLS_SSL_IS_CLIENT,
                                           MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (ret != 0) {
@@ -109,8 +104,7 @@ static bk_result bk_tls_setup_ssl(bk_tls_config *cfg)
 }
 
 static bk_result bk_tls_config_setup(bk_tls_config *cfg, const char *ca_file, const uint8_t *ca,
-                                     size_t ca_len)
-{
+                                     size_t ca_len) {
     cfg->ready = 0;
     cfg->last_mbedtls_error = 0;
     mbedtls_entropy_init(&cfg->entropy);
@@ -135,24 +129,21 @@ static bk_result bk_tls_config_setup(bk_tls_config *cfg, const char *ca_file, co
     return BK_OK;
 }
 
-bk_result bk_tls_config_init(bk_tls_config *cfg, const char *ca_file)
-{
+bk_result bk_tls_config_init(bk_tls_config *cfg, const char *ca_file) {
     if (cfg == NULL) {
         return BK_ERR_ARGUMENT;
     }
     return bk_tls_config_setup(cfg, ca_file, NULL, 0);
 }
 
-bk_result bk_tls_config_init_ca(bk_tls_config *cfg, const uint8_t *ca, size_t ca_len)
-{
+bk_result bk_tls_config_init_ca(bk_tls_config *cfg, const uint8_t *ca, size_t ca_len) {
     if (cfg == NULL || ca == NULL || ca_len == 0) {
         return BK_ERR_ARGUMENT;
     }
     return bk_tls_config_setup(cfg, NULL, ca, ca_len);
 }
 
-void bk_tls_config_free(bk_tls_config *cfg)
-{
+void bk_tls_config_free(bk_tls_config *cfg) {
     if (cfg == NULL) {
         return;
     }
@@ -169,8 +160,7 @@ void bk_tls_config_free(bk_tls_config *cfg)
 
 /* How long the next socket operation may wait: what is left of a connect or close deadline,
  * else the per-call timeout; nothing at all while probing. */
-static uint32_t bk_tls_wait_ms(const bk_tls_conn *c)
-{
+static uint32_t bk_tls_wait_ms(const bk_tls_conn *c) {
     if (c->poll_only) {
         return 0;
     }
@@ -185,8 +175,7 @@ static uint32_t bk_tls_wait_ms(const bk_tls_conn *c)
     return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
 }
 
-static int bk_tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
-{
+static int bk_tls_bio_send(void *ctx, const unsigned char *buf, size_t len) {
     bk_tls_conn *c = ctx;
     int32_t n = bk_tcp_send(&c->socket, buf, len, bk_tls_wait_ms(c));
     if (n >= 0) {
@@ -199,8 +188,7 @@ static int bk_tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
     return MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
-static int bk_tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
-{
+static int bk_tls_bio_recv(void *ctx, unsigned char *buf, size_t len) {
     bk_tls_conn *c = ctx;
     int32_t n = bk_tcp_recv(&c->socket, buf, len, bk_tls_wait_ms(c));
     if (n >= 0) {
@@ -219,14 +207,12 @@ static int bk_tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
 
 /* --- connections --- */
 
-static int bk_tls_wants_io(int ret)
-{
+static int bk_tls_wants_io(int ret) {
     return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE;
 }
 
 /* A TLS 1.3 session ticket arrived (3.6.0 reports it unless told not to): no data, no error. */
-static int bk_tls_is_ticket(int ret)
-{
+static int bk_tls_is_ticket(int ret) {
 #if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
     return ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET;
 #else
@@ -236,8 +222,7 @@ static int bk_tls_is_ticket(int ret)
 }
 
 /* Frees the TLS context and the socket; the diagnostics stay readable. */
-static void bk_tls_release(bk_tls_conn *c)
-{
+static void bk_tls_release(bk_tls_conn *c) {
     mbedtls_ssl_free(&c->ssl);
     bk_tcp_close(&c->socket);
     c->use_deadline = 0;
@@ -245,14 +230,12 @@ static void bk_tls_release(bk_tls_conn *c)
     c->state = BK_TLS_CLOSED;
 }
 
-static int bk_tls_verify_failed(uint32_t flags)
-{
+static int bk_tls_verify_failed(uint32_t flags) {
     /* (uint32_t)-1 means "no result": verification was never reached. */
     return flags != 0 && flags != UINT32_MAX;
 }
 
-static bk_result bk_tls_handshake_result(const bk_tls_conn *c, int ret)
-{
+static bk_result bk_tls_handshake_result(const bk_tls_conn *c, int ret) {
     if (ret == MBEDTLS_ERR_SSL_TIMEOUT && c->io_result == BK_ERR_TIMEOUT) {
         return BK_ERR_TIMEOUT;
     }
@@ -262,9 +245,8 @@ static bk_result bk_tls_handshake_result(const bk_tls_conn *c, int ret)
     return BK_ERR_TLS_HANDSHAKE;
 }
 
-bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address,
-                            uint16_t port, const char *server_name, uint32_t timeout_ms)
-{
+bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address, uint16_t port,
+                            const char *server_name, uint32_t timeout_ms) {
     if (c == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -324,8 +306,7 @@ bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *addr
 }
 
 bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const char *host, uint16_t port,
-                         uint32_t timeout_ms)
-{
+                         uint32_t timeout_ms) {
     if (host == NULL) {
         return bk_tls_connect_as(c, cfg, NULL, port, NULL, timeout_ms);
     }
@@ -345,16 +326,14 @@ bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const char *host, u
     return bk_tls_connect_as(c, cfg, host, port, name, timeout_ms);
 }
 
-void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms)
-{
+void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms) {
     if (c != NULL) {
         c->timeout_ms = timeout_ms;
     }
 }
 
 /* Whether c can take a send or recv now; BK_OK if so, else what to answer. */
-static bk_result bk_tls_usable(const bk_tls_conn *c)
-{
+static bk_result bk_tls_usable(const bk_tls_conn *c) {
     if (c == NULL) {
         return BK_ERR_ARGUMENT;
     }
@@ -372,8 +351,7 @@ static bk_result bk_tls_usable(const bk_tls_conn *c)
 }
 
 /* Maps a failed mbedtls_ssl_read/write (ret <= 0) and marks c accordingly. */
-static int32_t bk_tls_io_failure(bk_tls_conn *c, int ret)
-{
+static int32_t bk_tls_io_failure(bk_tls_conn *c, int ret) {
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
         c->last_mbedtls_error = ret == 0 ? MBEDTLS_ERR_SSL_CONN_EOF : ret;
         c->state = BK_TLS_PEER_CLOSED;
@@ -389,13 +367,11 @@ static int32_t bk_tls_io_failure(bk_tls_conn *c, int ret)
 }
 
 /* mbedTLS counts in int; the stream in int32_t. */
-static size_t bk_tls_clamp(size_t len)
-{
+static size_t bk_tls_clamp(size_t len) {
     return len > INT32_MAX ? (size_t)INT32_MAX : len;
 }
 
-static int32_t bk_tls_stream_send(void *ctx, const uint8_t *data, size_t len)
-{
+static int32_t bk_tls_stream_send(void *ctx, const uint8_t *data, size_t len) {
     bk_tls_conn *c = ctx;
     bk_result r = bk_tls_usable(c);
     if (r != BK_OK) {
@@ -421,8 +397,7 @@ static int32_t bk_tls_stream_send(void *ctx, const uint8_t *data, size_t len)
     return bk_tls_io_failure(c, ret);
 }
 
-static int32_t bk_tls_stream_recv(void *ctx, uint8_t *data, size_t len)
-{
+static int32_t bk_tls_stream_recv(void *ctx, uint8_t *data, size_t len) {
     bk_tls_conn *c = ctx;
     bk_result r = bk_tls_usable(c);
     if (r != BK_OK) {
@@ -445,8 +420,7 @@ static int32_t bk_tls_stream_recv(void *ctx, uint8_t *data, size_t len)
     return bk_tls_io_failure(c, ret);
 }
 
-bk_stream bk_tls_stream(bk_tls_conn *c)
-{
+bk_stream bk_tls_stream(bk_tls_conn *c) {
     bk_stream s;
     s.send = bk_tls_stream_send;
     s.recv = bk_tls_stream_recv;
@@ -454,8 +428,7 @@ bk_stream bk_tls_stream(bk_tls_conn *c)
     return s;
 }
 
-int bk_tls_is_reusable(bk_tls_conn *c)
-{
+int bk_tls_is_reusable(bk_tls_conn *c) {
     if (c == NULL || c->state != BK_TLS_OPEN) {
         return 0;
     }
@@ -483,19 +456,16 @@ int bk_tls_is_reusable(bk_tls_conn *c)
     return 0;
 }
 
-int bk_tls_last_error(const bk_tls_conn *c)
-{
+int bk_tls_last_error(const bk_tls_conn *c) {
     return c != NULL ? c->last_mbedtls_error : 0;
 }
 
-uint32_t bk_tls_verify_flags(const bk_tls_conn *c)
-{
+uint32_t bk_tls_verify_flags(const bk_tls_conn *c) {
     return c != NULL ? c->verify_flags : 0;
 }
 
 /* Appends text to buf (holding *used characters), cutting it to fit. */
-static void bk_tls_append(char *buf, size_t cap, size_t *used, const char *text)
-{
+static void bk_tls_append(char *buf, size_t cap, size_t *used, const char *text) {
     size_t len = strlen(text);
     size_t room = cap - 1 - *used;
     if (len > room) {
@@ -506,8 +476,7 @@ static void bk_tls_append(char *buf, size_t cap, size_t *used, const char *text)
     buf[*used] = '\0';
 }
 
-void bk_tls_describe(int mbedtls_error, uint32_t verify_flags, char *buf, size_t cap)
-{
+void bk_tls_describe(int mbedtls_error, uint32_t verify_flags, char *buf, size_t cap) {
     if (buf == NULL || cap == 0) {
         return;
     }
@@ -545,14 +514,13 @@ void bk_tls_describe(int mbedtls_error, uint32_t verify_flags, char *buf, size_t
     }
 }
 
-void bk_tls_close(bk_tls_conn *c)
-{
+void bk_tls_close(bk_tls_conn *c) {
     if (c == NULL) {
         return;
     }
     if (c->state == BK_TLS_OPEN) {
-        uint32_t budget = c->timeout_ms < BK_TLS_CLOSE_TIMEOUT_MS ? c->timeout_ms
-                                                                  : BK_TLS_CLOSE_TIMEOUT_MS;
+        uint32_t budget =
+            c->timeout_ms < BK_TLS_CLOSE_TIMEOUT_MS ? c->timeout_ms : BK_TLS_CLOSE_TIMEOUT_MS;
         c->deadline_ms = bk_monotonic_ms() + budget;
         c->use_deadline = 1;
         (void)mbedtls_ssl_close_notify(&c->ssl); /* best effort: the peer may be gone */

@@ -54,10 +54,10 @@ typedef struct bk_tls_config {
 } bk_tls_config;
 
 typedef enum bk_tls_state {
-    BK_TLS_CLOSED = 0,   /* no connection (never made, failed to connect, or closed) */
-    BK_TLS_OPEN,         /* handshake done, usable */
-    BK_TLS_PEER_CLOSED,  /* the peer ended the connection; bk_tls_close still needed */
-    BK_TLS_FAILED        /* a fatal error or timeout; bk_tls_close still needed */
+    BK_TLS_CLOSED = 0,  /* no connection (never made, failed to connect, or closed) */
+    BK_TLS_OPEN,        /* handshake done, usable */
+    BK_TLS_PEER_CLOSED, /* the peer ended the connection; bk_tls_close still needed */
+    BK_TLS_FAILED       /* a fatal error or timeout; bk_tls_close still needed */
 } bk_tls_state;
 
 typedef struct bk_tls_conn {
@@ -66,8 +66,8 @@ typedef struct bk_tls_conn {
     uint32_t timeout_ms;  /* each send/recv waits at most this long for the socket */
     uint64_t deadline_ms; /* while connecting or closing: when the whole operation ends */
     int use_deadline;
-    int poll_only;         /* the socket callbacks do not wait (bk_tls_is_reusable) */
-    bk_result io_result;   /* the last socket failure seen by the callbacks */
+    int poll_only;       /* the socket callbacks do not wait (bk_tls_is_reusable) */
+    bk_result io_result; /* the last socket failure seen by the callbacks */
     int last_mbedtls_error;
     uint32_t verify_flags; /* MBEDTLS_X509_BADCERT_* of the last handshake; 0 when verified */
     bk_tls_state state;
@@ -79,8 +79,7 @@ typedef struct bk_tls_conn {
 BK_MUST_CHECK bk_result bk_tls_config_init(bk_tls_config *cfg, const char *ca_file);
 /* The same with the CA certificates in memory (boards without a file system): PEM text with
  * its terminating NUL counted in ca_len, or DER. */
-BK_MUST_CHECK bk_result bk_tls_config_init_ca(bk_tls_config *cfg, const uint8_t *ca,
-                                              size_t ca_len);
+BK_MUST_CHECK bk_result bk_tls_config_init_ca(bk_tls_config *cfg, const uint8_t *ca, size_t ca_len);
 /* Frees and wipes cfg; safe to call twice. Close its connections first. */
 void bk_tls_config_free(bk_tls_config *cfg);
 
@@ -93,9 +92,9 @@ BK_MUST_CHECK bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const
                                        uint16_t port, uint32_t timeout_ms);
 /* The same, connecting to address but sending and verifying server_name (a pinned front end, a
  * local emulator reached by IP, tests). server_name is required: verification always applies. */
-BK_MUST_CHECK bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg,
-                                          const char *address, uint16_t port,
-                                          const char *server_name, uint32_t timeout_ms);
+BK_MUST_CHECK bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address,
+                                          uint16_t port, const char *server_name,
+                                          uint32_t timeout_ms);
 /* Changes how long each later send or recv may wait. */
 void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms);
 

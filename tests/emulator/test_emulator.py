@@ -330,10 +330,11 @@ class FaultTest(EmulatorTest):
             self.regenerate()
         self.assertEqual(self.emu.account().primary, before)
 
-    def test_chunked_answer(self):
-        self.emu.add_fault("chunked", "listKeys", chunk_size=16)
+    def raw_list_keys(self):
+        """A listKeys exchange read to the end of the connection, which must be a TLS close."""
         raw_socket = socket.create_connection(("127.0.0.1", self.emu.arm_port), timeout=5)
-        with self.ctx.wrap_socket(raw_socket, server_hostname="localhost") as tls:
+        with self.ctx.wrap_socket(raw_socket, server_hostname="localhost",
+                                  suppress_ragged_eofs=False) as tls:
             tls.sendall((f"POST {account_path('listKeys')} HTTP/1.1\r\n"
                          f"Host: localhost:{self.emu.arm_port}\r\n"
                          f"Authorization: Bearer {self.emu.issue_token()}\r\n"
@@ -341,7 +342,17 @@ class FaultTest(EmulatorTest):
             raw = b""
             while chunk := tls.recv(65536):
                 raw += chunk
-        head, _, chunked = raw.partition(b"\r\n\r\n")
+        return raw
+
+    def test_close_notify_only_on_graceful_close(self):
+        self.assertIn(b"HTTP/1.1 200 OK", self.raw_list_keys())
+        self.emu.add_fault("truncate", "listKeys")
+        with self.assertRaises(ssl.SSLEOFError):
+            self.raw_list_keys()
+
+    def test_chunked_answer(self):
+        self.emu.add_fault("chunked", "listKeys", chunk_size=16)
+        head, _, chunked = self.raw_list_keys().partition(b"\r\n\r\n")
         self.assertIn(b"Transfer-Encoding: chunked", head)
         self.assertNotIn(b"Content-Length", head)
         self.assertIn(b';ext="emulator"\r\n', chunked)
@@ -475,8 +486,11 @@ class Ipv6Test(EmulatorTest):
     emulator_options = {"ipv6": True}
 
     def test_same_ports_on_ipv6_loopback(self):
-        conn = http.client.HTTPSConnection("::1", self.emu.arm_port, context=self.ctx)
+        conn = http.client.HTTPSConnection("localhost", self.emu.arm_port, context=self.ctx)
         self.addCleanup(conn.close)
+        # Reach ::1 itself, still verifying the certificate's name, localhost.
+        conn.sock = self.ctx.wrap_socket(socket.create_connection(("::1", self.emu.arm_port)),
+                                         server_hostname="localhost")
         self.assertEqual(self.arm(conn=conn)[0], 200)
 
 

@@ -67,3 +67,7 @@ const char *bk_test_read_file(const char *path, size_t *len) {
     }
     return buf;
 }
+
+void bk_log_set_level(bk_log_level max_level) {
+    (void)max_level;
+}

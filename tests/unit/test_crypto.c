@@ -15,8 +15,7 @@
 #include "bk_test_support.h"
 
 /* Parses lowercase or uppercase hex into out; returns the byte count. */
-static size_t hex_to_bytes(const char *hex, uint8_t *out, size_t cap)
-{
+static size_t hex_to_bytes(const char *hex, uint8_t *out, size_t cap) {
     size_t n = 0;
     for (; hex[0] != '\0' && hex[1] != '\0' && n < cap; hex += 2) {
         unsigned value = 0;
@@ -26,23 +25,20 @@ static size_t hex_to_bytes(const char *hex, uint8_t *out, size_t cap)
     return n;
 }
 
-static void assert_digest(const uint8_t digest[BK_SHA256_SIZE], const char *expected_hex)
-{
+static void assert_digest(const uint8_t digest[BK_SHA256_SIZE], const char *expected_hex) {
     uint8_t expected[BK_SHA256_SIZE];
     assert_int_equal(hex_to_bytes(expected_hex, expected, sizeof expected), BK_SHA256_SIZE);
     assert_memory_equal(digest, expected, BK_SHA256_SIZE);
 }
 
-static void test_sha256_abc(void **state)
-{
+static void test_sha256_abc(void **state) {
     (void)state;
     uint8_t digest[BK_SHA256_SIZE];
     assert_int_equal(bk_sha256((const uint8_t *)"abc", 3, digest), BK_OK);
     assert_digest(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-static void test_sha256_empty(void **state)
-{
+static void test_sha256_empty(void **state) {
     (void)state;
     static const char empty_hex[] =
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -53,8 +49,7 @@ static void test_sha256_empty(void **state)
     assert_digest(digest, empty_hex);
 }
 
-static void test_sha256_arguments(void **state)
-{
+static void test_sha256_arguments(void **state) {
     (void)state;
     uint8_t digest[BK_SHA256_SIZE];
     assert_int_equal(bk_sha256(NULL, 1, digest), BK_ERR_ARGUMENT);
@@ -62,8 +57,7 @@ static void test_sha256_arguments(void **state)
 }
 
 /* RFC 4231 test case 2: a key shorter than the block. */
-static void test_hmac_rfc4231_case2(void **state)
-{
+static void test_hmac_rfc4231_case2(void **state) {
     (void)state;
     static const char data[] = "what do ya want for nothing?";
     uint8_t mac[BK_SHA256_SIZE];
@@ -74,8 +68,7 @@ static void test_hmac_rfc4231_case2(void **state)
 }
 
 /* RFC 4231 test case 6: a key longer than the block is hashed first. */
-static void test_hmac_rfc4231_case6(void **state)
-{
+static void test_hmac_rfc4231_case6(void **state) {
     (void)state;
     static const char data[] = "Test Using Larger Than Block-Size Key - Hash Key First";
     uint8_t key[131];
@@ -86,8 +79,7 @@ static void test_hmac_rfc4231_case6(void **state)
     assert_digest(mac, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
-static void test_hmac_arguments(void **state)
-{
+static void test_hmac_arguments(void **state) {
     (void)state;
     uint8_t mac[BK_SHA256_SIZE];
     assert_int_equal(bk_hmac_sha256(NULL, 4, (const uint8_t *)"x", 1, mac), BK_ERR_ARGUMENT);
@@ -101,21 +93,25 @@ static const struct {
     const char *plain;
     const char *encoded;
 } rfc4648_vectors[] = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
-static void test_base64_rfc4648_round_trip(void **state)
-{
+static void test_base64_rfc4648_round_trip(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof rfc4648_vectors / sizeof rfc4648_vectors[0]; i++) {
         const char *plain = rfc4648_vectors[i].plain;
         const char *encoded = rfc4648_vectors[i].encoded;
         char text[16];
         size_t text_len = 99;
-        assert_int_equal(bk_base64_encode((const uint8_t *)plain, strlen(plain), text,
-                                          sizeof text, &text_len),
-                         BK_OK);
+        assert_int_equal(
+            bk_base64_encode((const uint8_t *)plain, strlen(plain), text, sizeof text, &text_len),
+            BK_OK);
         assert_string_equal(text, encoded);
         assert_int_equal(text_len, strlen(encoded));
 
@@ -128,8 +124,7 @@ static void test_base64_rfc4648_round_trip(void **state)
     }
 }
 
-static void test_base64_all_bytes_round_trip(void **state)
-{
+static void test_base64_all_bytes_round_trip(void **state) {
     (void)state;
     uint8_t bytes[256];
     for (size_t i = 0; i < sizeof bytes; i++) {
@@ -148,8 +143,7 @@ static void test_base64_all_bytes_round_trip(void **state)
     assert_memory_equal(back, bytes, sizeof bytes);
 }
 
-static void test_base64_encode_overflow_by_one(void **state)
-{
+static void test_base64_encode_overflow_by_one(void **state) {
     (void)state;
     char text[8];
     size_t text_len = 99;
@@ -169,8 +163,7 @@ static void test_base64_encode_overflow_by_one(void **state)
     assert_int_equal(text_len, 0);
 }
 
-static void test_base64_decode_overflow_by_one(void **state)
-{
+static void test_base64_decode_overflow_by_one(void **state) {
     (void)state;
     uint8_t bytes[8];
     size_t bytes_len = 99;
@@ -182,17 +175,16 @@ static void test_base64_decode_overflow_by_one(void **state)
     assert_memory_equal(bytes, "foob", 4);
 }
 
-static void test_base64_decode_invalid(void **state)
-{
+static void test_base64_decode_invalid(void **state) {
     (void)state;
     static const char *const invalid[] = {
-        "Zm9v!A==", /* outside the alphabet */
-        "Zm9",      /* not whole quads */
-        "Zm9vY",    /* not whole quads */
-        "Zm9vYg=",  /* padding short of a quad */
-        "Zm=v",     /* padding in the middle */
-        "Z===",     /* three padding characters */
-        "====",     /* nothing but padding */
+        "Zm9v!A==",                /* outside the alphabet */
+        "Zm9",                     /* not whole quads */
+        "Zm9vY",                   /* not whole quads */
+        "Zm9vYg=",                 /* padding short of a quad */
+        "Zm=v",                    /* padding in the middle */
+        "Z===",                    /* three padding characters */
+        "====",                    /* nothing but padding */
         "Zm9v\nYg==", "Zm9v Yg==", /* line breaks and spaces are not base64 */
         "Zm9v-_==",                /* the URL alphabet is not the standard one */
     };
@@ -206,8 +198,7 @@ static void test_base64_decode_invalid(void **state)
     }
 }
 
-static void test_base64_arguments(void **state)
-{
+static void test_base64_arguments(void **state) {
     (void)state;
     char text[8];
     uint8_t bytes[8];
@@ -221,8 +212,7 @@ static void test_base64_arguments(void **state)
 }
 
 /* Copies the value of "name=" (at the start of a line of text) into out, NUL-terminated. */
-static void spec_value(const char *text, const char *name, char *out, size_t cap)
-{
+static void spec_value(const char *text, const char *name, char *out, size_t cap) {
     size_t name_len = strlen(name);
     const char *line = text;
     while (line != NULL && strncmp(line, name, name_len) != 0) {
@@ -239,8 +229,7 @@ static void spec_value(const char *text, const char *name, char *out, size_t cap
 
 /* Undoes the Python repr the vector file uses for the string to sign: '...' with \n, \t, \r,
  * \\ and \' escapes. Returns the length. */
-static size_t unrepr(const char *repr, char *out, size_t cap)
-{
+static size_t unrepr(const char *repr, char *out, size_t cap) {
     size_t len = strlen(repr);
     assert_true(len >= 2 && repr[0] == '\'' && repr[len - 1] == '\'');
     size_t n = 0;
@@ -258,8 +247,7 @@ static size_t unrepr(const char *repr, char *out, size_t cap)
 }
 
 /* SharedKey: signature = base64(HMAC-SHA256(base64decode(account key), string to sign)). */
-static void test_sharedkey_vector(void **state)
-{
+static void test_sharedkey_vector(void **state) {
     (void)state;
     const char *spec_dir = getenv("SPEC_DIR");
     assert_non_null(spec_dir);
@@ -278,8 +266,7 @@ static void test_sharedkey_vector(void **state)
 
     uint8_t key[128];
     size_t key_len = 0;
-    assert_int_equal(bk_base64_decode(key_b64, strlen(key_b64), key, sizeof key, &key_len),
-                     BK_OK);
+    assert_int_equal(bk_base64_decode(key_b64, strlen(key_b64), key, sizeof key, &key_len), BK_OK);
     assert_int_equal(key_len, 64);
 
     char to_sign[1024];
@@ -300,8 +287,7 @@ static void test_sharedkey_vector(void **state)
     bk_wipe(key, sizeof key);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_abc),
         cmocka_unit_test(test_sha256_empty),

@@ -14,14 +14,12 @@
 
 static bk_json_token g_tokens[TOKENS_MAX];
 
-static bk_result tokenize(const char *text, size_t *count)
-{
+static bk_result tokenize(const char *text, size_t *count) {
     return bk_json_tokenize(text, strlen(text), g_tokens, TOKENS_MAX, count);
 }
 
 /* Tokenizes text (which must be valid) into the shared token array. */
-static bk_json_doc doc_of(const char *text)
-{
+static bk_json_doc doc_of(const char *text) {
     size_t count = 0;
     bk_result r = tokenize(text, &count);
     if (r != BK_OK) {
@@ -31,8 +29,7 @@ static bk_json_doc doc_of(const char *text)
     return doc;
 }
 
-static void assert_syntax_error(const char *text)
-{
+static void assert_syntax_error(const char *text) {
     size_t count = 99;
     bk_result r = tokenize(text, &count);
     if (r != BK_ERR_JSON_SYNTAX) {
@@ -41,8 +38,7 @@ static void assert_syntax_error(const char *text)
     assert_int_equal(count, 0);
 }
 
-static void assert_all_zero(const char *buf, size_t len)
-{
+static void assert_all_zero(const char *buf, size_t len) {
     for (size_t i = 0; i < len; i++) {
         if (buf[i] != '\0') {
             fail_msg("byte %zu is 0x%02x after a failure", i, (unsigned)(unsigned char)buf[i]);
@@ -52,8 +48,7 @@ static void assert_all_zero(const char *buf, size_t len)
 
 /* --- tokenizer --- */
 
-static void test_tokenize_object_with_parent_links(void **state)
-{
+static void test_tokenize_object_with_parent_links(void **state) {
     (void)state;
     size_t count = 0;
     assert_int_equal(tokenize(" {\"a\": [1, \"x\"], \"b\": {\"c\": null}} \n", &count), BK_OK);
@@ -78,8 +73,7 @@ static void test_tokenize_object_with_parent_links(void **state)
     assert_int_equal(g_tokens[8].parent, 7);
 }
 
-static void test_tokenize_accepts_valid_shapes(void **state)
-{
+static void test_tokenize_accepts_valid_shapes(void **state) {
     (void)state;
     static const char *const valid[] = {
         "{}",
@@ -104,15 +98,13 @@ static void test_tokenize_accepts_valid_shapes(void **state)
     }
 }
 
-static void test_tokenize_rejects_empty(void **state)
-{
+static void test_tokenize_rejects_empty(void **state) {
     (void)state;
     assert_syntax_error("");
     assert_syntax_error(" \r\n\t ");
 }
 
-static void test_tokenize_rejects_trailing_garbage(void **state)
-{
+static void test_tokenize_rejects_trailing_garbage(void **state) {
     (void)state;
     assert_syntax_error("{} x");
     assert_syntax_error("{}}");
@@ -135,8 +127,7 @@ static void test_tokenize_rejects_trailing_garbage(void **state)
     assert_int_equal(count, 3);
 }
 
-static void test_tokenize_rejects_second_top_level_value(void **state)
-{
+static void test_tokenize_rejects_second_top_level_value(void **state) {
     (void)state;
     assert_syntax_error("{} {}");
     assert_syntax_error("{}{}");
@@ -147,8 +138,7 @@ static void test_tokenize_rejects_second_top_level_value(void **state)
     assert_syntax_error("{},{}");
 }
 
-static void test_tokenize_rejects_what_jsmn_lets_through(void **state)
-{
+static void test_tokenize_rejects_what_jsmn_lets_through(void **state) {
     (void)state;
     /* jsmn's strict mode accepts each of these. */
     assert_syntax_error("[1 2]");
@@ -177,16 +167,15 @@ static void test_tokenize_rejects_what_jsmn_lets_through(void **state)
     assert_syntax_error("{\"a\",\"b\":1}");
 }
 
-static void test_tokenize_rejects_jsmn_errors(void **state)
-{
+static void test_tokenize_rejects_jsmn_errors(void **state) {
     (void)state;
-    assert_syntax_error("{");                 /* JSMN_ERROR_PART */
-    assert_syntax_error("{\"a\":1");          /* JSMN_ERROR_PART */
+    assert_syntax_error("{");                  /* JSMN_ERROR_PART */
+    assert_syntax_error("{\"a\":1");           /* JSMN_ERROR_PART */
     assert_syntax_error("{\"a\":\"unclosed}"); /* JSMN_ERROR_PART */
     assert_syntax_error("[1");
-    assert_syntax_error("123"); /* strict: a primitive must be followed by , ] or } */
-    assert_syntax_error("{\"a\":1]");      /* JSMN_ERROR_INVAL */
-    assert_syntax_error("{'a':1}");        /* JSMN_ERROR_INVAL */
+    assert_syntax_error("123");             /* strict: a primitive must be followed by , ] or } */
+    assert_syntax_error("{\"a\":1]");       /* JSMN_ERROR_INVAL */
+    assert_syntax_error("{'a':1}");         /* JSMN_ERROR_INVAL */
     assert_syntax_error("{\"a\":\"\\q\"}"); /* bad escape */
     assert_syntax_error("{\"a\":\"\\u12g4\"}");
     assert_syntax_error("{\"a\":+1}");
@@ -197,8 +186,7 @@ static void test_tokenize_rejects_jsmn_errors(void **state)
     assert_syntax_error("{\"a\":\x80}");
 }
 
-static void test_tokenize_too_many_tokens(void **state)
-{
+static void test_tokenize_too_many_tokens(void **state) {
     (void)state;
     static const char text[] = "{\"a\":1,\"b\":[2,3]}"; /* 7 tokens */
     size_t count = 99;
@@ -211,8 +199,7 @@ static void test_tokenize_too_many_tokens(void **state)
                      BK_ERR_JSON_TOO_MANY_TOKENS);
 }
 
-static void test_tokenize_arguments(void **state)
-{
+static void test_tokenize_arguments(void **state) {
     (void)state;
     size_t count = 99;
     assert_int_equal(bk_json_tokenize(NULL, 2, g_tokens, TOKENS_MAX, &count), BK_ERR_ARGUMENT);
@@ -226,8 +213,7 @@ static void test_tokenize_arguments(void **state)
 
 /* --- find and skip --- */
 
-static void test_find_matches_direct_members_only(void **state)
-{
+static void test_find_matches_direct_members_only(void **state) {
     (void)state;
     bk_json_doc doc = doc_of("{\"x\":{\"a\":1},\"list\":[{\"a\":2},[\"a\"]],\"a\":\"top\"}");
     int a = bk_json_find(&doc, 0, "a");
@@ -256,8 +242,7 @@ static void test_find_matches_direct_members_only(void **state)
     assert_int_equal(bk_json_find(&doc, 0, NULL), -1);
 }
 
-static void test_find_compares_raw_key_bytes(void **state)
-{
+static void test_find_compares_raw_key_bytes(void **state) {
     (void)state;
     bk_json_doc doc = doc_of("{\"\\u0061\":1,\"b\":2,\"b\":3}");
     assert_int_equal(bk_json_find(&doc, 0, "a"), -1);
@@ -266,8 +251,7 @@ static void test_find_compares_raw_key_bytes(void **state)
     assert_memory_equal(doc.text + g_tokens[b].start, "2", 1);
 }
 
-static void test_skip_whole_subtrees(void **state)
-{
+static void test_skip_whole_subtrees(void **state) {
     (void)state;
     bk_json_doc doc = doc_of("{\"a\":{\"b\":[1,{\"c\":2}]},\"d\":3}");
     /* 0 {  1 "a"  2 {  3 "b"  4 [  5 1  6 {  7 "c"  8 2  9 "d"  10 3 */
@@ -285,13 +269,12 @@ static void test_skip_whole_subtrees(void **state)
 
 /* find and skip stay inside the token array even when the tokens do not describe a document
  * (another tokenizer's bug, a caller's hand-made array). */
-static void test_find_and_skip_with_inconsistent_tokens(void **state)
-{
+static void test_find_and_skip_with_inconsistent_tokens(void **state) {
     (void)state;
     static const char text[] = "{\"a\":1,\"b\":2}";
     bk_json_token tokens[5] = {
-        {BK_JSON_OBJECT, 0, 13, 2, -1},   {BK_JSON_STRING, 2, 3, 1, 0},
-        {BK_JSON_PRIMITIVE, 5, 6, 0, 1},  {BK_JSON_STRING, 8, 9, 1, 0},
+        {BK_JSON_OBJECT, 0, 13, 2, -1},    {BK_JSON_STRING, 2, 3, 1, 0},
+        {BK_JSON_PRIMITIVE, 5, 6, 0, 1},   {BK_JSON_STRING, 8, 9, 1, 0},
         {BK_JSON_PRIMITIVE, 11, 12, 0, 3},
     };
     bk_json_doc doc = {text, tokens, 5};
@@ -317,14 +300,12 @@ static void test_find_and_skip_with_inconsistent_tokens(void **state)
 
 /* --- check (primitives) --- */
 
-static bk_result check_value(const char *array_of_one, bk_json_kind *kind)
-{
+static bk_result check_value(const char *array_of_one, bk_json_kind *kind) {
     bk_json_doc doc = doc_of(array_of_one);
     return bk_json_check(&doc, 1, kind);
 }
 
-static void test_check_literals_and_containers(void **state)
-{
+static void test_check_literals_and_containers(void **state) {
     (void)state;
     bk_json_kind kind;
     assert_int_equal(check_value("[true]", &kind), BK_OK);
@@ -340,7 +321,7 @@ static void test_check_literals_and_containers(void **state)
     assert_int_equal(check_value("[[]]", &kind), BK_OK);
     assert_int_equal(kind, BK_JSON_KIND_ARRAY);
 
-    static const char *const misspelt[] = {"[tru]",  "[truee]", "[t]",     "[nul]",
+    static const char *const misspelt[] = {"[tru]",   "[truee]", "[t]",      "[nul]",
                                            "[nulll]", "[fals]",  "[falsey]", "[nan]"};
     for (size_t i = 0; i < sizeof misspelt / sizeof misspelt[0]; i++) {
         bk_result r = check_value(misspelt[i], &kind);
@@ -353,15 +334,14 @@ static void test_check_literals_and_containers(void **state)
     assert_int_equal(bk_json_check(&doc, 1, NULL), BK_ERR_ARGUMENT);
 }
 
-static void test_check_number_grammar(void **state)
-{
+static void test_check_number_grammar(void **state) {
     (void)state;
-    static const char *const good[] = {"[0]",     "[-0]",   "[7]",     "[1234567890]",
-                                       "[-1.5]",  "[0.25]", "[1e5]",   "[1E+5]",
-                                       "[2e-05]", "[1.0e3]", "[-0.0E0]", "[99999999999999999999999]"};
-    static const char *const bad[] = {"[1.2.3]", "[-]",   "[01]",  "[-01]", "[00]",  "[1e]",
-                                      "[1e+]",   "[1.]",  "[1.e5]", "[--1]", "[0x10]", "[1-2]",
-                                      "[1e5.0]", "[-a]",  "[1ee5]", "[0.]",  "[1E-]", "[9a]",
+    static const char *const good[] = {
+        "[0]",   "[-0]",   "[7]",     "[1234567890]", "[-1.5]",   "[0.25]",
+        "[1e5]", "[1E+5]", "[2e-05]", "[1.0e3]",      "[-0.0E0]", "[99999999999999999999999]"};
+    static const char *const bad[] = {"[1.2.3]", "[-]", "[01]", "[-01]", "[00]", "[1e]", "[1e+]",
+                                      "[1.]", "[1.e5]", "[--1]", "[0x10]", "[1-2]", "[1e5.0]",
+                                      "[-a]", "[1ee5]", "[0.]", "[1E-]", "[9a]",
                                       /* jsmn's strict mode ends a primitive only at , ] } or
                                        * whitespace, so these are one primitive each */
                                       "[1:2]", "[1\"x\"]", "[0[]"};
@@ -383,14 +363,12 @@ static void test_check_number_grammar(void **state)
 /* --- string --- */
 
 /* Unescapes the one string in `[...]` into out. */
-static bk_result string_of(const char *array_of_one, char *out, size_t cap, size_t *out_len)
-{
+static bk_result string_of(const char *array_of_one, char *out, size_t cap, size_t *out_len) {
     bk_json_doc doc = doc_of(array_of_one);
     return bk_json_string(&doc, 1, out, cap, out_len);
 }
 
-static void test_string_plain_and_simple_escapes(void **state)
-{
+static void test_string_plain_and_simple_escapes(void **state) {
     (void)state;
     char out[64];
     size_t len = 99;
@@ -403,9 +381,8 @@ static void test_string_plain_and_simple_escapes(void **state)
     assert_string_equal(out, "q\" b\\ s/ \b\f\n\r\t.");
     assert_int_equal(len, 15);
 
-    assert_int_equal(string_of("[\"https:\\/\\/login.microsoftonline.com\\/\"]", out, sizeof out,
-                               NULL),
-                     BK_OK);
+    assert_int_equal(
+        string_of("[\"https:\\/\\/login.microsoftonline.com\\/\"]", out, sizeof out, NULL), BK_OK);
     assert_string_equal(out, "https://login.microsoftonline.com/");
 
     assert_int_equal(string_of("[\"\"]", out, sizeof out, &len), BK_OK);
@@ -418,8 +395,7 @@ static void test_string_plain_and_simple_escapes(void **state)
     assert_int_equal(len, 5);
 }
 
-static void test_string_unicode_escapes(void **state)
-{
+static void test_string_unicode_escapes(void **state) {
     (void)state;
     char out[64];
     size_t len = 0;
@@ -452,8 +428,7 @@ static void test_string_unicode_escapes(void **state)
     assert_memory_equal(out, "\x1f", 2);
 }
 
-static void test_string_bad_escapes(void **state)
-{
+static void test_string_bad_escapes(void **state) {
     (void)state;
     static const char *const bad[] = {
         "[\"\\ud83d\"]",        /* lone high surrogate */
@@ -486,12 +461,11 @@ static void test_string_bad_escapes(void **state)
 
 /* jsmn refuses these at tokenizing time; core must refuse them as well in case another tokenizer
  * (or a later jsmn) lets them through. The tokens are made by hand. */
-static void test_string_bad_escapes_behind_the_tokenizer(void **state)
-{
+static void test_string_bad_escapes_behind_the_tokenizer(void **state) {
     (void)state;
     static const char *const bad[] = {
-        "\"\\u12g4\"", "\"\\u12\"", "\"\\u\"", "\"\\q\"", "\"abc\\\"", "\"\\ud83d\\u12\"",
-        "\"\\ud83d\\uZZZZ\"",
+        "\"\\u12g4\"",      "\"\\u12\"",          "\"\\u\"", "\"\\q\"", "\"abc\\\"",
+        "\"\\ud83d\\u12\"", "\"\\ud83d\\uZZZZ\"",
     };
     char out[32];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -505,8 +479,7 @@ static void test_string_bad_escapes_behind_the_tokenizer(void **state)
     }
 }
 
-static void test_string_exact_fit_and_overflow_by_one(void **state)
-{
+static void test_string_exact_fit_and_overflow_by_one(void **state) {
     (void)state;
     char out[8];
     size_t len = 0;
@@ -525,8 +498,7 @@ static void test_string_exact_fit_and_overflow_by_one(void **state)
     char pair[5];
     assert_int_equal(string_of("[\"\\ud83d\\ude00\"]", pair, sizeof pair, &len), BK_OK);
     assert_int_equal(len, 4);
-    assert_int_equal(string_of("[\"\\ud83d\\ude00\"]", pair, 4, &len),
-                     BK_ERR_JSON_FIELD_OVERFLOW);
+    assert_int_equal(string_of("[\"\\ud83d\\ude00\"]", pair, 4, &len), BK_ERR_JSON_FIELD_OVERFLOW);
     assert_int_equal(pair[0], '\0');
     assert_int_equal(string_of("[\"a\\u00e9\"]", pair, 4, &len), BK_OK);
     assert_int_equal(string_of("[\"ab\\u00e9\"]", pair, 4, &len), BK_ERR_JSON_FIELD_OVERFLOW);
@@ -538,8 +510,7 @@ static void test_string_exact_fit_and_overflow_by_one(void **state)
     assert_int_equal(string_of("[\"a\"]", out, 1, &len), BK_ERR_JSON_FIELD_OVERFLOW);
 }
 
-static void test_string_wrong_type_and_arguments(void **state)
-{
+static void test_string_wrong_type_and_arguments(void **state) {
     (void)state;
     char out[16] = "previous";
     size_t len = 99;
@@ -560,14 +531,12 @@ static void test_string_wrong_type_and_arguments(void **state)
 
 /* --- uint --- */
 
-static bk_result uint_of(const char *array_of_one, bool allow_string, uint64_t *out)
-{
+static bk_result uint_of(const char *array_of_one, bool allow_string, uint64_t *out) {
     bk_json_doc doc = doc_of(array_of_one);
     return bk_json_uint(&doc, 1, allow_string, out);
 }
 
-static void test_uint_numbers(void **state)
-{
+static void test_uint_numbers(void **state) {
     (void)state;
     uint64_t v = 1;
     assert_int_equal(uint_of("[0]", false, &v), BK_OK);
@@ -578,8 +547,19 @@ static void test_uint_numbers(void **state)
     assert_true(v == UINT64_MAX);
 
     static const char *const not_uint[] = {
-        "[18446744073709551616]", "[99999999999999999999]", "[184467440737095516150]",
-        "[-1]", "[-0]", "[1.5]", "[1.0]", "[1e3]", "[1E0]", "[01]", "[1.2.3]", "[-]", "[1e]",
+        "[18446744073709551616]",
+        "[99999999999999999999]",
+        "[184467440737095516150]",
+        "[-1]",
+        "[-0]",
+        "[1.5]",
+        "[1.0]",
+        "[1e3]",
+        "[1E0]",
+        "[01]",
+        "[1.2.3]",
+        "[-]",
+        "[1e]",
     };
     for (size_t i = 0; i < sizeof not_uint / sizeof not_uint[0]; i++) {
         v = 7;
@@ -599,8 +579,7 @@ static void test_uint_numbers(void **state)
     assert_int_equal(bk_json_uint(&doc, 2, false, &v), BK_ERR_ARGUMENT);
 }
 
-static void test_uint_strings(void **state)
-{
+static void test_uint_strings(void **state) {
     (void)state;
     uint64_t v = 0;
     assert_int_equal(uint_of("[\"3599\"]", true, &v), BK_OK);
@@ -611,8 +590,16 @@ static void test_uint_strings(void **state)
     assert_int_equal(v, 0);
 
     static const char *const not_digits[] = {
-        "[\"\"]",     "[\"-1\"]",   "[\" 1\"]", "[\"1 \"]",  "[\"1.5\"]",
-        "[\"1e3\"]",  "[\"0x10\"]", "[\"35a\"]", "[\"+1\"]", "[\"\\u0031\"]",
+        "[\"\"]",
+        "[\"-1\"]",
+        "[\" 1\"]",
+        "[\"1 \"]",
+        "[\"1.5\"]",
+        "[\"1e3\"]",
+        "[\"0x10\"]",
+        "[\"35a\"]",
+        "[\"+1\"]",
+        "[\"\\u0031\"]",
         "[\"18446744073709551616\"]",
     };
     for (size_t i = 0; i < sizeof not_digits / sizeof not_digits[0]; i++) {
@@ -625,8 +612,7 @@ static void test_uint_strings(void **state)
     }
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenize_object_with_parent_links),
         cmocka_unit_test(test_tokenize_accepts_valid_shapes),

@@ -28,8 +28,7 @@ static bk_entra_error g_entra_error;
 /* A body built at run time (long values for the overflow tests). */
 static char g_body[BK_TOKEN_MAX * 2];
 
-static void assert_all_zero(const void *p, size_t len)
-{
+static void assert_all_zero(const void *p, size_t len) {
     const unsigned char *b = p;
     for (size_t i = 0; i < len; i++) {
         if (b[i] != 0) {
@@ -39,8 +38,7 @@ static void assert_all_zero(const void *p, size_t len)
 }
 
 /* prefix, then n copies of c, then suffix, into g_body. */
-static const char *body_with_run(const char *prefix, size_t n, char c, const char *suffix)
-{
+static const char *body_with_run(const char *prefix, size_t n, char c, const char *suffix) {
     size_t prefix_len = strlen(prefix);
     size_t suffix_len = strlen(suffix);
     assert_true(prefix_len + n + suffix_len < sizeof g_body);
@@ -50,43 +48,34 @@ static const char *body_with_run(const char *prefix, size_t n, char c, const cha
     return g_body;
 }
 
-static bk_result parse_keys(const char *body)
-{
+static bk_result parse_keys(const char *body) {
     return bk_parse_account_keys(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX, &g_keys);
 }
 
-static bk_result parse_account(const char *body)
-{
+static bk_result parse_account(const char *body) {
     return bk_parse_batch_account(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX, &g_account);
 }
 
-static bk_result parse_cloud_error(const char *body)
-{
-    return bk_parse_cloud_error(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX,
-                                &g_cloud_error);
+static bk_result parse_cloud_error(const char *body) {
+    return bk_parse_cloud_error(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX, &g_cloud_error);
 }
 
-static bk_result parse_token(const char *body)
-{
+static bk_result parse_token(const char *body) {
     return bk_parse_token(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX, &g_token);
 }
 
-static bk_result parse_entra_error(const char *body)
-{
-    return bk_parse_entra_error(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX,
-                                &g_entra_error);
+static bk_result parse_entra_error(const char *body) {
+    return bk_parse_entra_error(body, strlen(body), g_tokens, BK_JSON_TOKENS_MAX, &g_entra_error);
 }
 
 /* --- the spec's examples --- */
 
-static const char *spec_dir(void)
-{
+static const char *spec_dir(void) {
     const char *dir = getenv("SPEC_DIR");
     return dir != NULL && dir[0] != '\0' ? dir : "../shared/spec";
 }
 
-static const char *read_spec_file(const char *name, size_t *len)
-{
+static const char *read_spec_file(const char *name, size_t *len) {
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/%s", spec_dir(), name);
     assert_true(n > 0 && (size_t)n < sizeof path);
@@ -98,8 +87,7 @@ static const char *read_spec_file(const char *name, size_t *len)
 }
 
 /* Finds responses."200".body in an example file with the library's own reader. */
-static void example_body(const char *name, const char **body, size_t *body_len)
-{
+static void example_body(const char *name, const char **body, size_t *body_len) {
     static bk_json_token file_tokens[1024];
     size_t len = 0;
     size_t count = 0;
@@ -117,8 +105,7 @@ static void example_body(const char *name, const char **body, size_t *body_len)
     *body_len = (size_t)(file_tokens[b].end - file_tokens[b].start);
 }
 
-static void test_example_batch_account_get(void **state)
-{
+static void test_example_batch_account_get(void **state) {
     (void)state;
     const char *body;
     size_t len;
@@ -135,8 +122,7 @@ static void test_example_batch_account_get(void **state)
     assert_int_equal(g_account.auth_modes, 0);
 }
 
-static void test_example_private_batch_account_get(void **state)
-{
+static void test_example_private_batch_account_get(void **state) {
     (void)state;
     const char *body;
     size_t len;
@@ -151,8 +137,7 @@ static void test_example_private_batch_account_get(void **state)
     assert_false(g_account.auth_modes_present);
 }
 
-static void check_keys_example(const char *name)
-{
+static void check_keys_example(const char *name) {
     const char *body;
     size_t len;
     example_body(name, &body, &len);
@@ -163,20 +148,17 @@ static void check_keys_example(const char *name)
     assert_string_equal(g_keys.secondary, "BBBB==");
 }
 
-static void test_example_batch_account_get_keys(void **state)
-{
+static void test_example_batch_account_get_keys(void **state) {
     (void)state;
     check_keys_example("examples/BatchAccountGetKeys.json");
 }
 
-static void test_example_batch_account_regenerate_key(void **state)
-{
+static void test_example_batch_account_regenerate_key(void **state) {
     (void)state;
     check_keys_example("examples/BatchAccountRegenerateKey.json");
 }
 
-static void test_example_dataplane_list_applications(void **state)
-{
+static void test_example_dataplane_list_applications(void **state) {
     (void)state;
     const char *body;
     size_t len;
@@ -194,9 +176,9 @@ static void test_example_dataplane_list_applications(void **state)
     assert_int_equal(bk_json_string(&doc, bk_json_find(&doc, first, "id"), text, sizeof text, NULL),
                      BK_OK);
     assert_string_equal(text, "my_application_id");
-    assert_int_equal(bk_json_string(&doc, bk_json_find(&doc, first, "displayName"), text,
-                                    sizeof text, NULL),
-                     BK_OK);
+    assert_int_equal(
+        bk_json_string(&doc, bk_json_find(&doc, first, "displayName"), text, sizeof text, NULL),
+        BK_OK);
     assert_string_equal(text, "my_display_name");
     int versions = bk_json_find(&doc, first, "versions");
     assert_int_equal(g_tokens[versions].type, BK_JSON_ARRAY);
@@ -215,8 +197,7 @@ static const char recorded_keys[] =
     "\"secondary\":\"VMJrbLg3qy4ICy7MdEpTdQLP/CikzW13Atv32rFIl5becKF7r/"
     "AZWF5qG8mcnc6BlwpYq7nr6YFG+u5Rg+4qzw==\"}";
 
-static void test_recorded_regenerate_keys(void **state)
-{
+static void test_recorded_regenerate_keys(void **state) {
     (void)state;
     assert_int_equal(strlen(recorded_keys), 235);
     /* The literal is the recording's, byte for byte. */
@@ -234,21 +215,18 @@ static void test_recorded_regenerate_keys(void **state)
                                           "AZWF5qG8mcnc6BlwpYq7nr6YFG+u5Rg+4qzw==");
 }
 
-static void test_keys_token_budget(void **state)
-{
+static void test_keys_token_budget(void **state) {
     (void)state;
     /* The object, three keys and three values. */
-    assert_int_equal(bk_parse_account_keys(recorded_keys, strlen(recorded_keys), g_tokens, 7,
-                                           &g_keys),
-                     BK_OK);
-    assert_int_equal(bk_parse_account_keys(recorded_keys, strlen(recorded_keys), g_tokens, 6,
-                                           &g_keys),
-                     BK_ERR_JSON_TOO_MANY_TOKENS);
+    assert_int_equal(
+        bk_parse_account_keys(recorded_keys, strlen(recorded_keys), g_tokens, 7, &g_keys), BK_OK);
+    assert_int_equal(
+        bk_parse_account_keys(recorded_keys, strlen(recorded_keys), g_tokens, 6, &g_keys),
+        BK_ERR_JSON_TOO_MANY_TOKENS);
     assert_all_zero(&g_keys, sizeof g_keys);
 }
 
-static void test_keys_unknown_fields_and_escapes(void **state)
-{
+static void test_keys_unknown_fields_and_escapes(void **state) {
     (void)state;
     assert_int_equal(parse_keys("{\"x\":{\"primary\":\"nested\",\"accountName\":\"no\"},"
                                 "\"accountName\":\"acct\",\"list\":[\"primary\",{\"primary\":1}],"
@@ -265,8 +243,7 @@ static void test_keys_unknown_fields_and_escapes(void **state)
                      BK_OK);
 }
 
-static void test_keys_missing_fields(void **state)
-{
+static void test_keys_missing_fields(void **state) {
     (void)state;
     static const char *const bodies[] = {
         "{\"primary\":\"p\",\"secondary\":\"s\"}",
@@ -286,8 +263,7 @@ static void test_keys_missing_fields(void **state)
     }
 }
 
-static void test_keys_wrong_types(void **state)
-{
+static void test_keys_wrong_types(void **state) {
     (void)state;
     static const char *const bodies[] = {
         "{\"accountName\":\"a\",\"primary\":null,\"secondary\":\"s\"}",
@@ -308,8 +284,7 @@ static void test_keys_wrong_types(void **state)
     }
 }
 
-static void test_keys_bad_primitives(void **state)
-{
+static void test_keys_bad_primitives(void **state) {
     (void)state;
     /* A malformed primitive where a value is read reports the malformation, not a type. */
     assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":tru,\"secondary\":\"s\"}"),
@@ -330,8 +305,7 @@ static void test_keys_bad_primitives(void **state)
     }
 }
 
-static void test_keys_exact_fit_and_overflow(void **state)
-{
+static void test_keys_exact_fit_and_overflow(void **state) {
     (void)state;
     /* A key of BK_KEY_MAX characters fits; one more is an error, never a truncated key. */
     assert_int_equal(parse_keys(body_with_run("{\"accountName\":\"a\",\"secondary\":\"s\","
@@ -372,8 +346,7 @@ static void test_keys_exact_fit_and_overflow(void **state)
     assert_string_equal(g_keys.account_name, "AAAAAAAAAAAAAAAAAAAAAAAA");
 }
 
-static void test_keys_syntax_and_root(void **state)
-{
+static void test_keys_syntax_and_root(void **state) {
     (void)state;
     char truncated[128];
     memcpy(truncated, recorded_keys, 100);
@@ -399,8 +372,7 @@ static void test_keys_syntax_and_root(void **state)
     assert_int_equal(parse_keys("[]"), BK_ERR_JSON_TYPE);
 }
 
-static void test_models_arguments(void **state)
-{
+static void test_models_arguments(void **state) {
     (void)state;
     const char *body = recorded_keys;
     size_t len = strlen(body);
@@ -427,8 +399,7 @@ static void test_models_arguments(void **state)
 /* --- BatchAccount --- */
 
 /* A BatchAccount with `modes` as the value of allowedAuthenticationModes ("" leaves it out). */
-static bk_result parse_account_with_modes(const char *modes)
-{
+static bk_result parse_account_with_modes(const char *modes) {
     char body[1024];
     int n = snprintf(body, sizeof body,
                      "{\"name\":\"acct\",\"location\":\"westeurope\",\"properties\":{"
@@ -439,8 +410,7 @@ static bk_result parse_account_with_modes(const char *modes)
     return parse_account(body);
 }
 
-static void test_account_auth_modes(void **state)
-{
+static void test_account_auth_modes(void **state) {
     (void)state;
     assert_int_equal(parse_account_with_modes(""), BK_OK);
     assert_false(g_account.auth_modes_present);
@@ -480,8 +450,8 @@ static void test_account_auth_modes(void **state)
     assert_int_equal(parse_account_with_modes("[\"AAD\",\"Certificate\"]"), BK_OK);
     assert_int_equal(g_account.auth_modes, BK_AUTH_MODE_AAD | BK_AUTH_MODE_OTHER);
 
-    static const char *const wrong[] = {"\"SharedKey\"", "{}",           "[1]", "[null]",
-                                        "[[\"AAD\"]]",   "[\"AAD\",true]", "7"};
+    static const char *const wrong[] = {"\"SharedKey\"",  "{}", "[1]", "[null]", "[[\"AAD\"]]",
+                                        "[\"AAD\",true]", "7"};
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
         memset(&g_account, 0x55, sizeof g_account);
         bk_result r = parse_account_with_modes(wrong[i]);
@@ -494,8 +464,7 @@ static void test_account_auth_modes(void **state)
     assert_int_equal(parse_account_with_modes("[tru]"), BK_ERR_JSON_SYNTAX);
 }
 
-static void test_account_modes_only_under_properties(void **state)
-{
+static void test_account_modes_only_under_properties(void **state) {
     (void)state;
     assert_int_equal(parse_account("{\"allowedAuthenticationModes\":[\"SharedKey\"],"
                                    "\"name\":\"acct\",\"location\":\"l\",\"properties\":{"
@@ -506,8 +475,7 @@ static void test_account_modes_only_under_properties(void **state)
     assert_string_equal(g_account.provisioning_state, "Creating");
 }
 
-static void test_account_required_fields(void **state)
-{
+static void test_account_required_fields(void **state) {
     (void)state;
     static const struct {
         const char *body;
@@ -552,8 +520,7 @@ static void test_account_required_fields(void **state)
     }
 }
 
-static void test_account_endpoint_fit_and_overflow(void **state)
-{
+static void test_account_endpoint_fit_and_overflow(void **state) {
     (void)state;
     static const char prefix[] = "{\"name\":\"n\",\"location\":\"l\",\"properties\":{"
                                  "\"provisioningState\":\"s\",\"accountEndpoint\":\"";
@@ -568,8 +535,7 @@ static void test_account_endpoint_fit_and_overflow(void **state)
 
 /* --- CloudError and ErrorResponse --- */
 
-static void test_cloud_error_old_layout_nested_details(void **state)
-{
+static void test_cloud_error_old_layout_nested_details(void **state) {
     (void)state;
     assert_int_equal(
         parse_cloud_error(
@@ -604,8 +570,7 @@ static void test_cloud_error_old_layout_nested_details(void **state)
     assert_string_equal(g_cloud_error.details[4].code, "");
 }
 
-static void test_cloud_error_v5_additional_info(void **state)
-{
+static void test_cloud_error_v5_additional_info(void **state) {
     (void)state;
     assert_int_equal(
         parse_cloud_error(
@@ -639,8 +604,7 @@ static void test_cloud_error_v5_additional_info(void **state)
     assert_string_equal(g_cloud_error.details[2].code, "D1.1.1");
 }
 
-static void test_cloud_error_minimal_and_optional(void **state)
-{
+static void test_cloud_error_minimal_and_optional(void **state) {
     (void)state;
     assert_int_equal(parse_cloud_error("{\"error\":{\"message\":\"m\",\"code\":\"c\","
                                        "\"target\":null,\"details\":null,\"additionalInfo\":null,"
@@ -665,8 +629,7 @@ static void test_cloud_error_minimal_and_optional(void **state)
     assert_string_equal(g_cloud_error.additional_info_types[0], "");
 }
 
-static void test_cloud_error_errors(void **state)
-{
+static void test_cloud_error_errors(void **state) {
     (void)state;
     static const struct {
         const char *body;
@@ -716,8 +679,7 @@ static void test_cloud_error_errors(void **state)
 }
 
 /* An ErrorResponse whose details hold `top` entries, each with `children` entries of its own. */
-static const char *cloud_error_with_details(int top, int children)
-{
+static const char *cloud_error_with_details(int top, int children) {
     size_t n = 0;
     n += (size_t)snprintf(g_body + n, sizeof g_body - n,
                           "{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[");
@@ -736,8 +698,7 @@ static const char *cloud_error_with_details(int top, int children)
     return g_body;
 }
 
-static void test_cloud_error_too_many_details(void **state)
-{
+static void test_cloud_error_too_many_details(void **state) {
     (void)state;
     /* BK_ERROR_DETAILS_MAX entries at any depth fit; one more does not. */
     assert_int_equal(parse_cloud_error(cloud_error_with_details(BK_ERROR_DETAILS_MAX, 0)), BK_OK);
@@ -759,12 +720,10 @@ static void test_cloud_error_too_many_details(void **state)
     assert_all_zero(&g_cloud_error, sizeof g_cloud_error);
     assert_int_equal(parse_cloud_error(cloud_error_with_details(1, BK_ERROR_DETAILS_MAX)),
                      BK_ERR_JSON_TOO_MANY_ITEMS);
-    assert_int_equal(parse_cloud_error(cloud_error_with_details(3, 2)),
-                     BK_ERR_JSON_TOO_MANY_ITEMS);
+    assert_int_equal(parse_cloud_error(cloud_error_with_details(3, 2)), BK_ERR_JSON_TOO_MANY_ITEMS);
 }
 
-static void test_cloud_error_too_many_additional_info(void **state)
-{
+static void test_cloud_error_too_many_additional_info(void **state) {
     (void)state;
     size_t n = 0;
     n += (size_t)snprintf(g_body + n, sizeof g_body - n,
@@ -784,8 +743,7 @@ static void test_cloud_error_too_many_additional_info(void **state)
     assert_all_zero(&g_cloud_error, sizeof g_cloud_error);
 }
 
-static void test_cloud_error_message_fit_and_overflow(void **state)
-{
+static void test_cloud_error_message_fit_and_overflow(void **state) {
     (void)state;
     static const char prefix[] = "{\"error\":{\"code\":\"c\",\"message\":\"";
     assert_int_equal(parse_cloud_error(body_with_run(prefix, BK_MESSAGE_MAX, 'm', "\"}}")), BK_OK);
@@ -804,11 +762,10 @@ static void test_cloud_error_message_fit_and_overflow(void **state)
 /* --- Entra ID token --- */
 
 #define FAKE_JWT                                                                                   \
-    "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQuYXp1cmUuY29tIn0."  \
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQuYXp1cmUuY29tIn0."    \
     "c2lnbmF0dXJlLW5vdC1yZWFs"
 
-static void test_token_expires_in_number(void **state)
-{
+static void test_token_expires_in_number(void **state) {
     (void)state;
     assert_int_equal(parse_token("{\"token_type\":\"Bearer\",\"expires_in\":3599,"
                                  "\"ext_expires_in\":3599,\"access_token\":\"" FAKE_JWT "\"}"),
@@ -819,8 +776,7 @@ static void test_token_expires_in_number(void **state)
     assert_int_equal(g_token.expires_in_s, 3599);
 }
 
-static void test_token_expires_in_string(void **state)
-{
+static void test_token_expires_in_string(void **state) {
     (void)state;
     /* The shape of managed identity answers: numbers as strings. */
     assert_int_equal(parse_token("{\"access_token\":\"" FAKE_JWT "\",\"expires_in\":\"3599\","
@@ -832,14 +788,14 @@ static void test_token_expires_in_string(void **state)
     assert_string_equal(g_token.token_type, "Bearer");
 }
 
-static void test_token_errors_wipe_the_token(void **state)
-{
+static void test_token_errors_wipe_the_token(void **state) {
     (void)state;
     static const struct {
         const char *body;
         bk_result want;
     } cases[] = {
-        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\"}", BK_ERR_JSON_MISSING_FIELD},
+        {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\"}",
+         BK_ERR_JSON_MISSING_FIELD},
         {"{\"access_token\":\"" FAKE_JWT "\",\"expires_in\":3599}", BK_ERR_JSON_MISSING_FIELD},
         {"{\"token_type\":\"Bearer\",\"expires_in\":3599}", BK_ERR_JSON_MISSING_FIELD},
         {"{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":null}",
@@ -884,8 +840,7 @@ static void test_token_errors_wipe_the_token(void **state)
     }
 }
 
-static void test_token_exact_fit_and_overflow(void **state)
-{
+static void test_token_exact_fit_and_overflow(void **state) {
     (void)state;
     static const char prefix[] = "{\"token_type\":\"Bearer\",\"expires_in\":3599,"
                                  "\"access_token\":\"";
@@ -904,8 +859,7 @@ static void test_token_exact_fit_and_overflow(void **state)
 
 /* --- Entra ID error --- */
 
-static void test_entra_error_invalid_client_secret(void **state)
-{
+static void test_entra_error_invalid_client_secret(void **state) {
     (void)state;
     assert_int_equal(
         parse_entra_error(
@@ -930,8 +884,7 @@ static void test_entra_error_invalid_client_secret(void **state)
     assert_string_equal(g_entra_error.correlation_id, "66666666-7777-8888-9999-000000000000");
 }
 
-static void test_entra_error_optional_fields(void **state)
-{
+static void test_entra_error_optional_fields(void **state) {
     (void)state;
     assert_int_equal(parse_entra_error("{\"error\":\"invalid_grant\"}"), BK_OK);
     assert_string_equal(g_entra_error.error, "invalid_grant");
@@ -953,8 +906,7 @@ static void test_entra_error_optional_fields(void **state)
     assert_int_equal(g_entra_error.error_codes[7], 4294967295u);
 }
 
-static void test_entra_error_errors(void **state)
-{
+static void test_entra_error_errors(void **state) {
     (void)state;
     static const struct {
         const char *body;
@@ -986,14 +938,13 @@ static void test_entra_error_errors(void **state)
         assert_all_zero(&g_entra_error, sizeof g_entra_error);
     }
     /* A 36-character GUID, and anything up to 39 characters, fits. */
-    assert_int_equal(parse_entra_error(body_with_run("{\"error\":\"e\",\"trace_id\":\"", 39, 'f',
-                                                     "\"}")),
-                     BK_OK);
+    assert_int_equal(
+        parse_entra_error(body_with_run("{\"error\":\"e\",\"trace_id\":\"", 39, 'f', "\"}")),
+        BK_OK);
     assert_int_equal(strlen(g_entra_error.trace_id), 39);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_batch_account_get),
         cmocka_unit_test(test_example_private_batch_account_get),

@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+"""The batchkey CLI against the local Azure emulator: commands, output formats, exit codes,
+faults, keep-alive, TLS failures, secrets, valgrind, and the README's C example.
+
+    python3 tests/integration/test_cli.py --bin build/host/batchkey --example PATH [TEST-NAME...]
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "emulator"))
+import azure_emulator as emu  # noqa: E402
+
+ARGS = None
+
+
+def make_pki(directory):
+    subprocess.run(["sh", os.path.join(HERE, "..", "emulator", "make_test_pki.sh"), directory],
+                   check=True)
+
+
+class CliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="batchkey-it-")
+        cls.pki = os.path.join(cls.tmp, "pki")
+        make_pki(cls.pki)
+        cls.emulator = emu.Emulator(cls.pki).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emulator.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.emulator.clear_faults()
+        self.emulator.clear_log()
+
+    # --- helpers ---
+
+    def env(self, **overrides):
+        e = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "AZURE_TENANT_ID": emu.DEFAULT_TENANT_ID,
+            "AZURE_CLIENT_ID": emu.DEFAULT_CLIENT_ID,
+            "AZURE_CLIENT_SECRET": emu.DEFAULT_CLIENT_SECRET,
+            "AZURE_SUBSCRIPTION_ID": emu.DEFAULT_SUBSCRIPTION_ID,
+            "BATCHKEY_RESOURCE_GROUP": emu.DEFAULT_RESOURCE_GROUP,
+            "BATCHKEY_ACCOUNT": emu.DEFAULT_ACCOUNT,
+            "AZURE_AUTHORITY_HOST": self.emulator.login_url,
+            "BATCHKEY_ARM_ENDPOINT": self.emulator.arm_url,
+            "BATCHKEY_CA_FILE": os.path.join(self.pki, "ca.crt"),
+        }
+        for k, v in overrides.items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
+        return e
+
+    def run_cli(self, *args, env=None, prefix=(), timeout=120):
+        p = subprocess.run(list(prefix) + [ARGS.bin] + list(args), env=env or self.env(),
+                           capture_output=True, text=True, timeout=timeout)
+        self.assertNotIn(emu.DEFAULT_CLIENT_SECRET, p.stdout + p.stderr)
+        return p
+
+    def account(self, name=emu.DEFAULT_ACCOUNT):
+        return self.emulator.account(name=name)
+
+    def requests(self, op=None):
+        return self.emulator.requests(op=op)
+
+    def assert_nothing_sent(self):
+        self.assertEqual(self.emulator.connections(), [], "a connection reached the emulator")
+        self.assertEqual(self.requests(), [])
+
+    def assert_one_line_error(self, p, *fragments):
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertTrue(lines[0].startswith("batchkey: "), lines[0])
+        for f in fragments:
+            self.assertIn(f, lines[0])
+
+    # --- commands and output formats ---
+
+    def test_show_json(self):
+        p = self.run_cli("show")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["name"], emu.DEFAULT_ACCOUNT)
+        self.assertEqual(out["location"], emu.DEFAULT_LOCATION)
+        self.assertEqual(out["properties"]["accountEndpoint"],
+                         f"{emu.DEFAULT_ACCOUNT}.{emu.DEFAULT_LOCATION}.batch.azure.com")
+        self.assertEqual(out["properties"]["provisioningState"], "Succeeded")
+        self.assertEqual(out["properties"]["allowedAuthenticationModes"],
+                         ["SharedKey", "AAD", "TaskAuthenticationToken"])
+        get = self.requests(op="get")
+        self.assertEqual(len(get), 1)
+        self.assertEqual(get[0]["method"], "GET")
+        self.assertEqual(get[0]["headers"]["User-Agent"], "batchkey/0.1.0")
+        self.assertNotIn("Accept-Encoding", get[0]["header_names"])
+        self.assertNotIn("Content-Type", get[0]["header_names"])
+
+    def test_show_tsv_and_env(self):
+        p = self.run_cli("--output", "tsv", "show")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.rstrip("\n").split("\t"),
+                         [emu.DEFAULT_ACCOUNT, emu.DEFAULT_LOCATION,
+                          f"{emu.DEFAULT_ACCOUNT}.{emu.DEFAULT_LOCATION}.batch.azure.com",
+                          "Succeeded", "SharedKey,AAD,TaskAuthenticationToken"])
+        p = self.run_cli("show", "--output", "env")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(f"AZURE_BATCH_ACCOUNT={emu.DEFAULT_ACCOUNT}\n", p.stdout)
+        self.assertIn("AZURE_BATCH_ENDPOINT=https://batchkeyacct.westeurope.batch.azure.com\n",
+                      p.stdout)
+
+    def test_keys_every_format(self):
+        acct = self.account()
+        p = self.run_cli("keys")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"accountName": emu.DEFAULT_ACCOUNT,
+                                                "primary": acct.primary,
+                                                "secondary": acct.secondary})
+        p = self.run_cli("keys", "--output", "tsv")
+        self.assertEqual(p.stdout, f"{emu.DEFAULT_ACCOUNT}\t{acct.primary}\t{acct.secondary}\n")
+        p = self.run_cli("keys", "--output", "env")
+        self.assertEqual(p.stdout, f"AZURE_BATCH_ACCOUNT={emu.DEFAULT_ACCOUNT}\n"
+                                   f"AZURE_BATCH_PRIMARY_KEY={acct.primary}\n"
+                                   f"AZURE_BATCH_SECONDARY_KEY={acct.secondary}\n")
+        lk = self.requests(op="listKeys")
+        self.assertEqual(lk[0]["headers"]["Content-Length"], "0")
+        self.assertNotIn("Content-Type", lk[0]["header_names"])
+
+    def test_regenerate_secondary(self):
+        acct = self.account()
+        before_primary, before_secondary = acct.primary, acct.secondary
+        p = self.run_cli("regenerate", "--key", "secondary")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["primary"], before_primary)
+        self.assertNotEqual(out["secondary"], before_secondary)
+        self.assertEqual(out["secondary"], acct.secondary)
+        self.assertEqual(len(out["secondary"]), 88)
+        regen = self.requests(op="regenerateKeys")
+        self.assertEqual(len(regen), 1)
+        self.assertEqual(regen[0]["key_name"], "Secondary")
+        self.assertEqual(regen[0]["headers"]["Content-Type"], "application/json")
+
+    def test_regenerate_primary_tsv(self):
+        acct = self.account()
+        before = acct.primary
+        p = self.run_cli("--key", "PRIMARY", "--output", "tsv", "regenerate")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotEqual(acct.primary, before)
+        self.assertEqual(p.stdout, f"{emu.DEFAULT_ACCOUNT}\t{acct.primary}\t{acct.secondary}\n")
+
+    def test_token_prints_no_token(self):
+        p = self.run_cli("token")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["token_type"], "Bearer")
+        self.assertEqual(out["expires_in"], 3599)
+        self.assertEqual(out["access_token_length"], 1600)
+        self.assertRegex(out["expires_on"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertLess(len(p.stdout), 200)
+        tok = self.requests(op="token")
+        self.assertEqual(len(tok), 1)
+        self.assertEqual(tok[0]["grant_type"], "client_credentials")
+        self.assertEqual(tok[0]["scope"], "https://management.azure.com/.default")
+        p = self.run_cli("token", "--output", "env")
+        self.assertIn("AZURE_TOKEN_LENGTH=1600\n", p.stdout)
+
+    def test_options_from_command_line_override_environment(self):
+        env = self.env(BATCHKEY_ACCOUNT="nosuchaccount")
+        p = self.run_cli("--account", emu.DEFAULT_ACCOUNT, "show", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_help_and_version(self):
+        p = self.run_cli("--help")
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("regenerate --key primary|secondary", p.stdout)
+        p = self.run_cli("--version")
+        self.assertEqual(p.returncode, 0)
+        self.assertTrue(p.stdout.startswith("batchkey 0.1.0"))
+        self.assert_nothing_sent()
+
+    # --- exit 2: bad input, nothing sent ---
+
+    def test_bad_input_sends_nothing(self):
+        cases = [
+            (["show", "--account", "ab"], "invalid account name"),
+            (["show", "--account", "has-dash"], "invalid account name"),
+            (["show", "--subscription", "not-a-guid"], "not a GUID"),
+            (["show", "--resource-group", "ends.with.dot."], "invalid resource group"),
+            (["show", "--resource-group", "x" * 91], "invalid resource group"),
+            (["show", "--resource-group", "bad\r\nX-Injected: 1"], "invalid resource group"),
+            (["regenerate"], "needs --key"),
+            (["regenerate", "--key", "tertiary"], "primary or secondary"),
+            (["keys", "--key", "primary"], "regenerate only"),
+            (["frobnicate"], "unknown command"),
+            (["--bogus", "show"], "unknown option"),
+            (["show", "extra"], "unexpected argument"),
+            (["show", "--output", "xml"], "json, tsv or env"),
+            (["show", "--cloud", "Mars"], "unknown --cloud"),
+            (["show", "--arm-endpoint", "http://localhost:1"], "https://host[:port]"),
+            (["show", "--ca-file", "/nonexistent/ca.pem"], "cannot read the CA file"),
+            (["show", "--timeout", "0"], "--timeout"),
+            ([], "no command"),
+        ]
+        for args, fragment in cases:
+            with self.subTest(args=args):
+                p = self.run_cli(*args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assert_one_line_error(p, fragment)
+                self.assertEqual(p.stdout, "")
+        env_cases = [
+            (self.env(AZURE_CLIENT_SECRET=None), "credentials missing"),
+            (self.env(AZURE_CLIENT_ID="nope"), "AZURE_CLIENT_ID"),
+            (self.env(AZURE_TENANT_ID="bad tenant"), "AZURE_TENANT_ID"),
+            (self.env(AZURE_AUTHORITY_HOST="https://login\r\n.example"), "AZURE_AUTHORITY_HOST"),
+            (self.env(BATCHKEY_ACCOUNT=None), "no account"),
+            (self.env(AZURE_SUBSCRIPTION_ID=None), "no subscription"),
+        ]
+        for env, fragment in env_cases:
+            with self.subTest(env=fragment):
+                p = self.run_cli("keys", env=env)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assert_one_line_error(p, fragment)
+        self.assert_nothing_sent()
+
+    # --- exit 3, 4: the services refuse ---
+
+    def test_wrong_client_secret(self):
+        p = self.run_cli("keys", env=self.env(AZURE_CLIENT_SECRET="not-the-secret"))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assert_one_line_error(p, "invalid_client", "AADSTS7000215", "trace_id")
+        self.assertNotIn("not-the-secret", p.stderr)
+        self.assertEqual(self.requests(op="listKeys"), [])
+
+    def test_shared_key_not_allowed(self):
+        for command in (["keys"], ["regenerate", "--key", "primary"]):
+            with self.subTest(command=command):
+                self.emulator.clear_log()
+                p = self.run_cli(*command, "--account", emu.DEFAULT_AAD_ONLY_ACCOUNT)
+                self.assertEqual(p.returncode, 4, p.stderr)
+                rid = self.requests()[-1]["request_id"]
+                self.assert_one_line_error(p, "HTTP 400", emu.SHARED_KEY_DISALLOWED_CODE,
+                                           f"x-ms-request-id: {rid}")
+
+    def test_unknown_account(self):
+        p = self.run_cli("show", "--account", "nosuchaccount")
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assert_one_line_error(p, "HTTP 404", "ResourceNotFound", "x-ms-request-id")
+
+    # --- exit 5: TLS, before any HTTP byte ---
+
+    def test_untrusted_ca(self):
+        p = self.run_cli("keys", "--ca-file", os.path.join(self.pki, "untrusted-ca.crt"))
+        self.assertEqual(p.returncode, 5, p.stderr)
+        self.assert_one_line_error(p, "not trusted")
+        self.assertEqual(self.requests(), [])
+        conns = self.emulator.connections()
+        self.assertGreaterEqual(len(conns), 1)
+        self.assertTrue(all(c["tls"] == "failed" for c in conns), conns)
+
+    def test_wrong_host_name(self):
+        with emu.Emulator(self.pki, cert="wrongname") as wrong:
+            env = self.env(AZURE_AUTHORITY_HOST=wrong.login_url, BATCHKEY_ARM_ENDPOINT=wrong.arm_url)
+            p = self.run_cli("keys", env=env)
+            self.assertEqual(p.returncode, 5, p.stderr)
+            self.assert_one_line_error(p, "host name")
+            self.assertEqual(wrong.requests(), [])
+            self.assertGreaterEqual(len(wrong.connections()), 1)
+
+    def test_connection_refused(self):
+        port = unused_port()
+        p = self.run_cli("keys", env=self.env(AZURE_AUTHORITY_HOST=f"https://localhost:{port}",
+                                              BATCHKEY_ARM_ENDPOINT=f"https://localhost:{port}"))
+        self.assertEqual(p.returncode, 5, p.stderr)
+        self.assert_one_line_error(p, "connect")
+
+    # --- faults ---
+
+    def test_429_with_retry_after_is_retried_on_one_connection(self):
+        self.emulator.add_fault("status", op="get", status=429, retry_after=1)
+        start = time.monotonic()
+        p = self.run_cli("show", "-v")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+        self.assertEqual([r["status"] for r in self.requests(op="get")], [429, 200])
+        self.assertEqual(len(self.emulator.connections("arm")), 1)
+        self.assertIn("retrying in 1000 ms", p.stderr)
+
+    def test_retry_after_styles(self):
+        for style in emu.RETRY_AFTER_STYLES:
+            with self.subTest(style=style):
+                self.emulator.clear_log()
+                self.emulator.add_fault("status", op="listKeys", status=429, retry_after=1,
+                                        retry_after_style=style)
+                p = self.run_cli("keys")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual([r["status"] for r in self.requests(op="listKeys")], [429, 200])
+
+    def test_server_errors_retried_for_reads(self):
+        for status in (500, 502, 503, 504):
+            with self.subTest(status=status):
+                self.emulator.clear_log()
+                self.emulator.add_fault("status", op="listKeys", status=status)
+                p = self.run_cli("keys")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual([r["status"] for r in self.requests(op="listKeys")],
+                                 [status, 200])
+
+    def test_reads_give_up_after_four_attempts(self):
+        self.emulator.add_fault("status", op="get", status=503, count=-1, retry_after=0)
+        p = self.run_cli("show")
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assert_one_line_error(p, "HTTP 503")
+        self.assertEqual(len(self.requests(op="get")), 4)
+
+    def test_regenerate_resent_on_429(self):
+        acct = self.account()
+        self.emulator.add_fault("status", op="regenerateKeys", status=429, retry_after=1)
+        p = self.run_cli("regenerate", "--key", "secondary")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([r["status"] for r in self.requests(op="regenerateKeys")], [429, 200])
+        self.assertEqual(json.loads(p.stdout)["secondary"], acct.secondary)
+
+    def test_regenerate_not_resent_after_500(self):
+        acct = self.account()
+        before = acct.secondary
+        self.emulator.add_fault("status", op="regenerateKeys", status=500)
+        p = self.run_cli("regenerate", "--key", "secondary")
+        self.assertEqual(p.returncode, 8, p.stderr)
+        self.assertEqual(len(self.requests(op="regenerateKeys")), 1)
+        self.assertEqual(len(self.requests(op="listKeys")), 1)
+        self.assertEqual(json.loads(p.stdout)["secondary"], acct.secondary)
+        self.assertEqual(acct.secondary, before)  # the emulator's 500 did not act
+        self.assert_one_line_error(p, "outcome unknown")
+
+    def test_regenerate_dropped_after_acting(self):
+        acct = self.account()
+        before = acct.secondary
+        self.emulator.add_fault("drop", op="regenerateKeys")
+        p = self.run_cli("regenerate", "--key", "secondary")
+        self.assertEqual(p.returncode, 8, p.stderr)
+        self.assertNotEqual(acct.secondary, before)
+        # The keys printed are the ones the service now holds, read with listKeys.
+        self.assertEqual(json.loads(p.stdout)["secondary"], acct.secondary)
+        self.assertEqual(len(self.requests(op="regenerateKeys")), 1)
+        self.assertEqual(len(self.requests(op="listKeys")), 1)
+
+    def test_regenerate_truncated_or_slow_is_ambiguous(self):
+        for kind, extra in (("truncate", {}), ("slow", {"seconds": 3})):
+            with self.subTest(kind=kind):
+                self.emulator.clear_log()
+                self.emulator.add_fault(kind, op="regenerateKeys", **extra)
+                p = self.run_cli("regenerate", "--key", "primary", "--timeout", "1")
+                self.assertEqual(p.returncode, 8, p.stderr)
+                self.assertEqual(len(self.requests(op="regenerateKeys")), 1)
+                self.assertEqual(json.loads(p.stdout)["primary"], self.account().primary)
+
+    def test_reads_survive_drops_truncation_and_slowness(self):
+        for kind, extra in (("drop", {}), ("drop_before", {}), ("truncate", {}),
+                            ("slow", {"seconds": 3})):
+            with self.subTest(kind=kind):
+                self.emulator.clear_log()
+                self.emulator.add_fault(kind, op="listKeys", **extra)
+                p = self.run_cli("keys", "--timeout", "1")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(len(self.requests(op="listKeys")), 2)
+
+    def test_network_failure_every_time(self):
+        self.emulator.add_fault("drop_before", op="get", count=-1)
+        p = self.run_cli("show")
+        self.assertEqual(p.returncode, 5, p.stderr)
+        self.assertEqual(len(self.requests(op="get")), 4)
+
+    def test_chunked_answers(self):
+        for command, op in ((["show"], "get"), (["keys"], "listKeys"),
+                            (["regenerate", "--key", "secondary"], "regenerateKeys"),
+                            (["token"], "token")):
+            with self.subTest(op=op):
+                self.emulator.clear_log()
+                self.emulator.add_fault("chunked", op=op, chunk_size=7)
+                p = self.run_cli(*command)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIsNotNone(self.requests(op=op)[0]["fault"])
+        self.assertEqual(json.loads(p.stdout)["access_token_length"], 1600)
+
+    def test_claims_challenge(self):
+        self.emulator.add_fault("401_claims", op="listKeys")
+        p = self.run_cli("keys")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        tokens = self.requests(op="token")
+        self.assertEqual(len(tokens), 2)
+        self.assertNotIn("claims", tokens[0]["form_fields"])
+        self.assertIn("claims", tokens[1]["form_fields"])
+
+    def test_expired_token_is_exit_3(self):
+        self.emulator.add_fault("status", op="listKeys", status=401, code="InvalidAuthenticationToken")
+        p = self.run_cli("keys")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assert_one_line_error(p, "HTTP 401", "InvalidAuthenticationToken")
+
+    # --- connections, secrets, memory ---
+
+    def test_one_connection_per_host(self):
+        self.emulator.add_fault("status", op="regenerateKeys", status=429, retry_after=0)
+        p = self.run_cli("regenerate", "--key", "secondary")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.emulator.connections("login")), 1)
+        self.assertEqual(len(self.emulator.connections("arm")), 1)
+        self.assertEqual(len(self.requests(op="regenerateKeys")), 2)
+        arm_conns = {r["conn"] for r in self.requests() if r["listener"] == "arm"}
+        self.assertEqual(len(arm_conns), 1)
+
+    def test_verbose_redacts_secrets(self):
+        acct = self.account()
+        p = self.run_cli("-v", "keys")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("x-ms-request-id", p.stderr)
+        for secret in (acct.primary, acct.secondary, "Bearer ey"):
+            self.assertNotIn(secret, p.stderr)
+
+    def test_valgrind_regenerate(self):
+        p = self.run_cli("regenerate", "--key", "secondary",
+                         prefix=["valgrind", "--quiet", "--leak-check=full",
+                                 "--show-leak-kinds=all", "--errors-for-leak-kinds=all",
+                                 "--error-exitcode=99"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("==", p.stderr)
+
+    def test_readme_example_program(self):
+        acct = self.account()
+        before = acct.secondary
+        p = subprocess.run([ARGS.example], env=self.env(), capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotEqual(acct.secondary, before)
+        self.assertIn("88 characters", p.stdout)
+
+
+def unused_port():
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--example", required=True)
+    ARGS, rest = parser.parse_known_args()
+    ARGS.bin = os.path.abspath(ARGS.bin)
+    ARGS.example = os.path.abspath(ARGS.example)
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(CliTest)
+    if rest:
+        suite = unittest.TestSuite(t for t in suite if any(r in t.id() for r in rest))
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"integration: {passed} passed, {failed} failed, {len(result.skipped)} skipped")
+    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,906 @@
+/* The POSIX platform and the mbedTLS port against real peers: openssl s_server processes started
+ * here on loopback ports the kernel picks, and in-process sockets for the refusing, silent and
+ * misbehaving peers. The PKI comes from the emulator's make_test_pki.sh:
+ *
+ *     sh tests/emulator/make_test_pki.sh DIR && build/tests/tls/test_tls DIR
+ *
+ * One line per case, then "N passed, M failed, K skipped"; exit status 1 if any case failed.
+ * Needs openssl on PATH; IPv6 cases are skipped (and say so) when the host has no ::1. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bk_platform.h"
+#include "bk_stream.h"
+#include "bk_tls.h"
+
+/* Generous: under valgrind a handshake is some fifty times slower. */
+#define TLS_TIMEOUT_MS 20000
+/* How far past its deadline a timing-out call may return (scheduling, valgrind). */
+#define LATE_SLACK_MS 2500
+
+enum { CASE_FAIL = 0, CASE_PASS = 1, CASE_SKIP = 2 };
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("    line %d: %s\n", __LINE__, #cond);                                          \
+            return CASE_FAIL;                                                                      \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_RESULT(actual, expected)                                                             \
+    do {                                                                                           \
+        bk_result got_ = (bk_result)(actual);                                                      \
+        if (got_ != (expected)) {                                                                  \
+            printf("    line %d: %s gave %d (%s), expected %s\n", __LINE__, #actual, (int)got_,    \
+                   bk_strerror(got_), #expected);                                                  \
+            return CASE_FAIL;                                                                      \
+        }                                                                                          \
+    } while (0)
+
+#define SKIP(why)                                                                                  \
+    do {                                                                                           \
+        printf("    skipped: %s\n", why);                                                          \
+        return CASE_SKIP;                                                                          \
+    } while (0)
+
+typedef struct server {
+    pid_t pid;
+    uint16_t port;
+} server;
+
+static struct {
+    char ca[512];
+    char other_ca[512];
+    char cert[512];
+    char key[512];
+    char dir[400];
+    int have_ipv6;
+    server rev4; /* s_server -rev on 127.0.0.1: echoes each line reversed */
+    server rev6; /* the same on [::1] */
+    server www4; /* s_server -www on 127.0.0.1: answers one GET, then closes */
+    bk_tls_config trusted;
+} fx;
+
+static int passed;
+static int failed;
+static int skipped;
+
+/* --- helpers --- */
+
+static int join_path(char *out, size_t cap, const char *dir, const char *name) {
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < cap;
+}
+
+/* Runs argv with stdin, stdout and stderr on /dev/null (or stdout/stderr on files); returns the
+ * child's pid, or -1. */
+static pid_t spawn(char *const argv[], const char *out_path, const char *err_path) {
+    pid_t pid = fork();
+    if (pid != 0) {
+        return pid;
+    }
+    /* Never outlive the test, even if it crashes. */
+    (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path != NULL ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path != NULL ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
+        _exit(126);
+    }
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
+/* Starts openssl s_server on accept ("127.0.0.1:0", "[::1]:0") with the test certificate and
+ * up to four more options (NULL-terminated); waits for its "ACCEPT host:port" line. 1 on
+ * success. */
+static int server_start(server *s, const char *name, const char *accept,
+                        const char *const options[]) {
+    char out_path[600];
+    char err_path[600];
+    char out_name[64];
+    char err_name[64];
+    (void)snprintf(out_name, sizeof out_name, "%s.out", name);
+    (void)snprintf(err_name, sizeof err_name, "%s.err", name);
+    if (!join_path(out_path, sizeof out_path, fx.dir, out_name) ||
+        !join_path(err_path, sizeof err_path, fx.dir, err_name)) {
+        return 0;
+    }
+    char *argv[16] = {"openssl", "s_server", "-accept", (char *)accept,
+                      "-cert",   fx.cert,    "-key",    fx.key};
+    for (size_t i = 0; i < 4 && options[i] != NULL; i++) {
+        argv[8 + i] = (char *)options[i];
+    }
+    s->port = 0;
+    s->pid = spawn(argv, out_path, err_path);
+    if (s->pid < 0) {
+        return 0;
+    }
+    for (int i = 0; i < 200; i++) {
+        char text[512];
+        FILE *f = fopen(out_path, "r");
+        size_t n = 0;
+        if (f != NULL) {
+            n = fread(text, 1, sizeof text - 1, f);
+            fclose(f);
+        }
+        text[n] = '\0';
+        char *line = strstr(text, "ACCEPT ");
+        char *end = line != NULL ? strchr(line, '\n') : NULL;
+        if (end != NULL) {
+            *end = '\0';
+            char *colon = strrchr(line, ':');
+            long port = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
+            if (port > 0 && port < 65536) {
+                s->port = (uint16_t)port;
+                return 1;
+            }
+        }
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+            break; /* it exited: wrong options, or the address is not available */
+        }
+        bk_sleep_ms(50);
+    }
+    printf("    %s did not start; see %s\n", name, err_path);
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, NULL, 0);
+    s->pid = -1;
+    return 0;
+}
+
+static void server_stop(server *s) {
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        waitpid(s->pid, NULL, 0);
+    }
+    s->pid = -1;
+}
+
+/* Runs argv to completion; its exit status, or -1. */
+static int run_command(char *const argv[]) {
+    pid_t pid = spawn(argv, NULL, NULL);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+/* A loopback TCP socket on a port the kernel picks: listening with this backlog, or (backlog < 0)
+ * bound but not listening, so that connecting to it is refused. -1 if the family is missing. */
+static int loopback_socket(int family, int backlog, uint16_t *port) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct sockaddr_storage addr;
+    socklen_t len;
+    memset(&addr, 0, sizeof addr);
+    if (family == AF_INET) {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&addr;
+        in4->sin_family = AF_INET;
+        in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *in4;
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&addr;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_addr = in6addr_loopback;
+        len = sizeof *in6;
+    }
+    if (bind(fd, (struct sockaddr *)&addr, len) != 0 ||
+        (backlog >= 0 && listen(fd, backlog) != 0) ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+                                    : ((struct sockaddr_in6 *)&addr)->sin6_port);
+    return fd;
+}
+
+static uint64_t elapsed_since(uint64_t start_ms) {
+    return bk_monotonic_ms() - start_ms;
+}
+
+static void print_tls_error(const bk_tls_conn *c) {
+    char text[512];
+    bk_tls_describe(bk_tls_last_error(c), bk_tls_verify_flags(c), text, sizeof text);
+    printf("    (%s)\n", text);
+}
+
+/* Sends a line to an s_server -rev peer and expects it back reversed. */
+static int rev_round_trip(bk_tls_conn *c) {
+    static const char line[] = "batchkey round trip: 0123456789\n";
+    const size_t text_len = sizeof line - 2;
+    char expected[sizeof line];
+    for (size_t i = 0; i < text_len; i++) {
+        expected[i] = line[text_len - 1 - i];
+    }
+    expected[text_len] = '\n';
+
+    bk_stream s = bk_tls_stream(c);
+    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)line, sizeof line - 1), BK_OK);
+    char got[128];
+    size_t n = 0;
+    for (int calls = 0; n < sizeof line - 1 && calls < 1000; calls++) {
+        int32_t k = s.recv(s.ctx, (uint8_t *)got + n, sizeof got - n);
+        if (k < 0) {
+            CHECK_RESULT(k, BK_OK);
+        }
+        n += (size_t)k;
+    }
+    CHECK(n == sizeof line - 1);
+    CHECK(memcmp(got, expected, n) == 0);
+    return CASE_PASS;
+}
+
+/* --- the POSIX platform --- */
+
+static int test_posix_entropy(void) {
+    uint8_t a[32];
+    uint8_t b[32];
+    static const uint8_t zero[32];
+    static uint8_t big[70000]; /* more than one getrandom call may deliver at once */
+    CHECK_RESULT(bk_entropy(a, sizeof a), BK_OK);
+    CHECK_RESULT(bk_entropy(b, sizeof b), BK_OK);
+    CHECK(memcmp(a, b, sizeof a) != 0);
+    CHECK(memcmp(a, zero, sizeof a) != 0);
+    CHECK_RESULT(bk_entropy(big, sizeof big), BK_OK);
+    CHECK(memcmp(big + sizeof big - 32, zero, 32) != 0);
+    CHECK_RESULT(bk_entropy(NULL, 0), BK_OK);
+    CHECK_RESULT(bk_entropy(NULL, 1), BK_ERR_ARGUMENT);
+    return CASE_PASS;
+}
+
+static int test_posix_clocks(void) {
+    uint64_t start = bk_monotonic_ms();
+    bk_sleep_ms(60);
+    uint64_t slept = elapsed_since(start);
+    CHECK(slept >= 60 && slept < 60 + LATE_SLACK_MS);
+    bk_sleep_ms(0);
+    CHECK(bk_wall_clock_s() > 1577836800); /* this machine's clock is set */
+    return CASE_PASS;
+}
+
+static int test_posix_log_one_line(void) {
+    char path[600];
+    CHECK(join_path(path, sizeof path, fx.dir, "log.txt"));
+    int file = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(file >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    CHECK(saved >= 0 && dup2(file, 2) == 2);
+    bk_log(BK_LOG_DEBUG, "dropped at the default level");
+    bk_log(BK_LOG_WARN, "two\nlines\x1b[31m");
+    bk_log_set_level(BK_LOG_DEBUG);
+    bk_log(BK_LOG_DEBUG, NULL);
+    bk_log_set_level(BK_LOG_WARN);
+    char long_message[3000];
+    memset(long_message, 'x', sizeof long_message - 1);
+    long_message[sizeof long_message - 1] = '\0';
+    bk_log(BK_LOG_ERROR, long_message);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+
+    char text[4096];
+    ssize_t n = pread(file, text, sizeof text - 1, 0);
+    close(file);
+    CHECK(n > 0);
+    text[n] = '\0';
+    static const char expected[] = "batchkey: warn: two?lines?[31m\nbatchkey: debug: (null)\n"
+                                   "batchkey: error: xxx";
+    CHECK(strncmp(text, expected, sizeof expected - 1) == 0);
+    const char *third = text + sizeof expected - 1 - strlen("batchkey: error: xxx");
+    CHECK(strchr(third, '\n') == text + n - 1); /* the long one is cut, still one line */
+    CHECK(strstr(third, "...\n") != NULL);
+    return CASE_PASS;
+}
+
+static int test_tcp_bad_hosts(void) {
+    bk_socket s = {123};
+    CHECK_RESULT(bk_tcp_connect(&s, "[::1", 443, 1000), BK_ERR_ARGUMENT);
+    CHECK(s.handle == -1);
+    CHECK_RESULT(bk_tcp_connect(&s, "[]", 443, 1000), BK_ERR_ARGUMENT);
+    CHECK_RESULT(bk_tcp_connect(&s, "", 443, 1000), BK_ERR_ARGUMENT);
+    CHECK_RESULT(bk_tcp_connect(&s, NULL, 443, 1000), BK_ERR_ARGUMENT);
+    CHECK_RESULT(bk_tcp_connect(&s, "127.0.0.1", 0, 1000), BK_ERR_ARGUMENT);
+    CHECK_RESULT(bk_tcp_connect(NULL, "127.0.0.1", 443, 1000), BK_ERR_ARGUMENT);
+    /* A bracketed host must be a literal: it never goes to DNS. */
+    CHECK_RESULT(bk_tcp_connect(&s, "[::zz]", 443, 1000), BK_ERR_DNS);
+    CHECK_RESULT(bk_tcp_connect(&s, "[localhost]", 443, 1000), BK_ERR_DNS);
+    CHECK(s.handle == -1);
+    uint8_t byte = 0;
+    CHECK_RESULT(bk_tcp_send(&s, &byte, 1, 10), BK_ERR_ARGUMENT);
+    CHECK_RESULT(bk_tcp_recv(&s, &byte, 1, 10), BK_ERR_ARGUMENT);
+    bk_tcp_close(&s);
+    bk_tcp_close(NULL);
+    return CASE_PASS;
+}
+
+static int refused(const char *host, int family) {
+    uint16_t port = 0;
+    int fd = loopback_socket(family, -1, &port);
+    CHECK(fd >= 0);
+    bk_socket s;
+    uint64_t start = bk_monotonic_ms();
+    bk_result r = bk_tcp_connect(&s, host, port, 5000);
+    close(fd);
+    CHECK_RESULT(r, BK_ERR_CONNECT);
+    CHECK(s.handle == -1);
+    CHECK(elapsed_since(start) < 1000); /* a refusal is immediate, not a timeout */
+    return CASE_PASS;
+}
+
+static int test_tcp_refused_ipv4(void) {
+    return refused("127.0.0.1", AF_INET);
+}
+
+static int test_tcp_refused_ipv6(void) {
+    if (!fx.have_ipv6) {
+        SKIP("no IPv6 loopback (::1) on this host");
+    }
+    return refused("[::1]", AF_INET6);
+}
+
+/* A listener whose accept queue is full drops further SYNs: the connect must time out. */
+static int test_tcp_connect_timeout(void) {
+    uint16_t port = 0;
+    int fd = loopback_socket(AF_INET, 0, &port);
+    CHECK(fd >= 0);
+    bk_socket held[16];
+    size_t held_count = 0;
+    int timed_out = 0;
+    uint64_t took = 0;
+    while (held_count < 16 && !timed_out) {
+        uint64_t start = bk_monotonic_ms();
+        bk_result r = bk_tcp_connect(&held[held_count], "127.0.0.1", port, 300);
+        took = elapsed_since(start);
+        if (r == BK_ERR_TIMEOUT) {
+            timed_out = 1;
+        } else if (r == BK_OK) {
+            held_count++;
+        } else {
+            break;
+        }
+    }
+    for (size_t i = 0; i < held_count; i++) {
+        bk_tcp_close(&held[i]);
+    }
+    close(fd);
+    if (!timed_out) {
+        SKIP("the kernel kept accepting connections into a full backlog");
+    }
+    CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+    return CASE_PASS;
+}
+
+static int socket_options_ok(int fd) {
+    int fd_flags = fcntl(fd, F_GETFD);
+    int fl_flags = fcntl(fd, F_GETFL);
+    int nodelay = 0;
+    socklen_t len = sizeof nodelay;
+    CHECK(fd_flags >= 0 && (fd_flags & FD_CLOEXEC) != 0);
+    CHECK(fl_flags >= 0 && (fl_flags & O_NONBLOCK) == 0); /* back to blocking after connect */
+    CHECK(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0 && nodelay != 0);
+    return CASE_PASS;
+}
+
+/* Bytes both ways, receive timeout, orderly close, and a send to a vanished peer that must be
+ * an error, not a SIGPIPE (which would kill this process). */
+static int tcp_exchange(const char *host, int family) {
+    uint16_t port = 0;
+    int listener = loopback_socket(family, 4, &port);
+    CHECK(listener >= 0);
+    bk_socket s;
+    CHECK_RESULT(bk_tcp_connect(&s, host, port, 2000), BK_OK);
+    CHECK(socket_options_ok(s.handle) == CASE_PASS);
+    int peer = accept(listener, NULL, NULL);
+    close(listener);
+    CHECK(peer >= 0);
+
+    uint8_t buf[64];
+    CHECK(bk_tcp_send(&s, (const uint8_t *)"ping", 4, 1000) == 4);
+    CHECK(read(peer, buf, sizeof buf) == 4 && memcmp(buf, "ping", 4) == 0);
+    uint64_t start = bk_monotonic_ms();
+    CHECK_RESULT(bk_tcp_recv(&s, buf, sizeof buf, 150), BK_ERR_TIMEOUT);
+    CHECK(elapsed_since(start) >= 145 && elapsed_since(start) < 150 + LATE_SLACK_MS);
+    CHECK(write(peer, "pong", 4) == 4);
+    CHECK(bk_tcp_recv(&s, buf, sizeof buf, 1000) == 4 && memcmp(buf, "pong", 4) == 0);
+
+    /* The peer stops reading: sends eventually time out instead of blocking. */
+    static uint8_t chunk[65536];
+    int32_t n = 0;
+    for (int i = 0; i < 4096 && n >= 0; i++) {
+        n = bk_tcp_send(&s, chunk, sizeof chunk, 100);
+    }
+    CHECK_RESULT(n, BK_ERR_TIMEOUT);
+
+    close(peer);
+    /* What was queued towards the peer is lost; the close shows as an error or an EOF. */
+    int32_t r = bk_tcp_recv(&s, buf, sizeof buf, 1000);
+    CHECK(r == BK_ERR_STREAM_CLOSED || r == BK_ERR_STREAM_RECV);
+    for (int i = 0; i < 50 && n != BK_ERR_STREAM_SEND; i++) {
+        n = bk_tcp_send(&s, buf, 4, 1000);
+        bk_sleep_ms(5);
+    }
+    CHECK_RESULT(n, BK_ERR_STREAM_SEND);
+    bk_tcp_close(&s);
+    CHECK(s.handle == -1);
+    bk_tcp_close(&s);
+    return CASE_PASS;
+}
+
+static int test_tcp_exchange_ipv4(void) {
+    return tcp_exchange("127.0.0.1", AF_INET);
+}
+
+static int test_tcp_exchange_ipv6_bracketed(void) {
+    if (!fx.have_ipv6) {
+        SKIP("no IPv6 loopback (::1) on this host");
+    }
+    return tcp_exchange("[::1]", AF_INET6);
+}
+
+/* An orderly close with nothing lost: recv reports BK_ERR_STREAM_CLOSED. */
+static int test_tcp_orderly_close(void) {
+    uint16_t port = 0;
+    int listener = loopback_socket(AF_INET, 4, &port);
+    CHECK(listener >= 0);
+    bk_socket s;
+    CHECK_RESULT(bk_tcp_connect(&s, "127.0.0.1", port, 2000), BK_OK);
+    int peer = accept(listener, NULL, NULL);
+    close(listener);
+    CHECK(peer >= 0);
+    CHECK(write(peer, "bye", 3) == 3);
+    close(peer);
+    uint8_t buf[8];
+    CHECK(bk_tcp_recv(&s, buf, sizeof buf, 1000) == 3);
+    CHECK_RESULT(bk_tcp_recv(&s, buf, sizeof buf, 1000), BK_ERR_STREAM_CLOSED);
+    bk_tcp_close(&s);
+    return CASE_PASS;
+}
+
+/* --- TLS configuration --- */
+
+static int test_tls_config_errors(void) {
+    bk_tls_config cfg;
+    char path[600];
+    CHECK(join_path(path, sizeof path, fx.dir, "missing-ca.pem"));
+    CHECK_RESULT(bk_tls_config_init(&cfg, path), BK_ERR_TLS_CA);
+    CHECK(cfg.last_mbedtls_error != 0);
+    CHECK(!cfg.ready);
+    bk_tls_config_free(&cfg); /* harmless after a failed init */
+
+    /* A PEM file without a single certificate in it. */
+    CHECK_RESULT(bk_tls_config_init(&cfg, fx.key), BK_ERR_TLS_CA);
+    CHECK_RESULT(bk_tls_config_init(NULL, fx.ca), BK_ERR_ARGUMENT);
+    CHECK_RESULT(bk_tls_config_init_ca(&cfg, NULL, 10), BK_ERR_ARGUMENT);
+
+    bk_tls_conn c;
+    CHECK_RESULT(bk_tls_connect(&c, &cfg, "localhost", fx.rev4.port, 1000), BK_ERR_ARGUMENT);
+    bk_tls_close(&c);
+    return CASE_PASS;
+}
+
+static int test_tls_system_bundle(void) {
+    if (access(BK_TLS_SYSTEM_CA_FILE, R_OK) != 0) {
+        SKIP("no system CA bundle at " BK_TLS_SYSTEM_CA_FILE);
+    }
+    bk_tls_config cfg;
+    CHECK_RESULT(bk_tls_config_init(&cfg, NULL), BK_OK);
+    /* Public roots do not vouch for the test server. */
+    bk_tls_conn c;
+    bk_result r =
+        bk_tls_connect_as(&c, &cfg, "127.0.0.1", fx.rev4.port, "localhost", TLS_TIMEOUT_MS);
+    uint32_t flags = bk_tls_verify_flags(&c);
+    bk_tls_close(&c);
+    bk_tls_config_free(&cfg);
+    bk_tls_config_free(&cfg); /* twice is harmless */
+    CHECK_RESULT(r, BK_ERR_TLS_VERIFY);
+    CHECK((flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0);
+    return CASE_PASS;
+}
+
+/* --- TLS connections --- */
+
+static int test_tls_trusted_ipv4(void) {
+    bk_tls_conn c;
+    CHECK_RESULT(
+        bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", fx.rev4.port, "localhost", TLS_TIMEOUT_MS),
+        BK_OK);
+    printf("    (%s, %s)\n", mbedtls_ssl_get_version(&c.ssl), mbedtls_ssl_get_ciphersuite(&c.ssl));
+    CHECK(bk_tls_verify_flags(&c) == 0);
+    CHECK(bk_tls_is_reusable(&c) == 1);
+    CHECK(rev_round_trip(&c) == CASE_PASS);
+    CHECK(bk_tls_is_reusable(&c) == 1);
+    CHECK(rev_round_trip(&c) == CASE_PASS); /* the probe left the connection intact */
+    bk_tls_close(&c);
+    CHECK(c.socket.handle == -1);
+    CHECK(c.state == BK_TLS_CLOSED);
+    bk_tls_close(&c);
+    bk_stream s = bk_tls_stream(&c);
+    CHECK_RESULT(s.send(s.ctx, (const uint8_t *)"x", 1), BK_ERR_ARGUMENT);
+    return CASE_PASS;
+}
+
+static int test_tls_trusted_ipv6(void) {
+    if (!fx.have_ipv6) {
+        SKIP("no IPv6 loopback (::1) on this host");
+    }
+    bk_tls_conn c;
+    CHECK_RESULT(
+        bk_tls_connect_as(&c, &fx.trusted, "[::1]", fx.rev6.port, "localhost", TLS_TIMEOUT_MS),
+        BK_OK);
+    int ok = rev_round_trip(&c);
+    bk_tls_close(&c);
+    CHECK(ok == CASE_PASS);
+    return CASE_PASS;
+}
+
+/* The everyday call: the host is both what is resolved and what is verified. */
+static int test_tls_connect_by_name(void) {
+    struct addrinfo hints;
+    struct addrinfo *list = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo("localhost", NULL, &hints, &list) != 0) {
+        SKIP("\"localhost\" does not resolve here");
+    }
+    freeaddrinfo(list);
+    bk_tls_conn c;
+    CHECK_RESULT(bk_tls_connect(&c, &fx.trusted, "localhost", fx.rev4.port, TLS_TIMEOUT_MS), BK_OK);
+    int ok = rev_round_trip(&c);
+    bk_tls_close(&c);
+    CHECK(ok == CASE_PASS);
+    return CASE_PASS;
+}
+
+static int test_tls_ca_from_memory(void) {
+    static uint8_t pem[8192];
+    FILE *f = fopen(fx.ca, "rb");
+    CHECK(f != NULL);
+    size_t n = fread(pem, 1, sizeof pem - 1, f);
+    fclose(f);
+    CHECK(n > 0);
+    pem[n] = '\0';
+    bk_tls_config cfg;
+    CHECK_RESULT(bk_tls_config_init_ca(&cfg, pem, n + 1), BK_OK);
+    bk_tls_conn c;
+    bk_result r =
+        bk_tls_connect_as(&c, &cfg, "127.0.0.1", fx.rev4.port, "localhost", TLS_TIMEOUT_MS);
+    int ok = r == BK_OK ? rev_round_trip(&c) : CASE_FAIL;
+    bk_tls_close(&c);
+    bk_tls_config_free(&cfg);
+    CHECK_RESULT(r, BK_OK);
+    CHECK(ok == CASE_PASS);
+    return CASE_PASS;
+}
+
+static int test_tls_untrusted_ca(void) {
+    bk_tls_config cfg;
+    CHECK_RESULT(bk_tls_config_init(&cfg, fx.other_ca), BK_OK);
+    bk_tls_conn c;
+    bk_result r =
+        bk_tls_connect_as(&c, &cfg, "127.0.0.1", fx.rev4.port, "localhost", TLS_TIMEOUT_MS);
+    print_tls_error(&c);
+    uint32_t flags = bk_tls_verify_flags(&c);
+    int raw = bk_tls_last_error(&c);
+    int socket_left_open = c.socket.handle != -1;
+    bk_tls_close(&c);
+    bk_tls_config_free(&cfg);
+    CHECK_RESULT(r, BK_ERR_TLS_VERIFY);
+    CHECK((flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0);
+    CHECK(raw == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
+    CHECK(!socket_left_open);
+    return CASE_PASS;
+}
+
+static int test_tls_wrong_host_name(void) {
+    bk_tls_conn c;
+    bk_result r = bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", fx.rev4.port, "wronghost.example",
+                                    TLS_TIMEOUT_MS);
+    print_tls_error(&c);
+    uint32_t flags = bk_tls_verify_flags(&c);
+    bk_tls_close(&c);
+    CHECK_RESULT(r, BK_ERR_TLS_VERIFY);
+    CHECK((flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0);
+    CHECK((flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) == 0);
+    return CASE_PASS;
+}
+
+/* An IP literal is still a name to verify: the certificate names only "localhost". */
+static int test_tls_ip_literal_verified(void) {
+    bk_tls_conn c;
+    bk_result r = bk_tls_connect(&c, &fx.trusted, "127.0.0.1", fx.rev4.port, TLS_TIMEOUT_MS);
+    uint32_t flags = bk_tls_verify_flags(&c);
+    bk_tls_close(&c);
+    CHECK_RESULT(r, BK_ERR_TLS_VERIFY);
+    CHECK((flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0);
+    if (fx.have_ipv6) {
+        r = bk_tls_connect(&c, &fx.trusted, "[::1]", fx.rev6.port, TLS_TIMEOUT_MS);
+        flags = bk_tls_verify_flags(&c);
+        bk_tls_close(&c);
+        CHECK_RESULT(r, BK_ERR_TLS_VERIFY);
+        CHECK((flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0);
+    }
+    return CASE_PASS;
+}
+
+static int test_tls_refuses_tls11(void) {
+    server old;
+    static const char *const options[] = {"-www", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", NULL};
+    if (!server_start(&old, "tls11", "127.0.0.1:0", options)) {
+        SKIP("openssl s_server cannot run TLS 1.1 only");
+    }
+    /* Prove the server really speaks TLS 1.1, so that the refusal below means something. */
+    char accept[32];
+    (void)snprintf(accept, sizeof accept, "127.0.0.1:%u", (unsigned)old.port);
+    char *probe[] = {"openssl", "s_client", "-connect",           accept,
+                     "-tls1_1", "-cipher",  "DEFAULT@SECLEVEL=0", NULL};
+    if (run_command(probe) != 0) {
+        server_stop(&old);
+        SKIP("openssl s_client could not complete a TLS 1.1 handshake with it");
+    }
+#if defined(MBEDTLS_SSL_PROTO_TLS1_1)
+    printf("    (this mbedTLS has TLS 1.1 compiled in: the refusal is the configured minimum)\n");
+#endif
+    bk_tls_conn c;
+    bk_result r =
+        bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", old.port, "localhost", TLS_TIMEOUT_MS);
+    print_tls_error(&c);
+    bk_tls_close(&c);
+    server_stop(&old);
+    CHECK_RESULT(r, BK_ERR_TLS_HANDSHAKE);
+    return CASE_PASS;
+}
+
+static int test_tls_refused(void) {
+    uint16_t port = 0;
+    int fd = loopback_socket(AF_INET, -1, &port);
+    CHECK(fd >= 0);
+    bk_tls_conn c;
+    bk_result r = bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", port, "localhost", 5000);
+    bk_tls_close(&c);
+    close(fd);
+    CHECK_RESULT(r, BK_ERR_CONNECT);
+    if (fx.have_ipv6) {
+        fd = loopback_socket(AF_INET6, -1, &port);
+        CHECK(fd >= 0);
+        r = bk_tls_connect(&c, &fx.trusted, "[::1]", port, 5000);
+        bk_tls_close(&c);
+        close(fd);
+        CHECK_RESULT(r, BK_ERR_CONNECT);
+    }
+    CHECK_RESULT(bk_tls_connect(&c, &fx.trusted, "[::zz]", 443, 5000), BK_ERR_DNS);
+    bk_tls_close(&c);
+    return CASE_PASS;
+}
+
+/* The kernel completes the TCP handshake for a listener that never accepts; the ClientHello
+ * then meets silence and the whole connect must end at its deadline. */
+static int test_tls_handshake_timeout(void) {
+    uint16_t port = 0;
+    int fd = loopback_socket(AF_INET, 4, &port);
+    CHECK(fd >= 0);
+    bk_tls_conn c;
+    uint64_t start = bk_monotonic_ms();
+    bk_result r = bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", port, "localhost", 700);
+    uint64_t took = elapsed_since(start);
+    bk_tls_close(&c);
+    close(fd);
+    printf("    (returned after %llu ms)\n", (unsigned long long)took);
+    CHECK_RESULT(r, BK_ERR_TIMEOUT);
+    CHECK(took >= 690 && took < 700 + LATE_SLACK_MS);
+    return CASE_PASS;
+}
+
+/* After the handshake a quiet peer makes recv time out; the connection is then spent. */
+static int test_tls_recv_timeout(void) {
+    bk_tls_conn c;
+    CHECK_RESULT(
+        bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", fx.www4.port, "localhost", TLS_TIMEOUT_MS),
+        BK_OK);
+    bk_tls_set_timeout(&c, 300);
+    bk_stream s = bk_tls_stream(&c);
+    uint8_t buf[64];
+    uint64_t start = bk_monotonic_ms();
+    int32_t n = s.recv(s.ctx, buf, sizeof buf);
+    uint64_t took = elapsed_since(start);
+    bk_tls_state state = c.state;
+    int reusable = bk_tls_is_reusable(&c);
+    int32_t after = s.send(s.ctx, (const uint8_t *)"x", 1);
+    bk_tls_close(&c);
+    CHECK_RESULT(n, BK_ERR_TIMEOUT);
+    CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+    CHECK(state == BK_TLS_FAILED);
+    CHECK(!reusable);
+    CHECK_RESULT(after, BK_ERR_TLS_IO);
+    return CASE_PASS;
+}
+
+/* s_server -www answers one GET and closes: recv reports BK_ERR_STREAM_CLOSED, the connection
+ * is no longer reusable, and later calls keep saying so. */
+static int test_tls_peer_close(void) {
+    bk_tls_conn c;
+    CHECK_RESULT(
+        bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", fx.www4.port, "localhost", TLS_TIMEOUT_MS),
+        BK_OK);
+    CHECK(bk_tls_is_reusable(&c) == 1);
+    bk_stream s = bk_tls_stream(&c);
+    static const char request[] = "GET / HTTP/1.0\r\n\r\n";
+    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)request, sizeof request - 1), BK_OK);
+    static uint8_t answer[65536];
+    size_t len = 0;
+    int32_t n = 0;
+    for (int calls = 0; calls < 10000 && len < sizeof answer; calls++) {
+        n = s.recv(s.ctx, answer + len, sizeof answer - len);
+        if (n < 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    printf("    (%zu bytes, then %s: mbedTLS %d)\n", len, bk_strerror((bk_result)n),
+           bk_tls_last_error(&c));
+    CHECK_RESULT(n, BK_ERR_STREAM_CLOSED);
+    CHECK(len > 15 && memcmp(answer, "HTTP/1.0 200 ok", 15) == 0);
+    CHECK(c.state == BK_TLS_PEER_CLOSED);
+    CHECK(!bk_tls_is_reusable(&c));
+    CHECK_RESULT(s.recv(s.ctx, answer, sizeof answer), BK_ERR_STREAM_CLOSED);
+    CHECK_RESULT(s.send(s.ctx, answer, 1), BK_ERR_STREAM_CLOSED);
+    bk_tls_close(&c);
+    CHECK(c.socket.handle == -1);
+    return CASE_PASS;
+}
+
+/* Bytes waiting on an idle connection (here an answer nobody read) make it unfit for reuse. */
+static int test_tls_unread_answer_not_reusable(void) {
+    bk_tls_conn c;
+    CHECK_RESULT(
+        bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", fx.www4.port, "localhost", TLS_TIMEOUT_MS),
+        BK_OK);
+    bk_stream s = bk_tls_stream(&c);
+    static const char request[] = "GET / HTTP/1.0\r\n\r\n";
+    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)request, sizeof request - 1), BK_OK);
+    bk_sleep_ms(500);
+    int reusable = bk_tls_is_reusable(&c);
+    bk_tls_close(&c);
+    CHECK(!reusable);
+    return CASE_PASS;
+}
+
+static int test_tls_describe(void) {
+    char text[512];
+    bk_tls_describe(MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, MBEDTLS_X509_BADCERT_CN_MISMATCH, text,
+                    sizeof text);
+    printf("    (%s)\n", text);
+    CHECK(strncmp(text, "mbedTLS -0x2700", 15) == 0);
+    CHECK(strstr(text, "certificate:") != NULL);
+    CHECK(strchr(text, '\n') == NULL);
+    char tiny[8];
+    memset(tiny, 'z', sizeof tiny);
+    bk_tls_describe(MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, MBEDTLS_X509_BADCERT_CN_MISMATCH, tiny,
+                    sizeof tiny);
+    CHECK(tiny[sizeof tiny - 1] == '\0');
+    bk_tls_describe(0, 0, text, sizeof text);
+    CHECK(text[0] == '\0');
+    bk_tls_describe(0, UINT32_MAX, text, sizeof text); /* "no result" is not a failure */
+    CHECK(text[0] == '\0');
+    return CASE_PASS;
+}
+
+static void run(const char *name, int (*test)(void)) {
+    printf("%s\n", name);
+    int outcome = test();
+    if (outcome == CASE_PASS) {
+        passed++;
+        printf("  pass\n");
+    } else if (outcome == CASE_SKIP) {
+        skipped++;
+        printf("  skip\n");
+    } else {
+        failed++;
+        printf("  FAIL\n");
+    }
+}
+
+static int fixture_setup(const char *dir) {
+    if (strlen(dir) >= sizeof fx.dir || !join_path(fx.ca, sizeof fx.ca, dir, "ca.crt") ||
+        !join_path(fx.other_ca, sizeof fx.other_ca, dir, "untrusted-ca.crt") ||
+        !join_path(fx.cert, sizeof fx.cert, dir, "server.crt") ||
+        !join_path(fx.key, sizeof fx.key, dir, "server.key")) {
+        printf("certificate directory path too long\n");
+        return 0;
+    }
+    strcpy(fx.dir, dir);
+    fx.rev4.pid = fx.rev6.pid = fx.www4.pid = -1;
+
+    uint16_t port = 0;
+    int fd = loopback_socket(AF_INET6, -1, &port);
+    fx.have_ipv6 = fd >= 0;
+    if (fd >= 0) {
+        close(fd);
+    } else {
+        printf("NOTE: no IPv6 loopback (::1) on this host: IPv6 cases are skipped\n");
+    }
+    static const char *const rev[] = {"-rev", NULL};
+    static const char *const www[] = {"-www", NULL};
+    if (!server_start(&fx.rev4, "rev4", "127.0.0.1:0", rev) ||
+        !server_start(&fx.www4, "www4", "127.0.0.1:0", www) ||
+        (fx.have_ipv6 && !server_start(&fx.rev6, "rev6", "[::1]:0", rev))) {
+        return 0;
+    }
+    bk_result r = bk_tls_config_init(&fx.trusted, fx.ca);
+    if (r != BK_OK) {
+        printf("cannot load %s: %s\n", fx.ca, bk_strerror(r));
+        return 0;
+    }
+    return 1;
+}
+
+static void fixture_teardown(void) {
+    bk_tls_config_free(&fx.trusted);
+    server_stop(&fx.rev4);
+    server_stop(&fx.rev6);
+    server_stop(&fx.www4);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s CERT_DIR (made by tests/emulator/make_test_pki.sh)\n", argv[0]);
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    /* The default action, whatever the caller set: a send without MSG_NOSIGNAL would kill us. */
+    signal(SIGPIPE, SIG_DFL);
+    if (!fixture_setup(argv[1])) {
+        fixture_teardown();
+        printf("0 passed, 1 failed, 0 skipped (setup)\n");
+        return 1;
+    }
+
+    run("posix: entropy from getrandom", test_posix_entropy);
+    run("posix: monotonic clock, sleep, wall clock", test_posix_clocks);
+    run("posix: log writes one sanitized line", test_posix_log_one_line);
+    run("posix: malformed hosts and bad arguments", test_tcp_bad_hosts);
+    run("posix: connection refused (IPv4)", test_tcp_refused_ipv4);
+    run("posix: connection refused ([::1])", test_tcp_refused_ipv6);
+    run("posix: connect timeout against a full backlog", test_tcp_connect_timeout);
+    run("posix: exchange, timeouts, vanished peer (IPv4)", test_tcp_exchange_ipv4);
+    run("posix: exchange, timeouts, vanished peer ([::1])", test_tcp_exchange_ipv6_bracketed);
+    run("posix: orderly close", test_tcp_orderly_close);
+    run("tls: configuration errors", test_tls_config_errors);
+    run("tls: system bundle loads and does not trust the test CA", test_tls_system_bundle);
+    run("tls: trusted CA, 127.0.0.1 verified as localhost, round trip", test_tls_trusted_ipv4);
+    run("tls: trusted CA, [::1] verified as localhost, round trip", test_tls_trusted_ipv6);
+    run("tls: bk_tls_connect by name (localhost)", test_tls_connect_by_name);
+    run("tls: CA certificates from memory", test_tls_ca_from_memory);
+    run("tls: untrusted CA -> BK_ERR_TLS_VERIFY", test_tls_untrusted_ca);
+    run("tls: wrong host name -> BK_ERR_TLS_VERIFY", test_tls_wrong_host_name);
+    run("tls: IP literal host is verified too", test_tls_ip_literal_verified);
+    run("tls: TLS 1.1-only server refused", test_tls_refuses_tls11);
+    run("tls: refused port -> BK_ERR_CONNECT, bad literal -> BK_ERR_DNS", test_tls_refused);
+    run("tls: silent listener -> BK_ERR_TIMEOUT within the deadline", test_tls_handshake_timeout);
+    run("tls: recv timeout after the handshake", test_tls_recv_timeout);
+    run("tls: peer close -> BK_ERR_STREAM_CLOSED, not reusable", test_tls_peer_close);
+    run("tls: unread answer -> not reusable", test_tls_unread_answer_not_reusable);
+    run("tls: describe", test_tls_describe);
+
+    fixture_teardown();
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    return failed == 0 ? 0 : 1;
+}
