@@ -31,13 +31,18 @@ MBEDTLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 rel_obj = $(patsubst %.c,$(BUILD)/rel/%.o,$(1))
 san_obj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
 
+# V=1 shows every command.
+Q := $(if $(V),,@)
+
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -c $< -o $@
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -Itests/support -c $< -o $@
+	@$(if $(Q),echo "  CC san  $<")
+	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -Itests/support -c $< -o $@
 
 -include boards/$(BOARD)/board.mk
 include tests/tls/tls.mk

@@ -34,6 +34,27 @@ static bk_result bk_model_open(const char *body, size_t len, bk_json_token *toke
 /* Finds key in the object obj and checks its value is of kind want. *at is -1 when the key is
  * absent or null, which is fine for an optional field; a required one must be there and not
  * null. */
+/* Every model: clear out, tokenize, read; on any failure nothing is left in out. */
+typedef bk_result (*bk_model_reader)(const bk_json_doc *doc, void *out);
+
+static bk_result bk_model_parse(const char *body, size_t len, bk_json_token *tokens,
+                                size_t max_tokens, bk_model_reader read, void *out,
+                                size_t out_size) {
+    if (out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    memset(out, 0, out_size);
+    bk_json_doc doc;
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
+    if (r == BK_OK) {
+        r = read(&doc, out);
+    }
+    if (r != BK_OK) {
+        bk_wipe(out, out_size);
+    }
+    return r;
+}
+
 static bk_result bk_model_field(const bk_json_doc *doc, int obj, const char *key, bool required,
                                 bk_json_kind want, int *at) {
     *at = -1;
@@ -99,21 +120,14 @@ static bk_result bk_read_account_keys(const bk_json_doc *doc, bk_account_keys *o
     return r;
 }
 
+static bk_result bk_read_account_keys_any(const bk_json_doc *doc, void *out) {
+    return bk_read_account_keys(doc, out);
+}
+
 bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tokens,
                                 size_t max_tokens, bk_account_keys *out) {
-    if (out == NULL) {
-        return BK_ERR_ARGUMENT;
-    }
-    memset(out, 0, sizeof *out);
-    bk_json_doc doc;
-    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
-    if (r == BK_OK) {
-        r = bk_read_account_keys(&doc, out);
-    }
-    if (r != BK_OK) {
-        bk_wipe(out, sizeof *out);
-    }
-    return r;
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_account_keys_any, out,
+                          sizeof *out);
 }
 
 /* --- BatchAccount --- */
@@ -191,21 +205,14 @@ static bk_result bk_read_batch_account(const bk_json_doc *doc, bk_batch_account 
     return r;
 }
 
+static bk_result bk_read_batch_account_any(const bk_json_doc *doc, void *out) {
+    return bk_read_batch_account(doc, out);
+}
+
 bk_result bk_parse_batch_account(const char *body, size_t len, bk_json_token *tokens,
                                  size_t max_tokens, bk_batch_account *out) {
-    if (out == NULL) {
-        return BK_ERR_ARGUMENT;
-    }
-    memset(out, 0, sizeof *out);
-    bk_json_doc doc;
-    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
-    if (r == BK_OK) {
-        r = bk_read_batch_account(&doc, out);
-    }
-    if (r != BK_OK) {
-        bk_wipe(out, sizeof *out);
-    }
-    return r;
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_batch_account_any, out,
+                          sizeof *out);
 }
 
 /* --- CloudError and ErrorResponse --- */
@@ -329,21 +336,13 @@ static bk_result bk_read_cloud_error(const bk_json_doc *doc, bk_cloud_error *out
     return BK_OK;
 }
 
+static bk_result bk_read_cloud_error_any(const bk_json_doc *doc, void *out) {
+    return bk_read_cloud_error(doc, out);
+}
+
 bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *tokens,
                                size_t max_tokens, bk_cloud_error *out) {
-    if (out == NULL) {
-        return BK_ERR_ARGUMENT;
-    }
-    memset(out, 0, sizeof *out);
-    bk_json_doc doc;
-    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
-    if (r == BK_OK) {
-        r = bk_read_cloud_error(&doc, out);
-    }
-    if (r != BK_OK) {
-        bk_wipe(out, sizeof *out);
-    }
-    return r;
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_cloud_error_any, out, sizeof *out);
 }
 
 /* --- Entra ID token response --- */
@@ -366,21 +365,14 @@ static bk_result bk_read_token(const bk_json_doc *doc, bk_token *out) {
     return bk_json_uint(doc, v, true, &out->expires_in_s);
 }
 
+static bk_result bk_read_token_any(const bk_json_doc *doc, void *out) {
+    return bk_read_token(doc, out);
+}
+
+/* On failure the access token, possibly already copied, is wiped with the rest. */
 bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
                          bk_token *out) {
-    if (out == NULL) {
-        return BK_ERR_ARGUMENT;
-    }
-    memset(out, 0, sizeof *out);
-    bk_json_doc doc;
-    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
-    if (r == BK_OK) {
-        r = bk_read_token(&doc, out);
-    }
-    if (r != BK_OK) {
-        bk_wipe(out, sizeof *out); /* the access token may already have been copied */
-    }
-    return r;
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_token_any, out, sizeof *out);
 }
 
 /* --- Entra ID error response --- */
@@ -430,19 +422,11 @@ static bk_result bk_read_entra_error(const bk_json_doc *doc, bk_entra_error *out
     return r;
 }
 
+static bk_result bk_read_entra_error_any(const bk_json_doc *doc, void *out) {
+    return bk_read_entra_error(doc, out);
+}
+
 bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,
                                size_t max_tokens, bk_entra_error *out) {
-    if (out == NULL) {
-        return BK_ERR_ARGUMENT;
-    }
-    memset(out, 0, sizeof *out);
-    bk_json_doc doc;
-    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
-    if (r == BK_OK) {
-        r = bk_read_entra_error(&doc, out);
-    }
-    if (r != BK_OK) {
-        bk_wipe(out, sizeof *out);
-    }
-    return r;
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_entra_error_any, out, sizeof *out);
 }

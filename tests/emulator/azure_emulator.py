@@ -45,7 +45,8 @@ DEFAULT_LOCATION = "westeurope"
 SHARED_KEY_DISALLOWED_CODE = "AccountKeysNotAllowed"
 
 OPERATIONS = ("token", "get", "listKeys", "regenerateKeys")
-FAULT_KINDS = ("status", "drop", "drop_before", "chunked", "slow", "truncate", "401_claims")
+FAULT_KINDS = ("status", "drop", "drop_before", "chunked", "slow", "truncate", "401_claims",
+               "malformed")
 RETRY_AFTER_STYLES = ("seconds", "http-date", "retry-after-ms", "x-ms-retry-after-ms")
 LOGGED_HEADERS = ("Host", "User-Agent", "Content-Type", "Content-Length", "Accept",
                   "Accept-Encoding", "Connection", "Transfer-Encoding", "x-ms-client-request-id")
@@ -132,7 +133,8 @@ def normalize_fault(spec):
      status: "status" (default 503), "retry_after" seconds (default 1 for 429, else none),
              "retry_after_style" (RETRY_AFTER_STYLES), optional "code"/"message";
      slow: "seconds" (default 2); chunked: "chunk_size" (default 16);
-     401_claims: optional "claims" (JSON object)}
+     401_claims: optional "claims" (JSON object);
+     malformed: acts, then answers 200 with "body" (default: JSON that is not JSON) instead}
     """
     fault = dict(spec)
     kind = fault.get("kind")
@@ -168,6 +170,8 @@ def normalize_fault(spec):
         fault["chunk_size"] = max(1, int(fault.get("chunk_size", 16)))
     elif kind == "401_claims" and fault["listener"] == "login":
         raise ValueError("401_claims is an ARM answer")
+    elif kind == "malformed":
+        fault["body"] = str(fault.get("body", '{"accountName": tru}'))
     return fault
 
 
@@ -619,6 +623,9 @@ class Emulator:
         else:
             serve = self._token_endpoint if req.listener == "login" else self._arm
             response = serve(req)
+            if kind == "malformed":
+                response = Response(200, fault["body"].encode("utf-8"),
+                                    [("Content-Type", "application/json; charset=utf-8")])
         handler.abrupt_close = kind in ("drop", "drop_before", "truncate")
         if kind in ("drop", "drop_before"):
             handler.close_connection = True

@@ -396,6 +396,20 @@ class CliTest(unittest.TestCase):
                 self.assertIsNotNone(self.requests(op=op)[0]["fault"])
         self.assertEqual(json.loads(p.stdout)["access_token_length"], 1600)
 
+    def test_malformed_or_oversized_answers(self):
+        for body in ('{"accountName": tru}', '{"accountName": "a"}', "x" * 20000):
+            with self.subTest(body=body[:24]):
+                self.emulator.add_fault("malformed", op="listKeys", body=body)
+                p = self.run_cli("keys")
+                self.assertEqual(p.returncode, 6, p.stderr)
+                self.assert_one_line_error(p, "listKeys failed")
+                self.assertEqual(p.stdout, "")
+        # A regenerate that answered 200 acted: unreadable is not the same as refused.
+        self.emulator.add_fault("malformed", op="regenerateKeys")
+        p = self.run_cli("regenerate", "--key", "secondary")
+        self.assertEqual(p.returncode, 8, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["secondary"], self.account().secondary)
+
     def test_claims_challenge(self):
         self.emulator.add_fault("401_claims", op="listKeys")
         p = self.run_cli("keys")
