@@ -505,6 +505,9 @@ static int resolve(options *o, command *cmd, output_format *format, const cloud 
     if (!bk_guid_ok(o->client_id)) {
         return usage_error("AZURE_CLIENT_ID is not a GUID", o->client_id);
     }
+    if (!bk_header_value_ok(o->client_secret, strlen(o->client_secret))) {
+        return usage_error("AZURE_CLIENT_SECRET holds a control character", NULL);
+    }
     if (*cmd == CMD_TOKEN) {
         return 0;
     }

@@ -224,6 +224,7 @@ class CliTest(unittest.TestCase):
         env_cases = [
             (self.env(AZURE_CLIENT_SECRET=None), "credentials missing"),
             (self.env(AZURE_CLIENT_ID="nope"), "AZURE_CLIENT_ID"),
+            (self.env(AZURE_CLIENT_SECRET="line\nbreak"), "control character"),
             (self.env(AZURE_TENANT_ID="bad tenant"), "AZURE_TENANT_ID"),
             (self.env(AZURE_AUTHORITY_HOST="https://login\r\n.example"), "AZURE_AUTHORITY_HOST"),
             (self.env(BATCHKEY_ACCOUNT=None), "no account"),
