@@ -2,6 +2,7 @@
 #   make            the batchkey CLI for this Linux host (build/host/batchkey)
 #   make test       unit tests, core checks, cross build of the core, integration tests
 #   make demo       show, keys, regenerate against the local Azure emulator
+#   make fuzz       libFuzzer on the response reader and the JSON models
 #   make bench      cost of one regenerate against the emulator (RSS, CPU, binary size)
 #   make core-m4    the core for a Cortex-M4 (arm-none-eabi-gcc), with its size per file
 #   make format     clang-format every C file
@@ -46,6 +47,7 @@ $(BUILD)/san/%.o: %.c
 
 -include boards/$(BOARD)/board.mk
 include tests/tls/tls.mk
+include tests/fuzz/fuzz.mk
 
 .PHONY: all deps test unit-tests core-checks core-m4 emulator-tests format clean demo bench
 all: $(BOARD_TARGETS)
@@ -83,7 +85,7 @@ core-m4:
 	@arm-none-eabi-size $(BUILD)/m4/*.o
 
 test: deps
-	@$(MAKE) --no-print-directory unit-tests core-checks core-m4 tls-tests emulator-tests \
+	@$(MAKE) --no-print-directory unit-tests core-checks core-m4 tls-tests fuzz-smoke emulator-tests \
 	    $(BOARD_TEST_TARGETS)
 
 emulator-tests:

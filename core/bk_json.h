@@ -84,9 +84,9 @@ typedef struct bk_account_keys {
 } bk_account_keys;
 
 #define BK_AUTH_MODE_SHARED_KEY 0x1u
-#define BK_AUTH_MODE_AAD 0x2u
+#define BK_AUTH_MODE_AAD        0x2u
 #define BK_AUTH_MODE_TASK_TOKEN 0x4u
-#define BK_AUTH_MODE_OTHER 0x8u
+#define BK_AUTH_MODE_OTHER      0x8u
 
 /* BatchAccount, the fields batchkey uses */
 typedef struct bk_batch_account {
@@ -94,8 +94,8 @@ typedef struct bk_batch_account {
     char location[64];
     char account_endpoint[BK_HOST_MAX + 1];
     char provisioning_state[32];
-    bool auth_modes_present;  /* allowedAuthenticationModes was given and not null */
-    unsigned auth_modes;      /* BK_AUTH_MODE_* bits */
+    bool auth_modes_present; /* allowedAuthenticationModes was given and not null */
+    unsigned auth_modes;     /* BK_AUTH_MODE_* bits */
 } bk_batch_account;
 
 /* One entry of CloudError/ErrorResponse details, flattened depth-first. */
@@ -137,9 +137,8 @@ typedef struct bk_entra_error {
 
 BK_MUST_CHECK bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tokens,
                                               size_t max_tokens, bk_account_keys *out);
-BK_MUST_CHECK bk_result bk_parse_batch_account(const char *body, size_t len,
-                                               bk_json_token *tokens, size_t max_tokens,
-                                               bk_batch_account *out);
+BK_MUST_CHECK bk_result bk_parse_batch_account(const char *body, size_t len, bk_json_token *tokens,
+                                               size_t max_tokens, bk_batch_account *out);
 BK_MUST_CHECK bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *tokens,
                                              size_t max_tokens, bk_cloud_error *out);
 BK_MUST_CHECK bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens,

@@ -3,7 +3,7 @@
 set -eu
 packages="gcc make libc6-dev binutils libmbedtls-dev libjsmn-dev libcmocka-dev
   gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
-  python3 openssl ca-certificates valgrind time"
+  python3 openssl ca-certificates valgrind time clang libclang-rt-dev"
 missing=""
 for p in $packages; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then

@@ -96,18 +96,14 @@ static void usage(FILE *out) {
           out);
 }
 
-/* Text from the service or the user, printed on one line: control characters become spaces. */
-static void print_one_line(FILE *out, const char *text) {
+/* Text from the service or the user, printed on one line: control characters become spaces, or
+ * end the text where first_line_only (Entra's descriptions go on with "\r\nTrace ID: ..."). */
+static void print_one_line(FILE *out, const char *text, bool first_line_only) {
     for (const char *p = text; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
-        fputc((c < 0x20 || c == 0x7f) ? ' ' : c, out);
-    }
-}
-
-/* Entra's descriptions go on with "\r\nTrace ID: ..." lines: keep the first line. */
-static void print_first_line(FILE *out, const char *text) {
-    for (const char *p = text; *p != '\0' && *p != '\r' && *p != '\n'; p++) {
-        unsigned char c = (unsigned char)*p;
+        if (first_line_only && (c == '\r' || c == '\n')) {
+            break;
+        }
         fputc((c < 0x20 || c == 0x7f) ? ' ' : c, out);
     }
 }
@@ -116,7 +112,7 @@ static int usage_error(const char *what, const char *detail) {
     fprintf(stderr, "batchkey: %s", what);
     if (detail != NULL) {
         fputs(": ", stderr);
-        print_one_line(stderr, detail);
+        print_one_line(stderr, detail, false);
     }
     fputs(" (see batchkey --help)\n", stderr);
     return EXIT_USAGE;
@@ -305,7 +301,7 @@ static void report_failure(const char *what, bk_result r) {
     fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
     if (r == BK_ERR_AUTH_REFUSED) {
         fprintf(stderr, ": HTTP %d %s: ", resp->status, client.entra_error.error);
-        print_first_line(stderr, client.entra_error.error_description);
+        print_one_line(stderr, client.entra_error.error_description, true);
         if (client.entra_error.trace_id[0] != '\0') {
             fprintf(stderr, " (trace_id: %s, correlation_id: %s)", client.entra_error.trace_id,
                     client.entra_error.correlation_id);
@@ -315,7 +311,7 @@ static void report_failure(const char *what, bk_result r) {
         fprintf(stderr, ": HTTP %d", resp->status);
         if (client.cloud_error.code[0] != '\0') {
             fprintf(stderr, " %s: ", client.cloud_error.code);
-            print_one_line(stderr, client.cloud_error.message);
+            print_one_line(stderr, client.cloud_error.message, false);
         }
     } else if (r == BK_ERR_OUTCOME_UNKNOWN) {
         if (client.outcome_keys_known) {

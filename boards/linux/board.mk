@@ -7,16 +7,18 @@ $(BUILD)/san/boards/linux/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX
 
 $(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) boards/linux/batchkey_main.c)
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(MBEDTLS_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $^ -o $@ $(MBEDTLS_LIBS)
 
 # The README's C example, built from the README itself so the two cannot drift apart.
 $(BUILD)/host/example_regenerate.c: README.md
 	@mkdir -p $(dir $@)
-	awk '/<!-- example: regenerate -->/ {on = 1; next} on && /^```c/ {code = 1; next} \
+	$(Q)awk '/<!-- example: regenerate -->/ {on = 1; next} on && /^```c/ {code = 1; next} \
 	     code && /^```/ {exit} code' README.md > $@
 
 $(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_obj,$(LINUX_LIB_SRC))
-	$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(LINUX_INCLUDES) $(JSMN_DEFS) $^ -o $@ $(MBEDTLS_LIBS)
+	@$(if $(Q),echo "  CC LD   $@")
+	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(LINUX_INCLUDES) $(JSMN_DEFS) $^ -o $@ $(MBEDTLS_LIBS)
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
 BOARD_TEST_TARGETS := integration-tests
