@@ -45,6 +45,9 @@ $(BUILD)/san/%.o: %.c
 	@$(if $(Q),echo "  CC san  $<")
 	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -Itests/support -c $< -o $@
 
+# Keep every object: the test binaries and the board share them.
+.SECONDARY:
+
 -include boards/$(BOARD)/board.mk
 include tests/tls/tls.mk
 include tests/fuzz/fuzz.mk
