@@ -105,6 +105,18 @@ static void example_body(const char *name, const char **body, size_t *body_len) 
     *body_len = (size_t)(file_tokens[b].end - file_tokens[b].start);
 }
 
+/* Parses body with fn into out, first filled with 0x55: the result must be want, and out must
+ * be left all zero (nothing half-written). */
+static void expect_failure(bk_result (*fn)(const char *), void *out, size_t size, const char *body,
+                           bk_result want) {
+    memset(out, 0x55, size);
+    bk_result r = fn(body);
+    if (r != want) {
+        fail_msg("%s: %d, want %d", body, (int)r, (int)want);
+    }
+    assert_all_zero(out, size);
+}
+
 static void test_example_batch_account_get(void **state) {
     (void)state;
     const char *body;
@@ -254,12 +266,7 @@ static void test_keys_missing_fields(void **state) {
         "{}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        memset(&g_keys, 0x55, sizeof g_keys);
-        bk_result r = parse_keys(bodies[i]);
-        if (r != BK_ERR_JSON_MISSING_FIELD) {
-            fail_msg("%s: %d, want BK_ERR_JSON_MISSING_FIELD", bodies[i], (int)r);
-        }
-        assert_all_zero(&g_keys, sizeof g_keys);
+        expect_failure(parse_keys, &g_keys, sizeof g_keys, bodies[i], BK_ERR_JSON_MISSING_FIELD);
     }
 }
 
@@ -275,12 +282,7 @@ static void test_keys_wrong_types(void **state) {
         "{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":false}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        memset(&g_keys, 0x55, sizeof g_keys);
-        bk_result r = parse_keys(bodies[i]);
-        if (r != BK_ERR_JSON_TYPE) {
-            fail_msg("%s: %d, want BK_ERR_JSON_TYPE", bodies[i], (int)r);
-        }
-        assert_all_zero(&g_keys, sizeof g_keys);
+        expect_failure(parse_keys, &g_keys, sizeof g_keys, bodies[i], BK_ERR_JSON_TYPE);
     }
 }
 
@@ -296,12 +298,7 @@ static void test_keys_bad_primitives(void **state) {
         char body[128];
         snprintf(body, sizeof body, "{\"accountName\":\"a\",\"primary\":%s,\"secondary\":\"s\"}",
                  numbers[i]);
-        memset(&g_keys, 0x55, sizeof g_keys);
-        bk_result r = parse_keys(body);
-        if (r != BK_ERR_JSON_NUMBER) {
-            fail_msg("%s: %d, want BK_ERR_JSON_NUMBER", body, (int)r);
-        }
-        assert_all_zero(&g_keys, sizeof g_keys);
+        expect_failure(parse_keys, &g_keys, sizeof g_keys, body, BK_ERR_JSON_NUMBER);
     }
 }
 
@@ -453,12 +450,8 @@ static void test_account_auth_modes(void **state) {
     static const char *const wrong[] = {"\"SharedKey\"",  "{}", "[1]", "[null]", "[[\"AAD\"]]",
                                         "[\"AAD\",true]", "7"};
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
-        memset(&g_account, 0x55, sizeof g_account);
-        bk_result r = parse_account_with_modes(wrong[i]);
-        if (r != BK_ERR_JSON_TYPE) {
-            fail_msg("%s: %d, want BK_ERR_JSON_TYPE", wrong[i], (int)r);
-        }
-        assert_all_zero(&g_account, sizeof g_account);
+        expect_failure(parse_account_with_modes, &g_account, sizeof g_account, wrong[i],
+                       BK_ERR_JSON_TYPE);
     }
     assert_int_equal(parse_account_with_modes("[\"\\ud800\"]"), BK_ERR_JSON_ESCAPE);
     assert_int_equal(parse_account_with_modes("[tru]"), BK_ERR_JSON_SYNTAX);
@@ -511,12 +504,7 @@ static void test_account_required_fields(void **state) {
          BK_ERR_JSON_TYPE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        memset(&g_account, 0x55, sizeof g_account);
-        bk_result r = parse_account(cases[i].body);
-        if (r != cases[i].want) {
-            fail_msg("%s: %d, want %d", cases[i].body, (int)r, (int)cases[i].want);
-        }
-        assert_all_zero(&g_account, sizeof g_account);
+        expect_failure(parse_account, &g_account, sizeof g_account, cases[i].body, cases[i].want);
     }
 }
 
@@ -669,12 +657,8 @@ static void test_cloud_error_errors(void **state) {
         {"{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[{},]}}", BK_ERR_JSON_SYNTAX},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        memset(&g_cloud_error, 0x55, sizeof g_cloud_error);
-        bk_result r = parse_cloud_error(cases[i].body);
-        if (r != cases[i].want) {
-            fail_msg("%s: %d, want %d", cases[i].body, (int)r, (int)cases[i].want);
-        }
-        assert_all_zero(&g_cloud_error, sizeof g_cloud_error);
+        expect_failure(parse_cloud_error, &g_cloud_error, sizeof g_cloud_error, cases[i].body,
+                       cases[i].want);
     }
 }
 
@@ -830,13 +814,8 @@ static void test_token_errors_wipe_the_token(void **state) {
          BK_ERR_JSON_FIELD_OVERFLOW},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        memset(&g_token, 0x55, sizeof g_token);
-        bk_result r = parse_token(cases[i].body);
-        if (r != cases[i].want) {
-            fail_msg("%s: %d, want %d", cases[i].body, (int)r, (int)cases[i].want);
-        }
         /* The access token had been copied before the failing field was read. */
-        assert_all_zero(&g_token, sizeof g_token);
+        expect_failure(parse_token, &g_token, sizeof g_token, cases[i].body, cases[i].want);
     }
 }
 
@@ -930,12 +909,8 @@ static void test_entra_error_errors(void **state) {
         {"{\"error\":\"e\",}", BK_ERR_JSON_SYNTAX},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        memset(&g_entra_error, 0x55, sizeof g_entra_error);
-        bk_result r = parse_entra_error(cases[i].body);
-        if (r != cases[i].want) {
-            fail_msg("%s: %d, want %d", cases[i].body, (int)r, (int)cases[i].want);
-        }
-        assert_all_zero(&g_entra_error, sizeof g_entra_error);
+        expect_failure(parse_entra_error, &g_entra_error, sizeof g_entra_error, cases[i].body,
+                       cases[i].want);
     }
     /* A 36-character GUID, and anything up to 39 characters, fits. */
     assert_int_equal(
