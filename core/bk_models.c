@@ -108,7 +108,8 @@ static bk_result bk_model_entries_are(const bk_json_doc *doc, int arr, bk_json_k
 
 /* --- BatchAccountKeys --- */
 
-static bk_result bk_read_account_keys(const bk_json_doc *doc, bk_account_keys *out) {
+static bk_result bk_read_account_keys(const bk_json_doc *doc, void *model) {
+    bk_account_keys *out = model;
     bk_result r = bk_model_string(doc, 0, "accountName", true, out->account_name,
                                   sizeof out->account_name, NULL);
     if (r == BK_OK) {
@@ -120,14 +121,9 @@ static bk_result bk_read_account_keys(const bk_json_doc *doc, bk_account_keys *o
     return r;
 }
 
-static bk_result bk_read_account_keys_any(const bk_json_doc *doc, void *out) {
-    return bk_read_account_keys(doc, out);
-}
-
 bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tokens,
                                 size_t max_tokens, bk_account_keys *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_account_keys_any, out,
-                          sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_account_keys, out, sizeof *out);
 }
 
 /* --- BatchAccount --- */
@@ -182,7 +178,8 @@ static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_
     return BK_OK;
 }
 
-static bk_result bk_read_batch_account(const bk_json_doc *doc, bk_batch_account *out) {
+static bk_result bk_read_batch_account(const bk_json_doc *doc, void *model) {
+    bk_batch_account *out = model;
     int props = -1;
     bk_result r = bk_model_string(doc, 0, "name", true, out->name, sizeof out->name, NULL);
     if (r == BK_OK) {
@@ -205,14 +202,9 @@ static bk_result bk_read_batch_account(const bk_json_doc *doc, bk_batch_account 
     return r;
 }
 
-static bk_result bk_read_batch_account_any(const bk_json_doc *doc, void *out) {
-    return bk_read_batch_account(doc, out);
-}
-
 bk_result bk_parse_batch_account(const char *body, size_t len, bk_json_token *tokens,
                                  size_t max_tokens, bk_batch_account *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_batch_account_any, out,
-                          sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_batch_account, out, sizeof *out);
 }
 
 /* --- CloudError and ErrorResponse --- */
@@ -299,7 +291,8 @@ static bk_result bk_read_additional_info(const bk_json_doc *doc, int error_obj,
     return BK_OK;
 }
 
-static bk_result bk_read_cloud_error(const bk_json_doc *doc, bk_cloud_error *out) {
+static bk_result bk_read_cloud_error(const bk_json_doc *doc, void *model) {
+    bk_cloud_error *out = model;
     int error_obj;
     bk_result r = bk_model_field(doc, 0, "error", true, BK_JSON_KIND_OBJECT, &error_obj);
     if (r == BK_OK) {
@@ -336,18 +329,15 @@ static bk_result bk_read_cloud_error(const bk_json_doc *doc, bk_cloud_error *out
     return BK_OK;
 }
 
-static bk_result bk_read_cloud_error_any(const bk_json_doc *doc, void *out) {
-    return bk_read_cloud_error(doc, out);
-}
-
 bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *tokens,
                                size_t max_tokens, bk_cloud_error *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_cloud_error_any, out, sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_cloud_error, out, sizeof *out);
 }
 
 /* --- Entra ID token response --- */
 
-static bk_result bk_read_token(const bk_json_doc *doc, bk_token *out) {
+static bk_result bk_read_token(const bk_json_doc *doc, void *model) {
+    bk_token *out = model;
     bk_result r = bk_model_string(doc, 0, "access_token", true, out->access_token,
                                   sizeof out->access_token, &out->access_token_len);
     if (r == BK_OK) {
@@ -365,14 +355,10 @@ static bk_result bk_read_token(const bk_json_doc *doc, bk_token *out) {
     return bk_json_uint(doc, v, true, &out->expires_in_s);
 }
 
-static bk_result bk_read_token_any(const bk_json_doc *doc, void *out) {
-    return bk_read_token(doc, out);
-}
-
 /* On failure the access token, possibly already copied, is wiped with the rest. */
 bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
                          bk_token *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_token_any, out, sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_token, out, sizeof *out);
 }
 
 /* --- Entra ID error response --- */
@@ -403,7 +389,8 @@ static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out
     return BK_OK;
 }
 
-static bk_result bk_read_entra_error(const bk_json_doc *doc, bk_entra_error *out) {
+static bk_result bk_read_entra_error(const bk_json_doc *doc, void *model) {
+    bk_entra_error *out = model;
     bk_result r = bk_model_string(doc, 0, "error", true, out->error, sizeof out->error, NULL);
     if (r == BK_OK) {
         r = bk_model_string(doc, 0, "error_description", false, out->error_description,
@@ -422,11 +409,7 @@ static bk_result bk_read_entra_error(const bk_json_doc *doc, bk_entra_error *out
     return r;
 }
 
-static bk_result bk_read_entra_error_any(const bk_json_doc *doc, void *out) {
-    return bk_read_entra_error(doc, out);
-}
-
 bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,
                                size_t max_tokens, bk_entra_error *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_entra_error_any, out, sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, bk_read_entra_error, out, sizeof *out);
 }
