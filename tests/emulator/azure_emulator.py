@@ -389,6 +389,7 @@ class Emulator:
                          for a in accounts}
         self.login_port = self.arm_port = None
         self._lock = threading.RLock()
+        self._logged = threading.Condition(self._lock)
         self._log, self._faults, self._control_faults = [], [], []
         self._control_stamp = None
         self._tokens = {}  # access token -> expiry (time.time())
@@ -486,6 +487,7 @@ class Emulator:
         with self._lock:
             entry["seq"] = len(self._log) + 1
             self._log.append(entry)
+            self._logged.notify_all()
             if self.log_path:
                 with open(self.log_path, "a", encoding="utf-8") as log_file:
                     log_file.write(json.dumps(entry) + "\n")
@@ -502,6 +504,18 @@ class Emulator:
     def connections(self, listener=None):
         return [e for e in self.log
                 if e["event"] == "connect" and listener in (None, e["listener"])]
+
+    def wait_connections(self, count, listener=None, timeout=5.0):
+        """The first `count` connections, waiting for them to be logged: a handshake the
+        client aborts is logged by the server's thread after the client has already exited."""
+        deadline = time.monotonic() + timeout
+        with self._logged:
+            while len(self.connections(listener)) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._logged.wait(left)
+            return self.connections(listener)
 
     def clear_log(self):
         with self._lock:

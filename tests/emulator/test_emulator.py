@@ -437,6 +437,11 @@ class ConnectionLogTest(EmulatorTest):
         self.emulator_options = {"log_path": self.log_file}
         super().setUp()
 
+    def test_wait_connections_gives_up_at_its_deadline(self):
+        start = time.monotonic()
+        self.assertEqual(self.emu.wait_connections(1, listener="arm", timeout=0.2), [])
+        self.assertGreaterEqual(time.monotonic() - start, 0.2)
+
     def test_keep_alive_reuses_one_connection(self):
         conn = self.connect()
         self.assertEqual(self.arm(conn=conn)[0], 200)
@@ -451,8 +456,9 @@ class ConnectionLogTest(EmulatorTest):
         conn = http.client.HTTPSConnection("localhost", self.emu.arm_port, context=untrusted)
         with self.assertRaises(ssl.SSLCertVerificationError):
             conn.request("GET", account_path())
-        wait_for(lambda: self.emu.connections("arm"))
-        self.assertEqual(self.emu.connections("arm")[0]["tls"], "failed")
+        conns = self.emu.wait_connections(1, listener="arm")
+        self.assertEqual(len(conns), 1)
+        self.assertEqual(conns[0]["tls"], "failed")
         self.assertEqual(self.emu.requests(), [])
 
     def test_log_holds_no_secret_token_or_key(self):

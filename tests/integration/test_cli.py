@@ -268,7 +268,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 5, p.stderr)
         self.assert_one_line_error(p, "not trusted")
         self.assertEqual(self.requests(), [])
-        conns = self.emulator.connections()
+        conns = self.emulator.wait_connections(1)
         self.assertGreaterEqual(len(conns), 1)
         self.assertTrue(all(c["tls"] == "failed" for c in conns), conns)
 
@@ -279,7 +279,7 @@ class CliTest(unittest.TestCase):
             self.assertEqual(p.returncode, 5, p.stderr)
             self.assert_one_line_error(p, "host name")
             self.assertEqual(wrong.requests(), [])
-            self.assertGreaterEqual(len(wrong.connections()), 1)
+            self.assertGreaterEqual(len(wrong.wait_connections(1)), 1)
 
     def test_connection_refused(self):
         port = unused_port()
