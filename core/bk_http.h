@@ -95,7 +95,8 @@ BK_MUST_CHECK bk_result bk_http_read_response(const bk_stream *stream, char *buf
  * (so clock skew does not matter), else against now_s. */
 int64_t bk_http_retry_after_ms(const bk_http_response *resp, int64_t now_s);
 
-/* Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") to Unix seconds; -1 if malformed. */
+/* Parses an HTTP-date (IMF-fixdate, or the obsolete rfc850 and asctime forms) to Unix seconds;
+ * -1 if malformed or before 1970. */
 int64_t bk_http_parse_date(const char *text, size_t len);
 
 #endif

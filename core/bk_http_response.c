@@ -595,40 +595,93 @@ static int two_digits(const char *s) {
     return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-int64_t bk_http_parse_date(const char *text, size_t len) {
-    /* IMF-fixdate, the form every current server sends: "Sun, 06 Nov 1994 08:49:37 GMT". */
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    static const char weekdays[] = "MonTueWedThuFriSatSun";
-    if (len != 29 || text[3] != ',' || text[4] != ' ' || text[7] != ' ' || text[11] != ' ' ||
-        text[16] != ' ' || text[19] != ':' || text[22] != ':' || text[25] != ' ' ||
-        memcmp(text + 26, "GMT", 3) != 0) {
-        return -1;
-    }
-    bool weekday_ok = false;
-    for (int i = 0; i < 7; i++) {
-        weekday_ok = weekday_ok || memcmp(text, weekdays + 3 * i, 3) == 0;
-    }
-    int month = -1;
-    for (int i = 0; i < 12; i++) {
-        if (memcmp(text + 8, months + 3 * i, 3) == 0) {
-            month = i;
+/* Index of the 3-letter name at s in a table of 3-letter names, or -1. */
+static int name_index(const char *s, const char *table, int count) {
+    for (int i = 0; i < count; i++) {
+        if (memcmp(s, table + 3 * i, 3) == 0) {
+            return i;
         }
     }
-    int day = two_digits(text + 5);
-    int century = two_digits(text + 12);
-    int year_low = two_digits(text + 14);
-    int hour = two_digits(text + 17);
-    int minute = two_digits(text + 20);
-    int second = two_digits(text + 23);
-    if (!weekday_ok || month < 0 || day < 1 || day > 31 || century < 0 || year_low < 0 ||
-        hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+    return -1;
+}
+
+static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+static const char weekday_names[] = "MonTueWedThuFriSatSun";
+static const char *const long_weekday_names[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                                 "Friday", "Saturday", "Sunday"};
+
+/* "08:49:37" to seconds of the day, or -1. */
+static int64_t time_of_day(const char *s) {
+    if (s[2] != ':' || s[5] != ':') {
         return -1;
     }
-    int64_t year = century * 100 + year_low;
-    if (year < 1970) {
+    int hour = two_digits(s), minute = two_digits(s + 3), second = two_digits(s + 6);
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
         return -1;
     }
-    return days_from_epoch(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+    return hour * 3600 + minute * 60 + second;
+}
+
+static int64_t date_to_unix(int64_t year, int month, int day, int64_t seconds_of_day) {
+    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (year < 1970 || month < 0 || day < 1 || day > month_days[month] ||
+        (month == 1 && day == 29 && !leap) || seconds_of_day < 0) {
+        return -1;
+    }
+    return days_from_epoch(year, month, day) * 86400 + seconds_of_day;
+}
+
+/* RFC 9110 5.6.7: a recipient accepts all three forms; every current server sends the first. */
+int64_t bk_http_parse_date(const char *text, size_t len) {
+    if (len == 29 && text[3] == ',') {
+        /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+        if (name_index(text, weekday_names, 7) < 0 || text[4] != ' ' || text[7] != ' ' ||
+            text[11] != ' ' || text[16] != ' ' || text[25] != ' ' ||
+            memcmp(text + 26, "GMT", 3) != 0) {
+            return -1;
+        }
+        int century = two_digits(text + 12), year_low = two_digits(text + 14);
+        if (century < 0 || year_low < 0) {
+            return -1;
+        }
+        return date_to_unix(century * 100 + year_low, name_index(text + 8, month_names, 12),
+                            two_digits(text + 5), time_of_day(text + 17));
+    }
+    if (len == 24 && text[3] == ' ') {
+        /* asctime: "Sun Nov  6 08:49:37 1994", the day padded with a space */
+        if (name_index(text, weekday_names, 7) < 0 || text[7] != ' ' || text[10] != ' ' ||
+            text[19] != ' ') {
+            return -1;
+        }
+        char day_text[2] = {text[8] == ' ' ? '0' : text[8], text[9]};
+        int century = two_digits(text + 20), year_low = two_digits(text + 22);
+        if (century < 0 || year_low < 0) {
+            return -1;
+        }
+        return date_to_unix(century * 100 + year_low, name_index(text + 4, month_names, 12),
+                            two_digits(day_text), time_of_day(text + 11));
+    }
+    for (int i = 0; i < 7; i++) {
+        /* rfc850: "Sunday, 06-Nov-94 08:49:37 GMT"; two-digit years 70-99 are 19xx */
+        size_t name_len = strlen(long_weekday_names[i]);
+        if (len != name_len + 24 || memcmp(text, long_weekday_names[i], name_len) != 0) {
+            continue;
+        }
+        const char *d = text + name_len;
+        if (d[0] != ',' || d[1] != ' ' || d[4] != '-' || d[8] != '-' || d[11] != ' ' ||
+            d[20] != ' ' || memcmp(d + 21, "GMT", 3) != 0) {
+            return -1;
+        }
+        int year_low = two_digits(d + 9);
+        if (year_low < 0) {
+            return -1;
+        }
+        return date_to_unix(year_low >= 70 ? 1900 + year_low : 2000 + year_low,
+                            name_index(d + 5, month_names, 12), two_digits(d + 2),
+                            time_of_day(d + 12));
+    }
+    return -1;
 }
 
 int64_t bk_http_retry_after_ms(const bk_http_response *resp, int64_t now_s) {

@@ -265,11 +265,42 @@ static void test_http_dates(void **state) {
     assert_true(bk_http_parse_date("Tue, 29 Feb 2000 12:00:00 GMT", 29) == 951825600);
     assert_true(bk_http_parse_date("Fri, 31 Dec 2100 23:59:59 GMT", 29) == 4133980799);
     assert_true(bk_http_parse_date("Sun, 06 Nov 1994 08:49:37 UTC", 29) == -1);
-    assert_true(bk_http_parse_date("Sunday, 06-Nov-94 08:49:37 GMT", 30) == -1);
+    assert_true(bk_http_parse_date("Sun, 30 Feb 2000 12:00:00 GMT", 29) == -1);
+    assert_true(bk_http_parse_date("Mon, 29 Feb 2100 12:00:00 GMT", 29) == -1);
+    assert_true(bk_http_parse_date("Sun, 31 Apr 1994 08:49:37 GMT", 29) == -1);
+    assert_true(bk_http_parse_date("Sun, 06 Nov 1969 08:49:37 GMT", 29) == -1);
+    assert_true(bk_http_parse_date("Sun, 06 Nov 1994 08:60:37 GMT", 29) == -1);
+    assert_true(bk_http_parse_date("Sun, 06 Nov 1994 08-49:37 GMT", 29) == -1);
     assert_true(bk_http_parse_date("Sun, 06 Foo 1994 08:49:37 GMT", 29) == -1);
     assert_true(bk_http_parse_date("Sun, 06 Nov 1994 24:49:37 GMT", 29) == -1);
     assert_true(bk_http_parse_date("Xyz, 06 Nov 1994 08:49:37 GMT", 29) == -1);
     assert_true(bk_http_parse_date("Sun, 06 Nov 1994 08:49:37 GMT", 28) == -1);
+}
+
+static void test_obsolete_http_dates(void **state) {
+    (void)state;
+    /* RFC 9110 5.6.7: recipients accept the rfc850 and asctime forms too. */
+    assert_true(bk_http_parse_date("Sunday, 06-Nov-94 08:49:37 GMT", 30) == 784111777);
+    assert_true(bk_http_parse_date("Wednesday, 09-Jun-21 10:18:14 GMT", 33) == 1623233894);
+    assert_true(bk_http_parse_date("Thursday, 01-Jan-70 00:00:00 GMT", 32) == 0);
+    assert_true(bk_http_parse_date("Sun Nov  6 08:49:37 1994", 24) == 784111777);
+    assert_true(bk_http_parse_date("Fri Dec 31 23:59:59 2100", 24) == 4133980799);
+    assert_true(bk_http_parse_date("Sunday, 06-Nov-94 08:49:37 UTC", 30) == -1);
+    assert_true(bk_http_parse_date("Sunday, 06 Nov 94 08:49:37 GMT", 30) == -1);
+    assert_true(bk_http_parse_date("Sundae, 06-Nov-94 08:49:37 GMT", 30) == -1);
+    assert_true(bk_http_parse_date("Sunday, 06-Nov-1994 08:49:37 GMT", 32) == -1);
+    assert_true(bk_http_parse_date("Sun Nov 6 08:49:37 1994", 23) == -1);
+    assert_true(bk_http_parse_date("Sun Nov    08:49:37 1994", 24) == -1);
+    assert_true(bk_http_parse_date("Sun Nov  6 08:49:37 1994 ", 25) == -1);
+    assert_true(bk_http_parse_date("Sun Nov 31 08:49:37 1994", 24) == -1);
+
+    bk_http_response resp;
+    read_every_way("HTTP/1.1 429 Too Many Requests\r\n"
+                   "Retry-After: Wednesday, 21-Oct-15 07:28:00 GMT\r\n"
+                   "Date: Wed Oct 21 07:27:50 2015\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_true(bk_http_retry_after_ms(&resp, 0) == 10000);
 }
 
 static void test_retry_after_preference(void **state) {
@@ -522,6 +553,7 @@ int main(void) {
         cmocka_unit_test(test_chunk_extensions_and_trailers),
         cmocka_unit_test(test_kept_headers),
         cmocka_unit_test(test_http_dates),
+        cmocka_unit_test(test_obsolete_http_dates),
         cmocka_unit_test(test_retry_after_preference),
         cmocka_unit_test(test_exact_fit_bodies),
         cmocka_unit_test(test_hostile_framing),
