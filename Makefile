@@ -1,6 +1,7 @@
 # batchkey: one entry point.
 #   make            the batchkey CLI for this Linux host (build/host/batchkey)
-#   make test       unit tests, core checks, cross build of the core, integration tests
+#   make test       unit tests, core checks, cross build of the core, integration tests, and the
+#                   unit, TLS and integration tests again on mbedTLS 3.6 (built from Debian's source)
 #   make demo       show, keys, regenerate against the local Azure emulator
 #   make fuzz       libFuzzer on the response reader and the JSON models
 #   make bench      cost of one regenerate against the emulator (RSS, CPU, binary size)
@@ -26,7 +27,10 @@ POSIX_SRC := $(sort $(wildcard platform/posix/*.c))
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 JSMN_DEFS := -DJSMN_STRICT -DJSMN_PARENT_LINKS
-MBEDTLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+# Debian's mbedTLS by default; `make mbedtls3-tests` points these at mbedTLS 3.6 instead.
+MBEDTLS_INCLUDES ?=
+MBEDTLS_LIBS ?= -lmbedtls -lmbedx509 -lmbedcrypto
+MBEDCRYPTO_LIB ?= -lmbedcrypto
 
 # Objects: release ($(BUILD)/rel) and sanitized test ($(BUILD)/san) variants of the same sources.
 rel_obj = $(patsubst %.c,$(BUILD)/rel/%.o,$(1))
@@ -38,12 +42,13 @@ Q := $(if $(V),,@)
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -c $< -o $@
+	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(MBEDTLS_INCLUDES) $(JSMN_DEFS) -c $< -o $@
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC san  $<")
-	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(JSMN_DEFS) -Itests/support -c $< -o $@
+	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(MBEDTLS_INCLUDES) $(JSMN_DEFS) \
+	    -Itests/support -c $< -o $@
 
 # Keep every object: the test binaries and the board share them.
 .SECONDARY:
@@ -51,6 +56,7 @@ $(BUILD)/san/%.o: %.c
 -include boards/$(BOARD)/board.mk
 include tests/tls/tls.mk
 include tests/fuzz/fuzz.mk
+include tests/mbedtls3/mbedtls3.mk
 
 .PHONY: all deps test unit-tests core-checks core-m4 emulator-tests format clean demo bench
 all: $(BOARD_TARGETS)
@@ -65,7 +71,7 @@ UNIT_LIB_OBJ := $(call san_obj,$(CORE_SRC) $(JSMN_SRC) $(CRYPTO_SRC) $(SUPPORT_S
 
 $(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(UNIT_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $^ -o $@ -lcmocka -lmbedcrypto
+	$(CC) $(SAN) $^ -o $@ -lcmocka $(MBEDCRYPTO_LIB)
 
 unit-tests: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; SPEC_DIR=$(SPEC_DIR) $$t; done
@@ -89,7 +95,7 @@ core-m4:
 
 test: deps
 	@$(MAKE) --no-print-directory unit-tests core-checks core-m4 tls-tests fuzz-smoke emulator-tests \
-	    $(BOARD_TEST_TARGETS)
+	    $(BOARD_TEST_TARGETS) mbedtls3-tests
 
 emulator-tests:
 	python3 -m unittest tests/emulator/test_emulator.py

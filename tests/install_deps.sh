@@ -3,7 +3,8 @@
 set -eu
 packages="gcc make libc6-dev binutils libmbedtls-dev libjsmn-dev libcmocka-dev
   gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
-  python3 openssl ca-certificates valgrind time clang libclang-rt-dev"
+  python3 openssl ca-certificates valgrind time clang libclang-rt-dev
+  dpkg-dev bzip2 xz-utils"
 missing=""
 for p in $packages; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then

@@ -590,6 +590,7 @@ int main(int argc, char **argv) {
     bk_result r = bk_tls_config_init(&tls, o.ca_file);
     if (r != BK_OK) {
         fprintf(stderr, "batchkey: TLS setup failed: %s\n", bk_strerror(r));
+        bk_tls_global_free();
         return exit_code_for(r);
     }
     bk_endpoint arm = client.arm;
@@ -610,6 +611,7 @@ int main(int argc, char **argv) {
 
     bk_client_close(&client);
     bk_tls_config_free(&tls);
+    bk_tls_global_free();
     /* The secret lives in this process's environment block; it is not needed any more. */
     bk_wipe((char *)o.client_secret, strlen(o.client_secret));
     fflush(stdout);

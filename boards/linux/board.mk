@@ -18,7 +18,8 @@ $(BUILD)/host/example_regenerate.c: README.md
 
 $(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_obj,$(LINUX_LIB_SRC))
 	@$(if $(Q),echo "  CC LD   $@")
-	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(LINUX_INCLUDES) $(JSMN_DEFS) $^ -o $@ $(MBEDTLS_LIBS)
+	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(LINUX_INCLUDES) $(MBEDTLS_INCLUDES) \
+	    $(JSMN_DEFS) $^ -o $@ $(MBEDTLS_LIBS)
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
 BOARD_TEST_TARGETS := integration-tests

@@ -148,12 +148,18 @@ void bk_tls_config_free(bk_tls_config *cfg) {
         return;
     }
     /* Each free wipes its own context and accepts one already freed. PSA (3.x) is left up: it
-     * is process-wide and other configs may still use it. */
+     * is process-wide and other configs may still use it (bk_tls_global_free ends it). */
     mbedtls_ssl_config_free(&cfg->ssl);
     mbedtls_x509_crt_free(&cfg->ca_chain);
     mbedtls_ctr_drbg_free(&cfg->drbg);
     mbedtls_entropy_free(&cfg->entropy);
     mbedtls_platform_zeroize(cfg, sizeof *cfg);
+}
+
+void bk_tls_global_free(void) {
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+    mbedtls_psa_crypto_free();
+#endif
 }
 
 /* --- socket callbacks (mbedTLS's BIO) --- */

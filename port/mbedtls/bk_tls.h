@@ -9,6 +9,7 @@
  *     n = s.recv(s.ctx, buf, sizeof buf);      // bytes, 0, BK_ERR_STREAM_CLOSED or an error
  *     bk_tls_close(&conn);
  *     bk_tls_config_free(&tls);
+ *     bk_tls_global_free();                    // at exit, once nothing uses mbedTLS
  *
  * Always: the server's chain is verified against the configured CAs (authmode required), its
  * name against the host (also sent as SNI, IP literals included), TLS 1.2 at least. No switch
@@ -82,6 +83,9 @@ BK_MUST_CHECK bk_result bk_tls_config_init(bk_tls_config *cfg, const char *ca_fi
 BK_MUST_CHECK bk_result bk_tls_config_init_ca(bk_tls_config *cfg, const uint8_t *ca, size_t ca_len);
 /* Frees and wipes cfg; safe to call twice. Close its connections first. */
 void bk_tls_config_free(bk_tls_config *cfg);
+/* Ends mbedTLS's process-wide state (PSA crypto on 3.x; nothing on 2.28). Call it once at exit,
+ * after every config is freed, and only if nothing else in the program still uses mbedTLS. */
+void bk_tls_global_free(void);
 
 /* Connects to host:port (a name, an IPv4 literal or a bracketed IPv6 literal) and completes the
  * handshake within timeout_ms, verifying the certificate for host. Afterwards each send or recv

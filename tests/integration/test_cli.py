@@ -7,6 +7,7 @@ faults, keep-alive, TLS failures, secrets, valgrind, and the README's C example.
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -437,6 +438,17 @@ class CliTest(unittest.TestCase):
         self.assertEqual(len(self.requests(op="regenerateKeys")), 2)
         arm_conns = {r["conn"] for r in self.requests() if r["listener"] == "arm"}
         self.assertEqual(len(arm_conns), 1)
+
+    def test_tls_version_is_the_newest_both_sides_have(self):
+        # mbedTLS 2.28 stops at TLS 1.2; Debian's 3.6 adds 1.3, whose session tickets arrive
+        # after the handshake and must not spoil the reuse of a kept-alive connection.
+        version = self.run_cli("--version").stdout
+        expected = "TLSv1.3" if re.search(r"TLS 3\.\d+\.\d+", version) else "TLSv1.2"
+        p = self.run_cli("show")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        conns = self.emulator.connections()
+        self.assertEqual(len(conns), 2, conns)
+        self.assertEqual({c["tls_version"] for c in conns}, {expected}, version)
 
     def test_verbose_redacts_secrets(self):
         acct = self.account()

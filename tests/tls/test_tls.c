@@ -854,6 +854,7 @@ static int fixture_setup(const char *dir) {
 
 static void fixture_teardown(void) {
     bk_tls_config_free(&fx.trusted);
+    bk_tls_global_free();
     server_stop(&fx.rev4);
     server_stop(&fx.rev6);
     server_stop(&fx.www4);
