@@ -595,6 +595,12 @@ static int two_digits(const char *s) {
     return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
+/* A four-digit year, or -1. */
+static int64_t four_digits(const char *s) {
+    int high = two_digits(s), low = two_digits(s + 2);
+    return high < 0 || low < 0 ? -1 : high * 100 + low;
+}
+
 /* Index of the 3-letter name at s in a table of 3-letter names, or -1. */
 static int name_index(const char *s, const char *table, int count) {
     for (int i = 0; i < count; i++) {
@@ -641,11 +647,7 @@ int64_t bk_http_parse_date(const char *text, size_t len) {
             memcmp(text + 26, "GMT", 3) != 0) {
             return -1;
         }
-        int century = two_digits(text + 12), year_low = two_digits(text + 14);
-        if (century < 0 || year_low < 0) {
-            return -1;
-        }
-        return date_to_unix(century * 100 + year_low, name_index(text + 8, month_names, 12),
+        return date_to_unix(four_digits(text + 12), name_index(text + 8, month_names, 12),
                             two_digits(text + 5), time_of_day(text + 17));
     }
     if (len == 24 && text[3] == ' ') {
@@ -655,11 +657,7 @@ int64_t bk_http_parse_date(const char *text, size_t len) {
             return -1;
         }
         char day_text[2] = {text[8] == ' ' ? '0' : text[8], text[9]};
-        int century = two_digits(text + 20), year_low = two_digits(text + 22);
-        if (century < 0 || year_low < 0) {
-            return -1;
-        }
-        return date_to_unix(century * 100 + year_low, name_index(text + 4, month_names, 12),
+        return date_to_unix(four_digits(text + 20), name_index(text + 4, month_names, 12),
                             two_digits(day_text), time_of_day(text + 11));
     }
     for (int i = 0; i < 7; i++) {
