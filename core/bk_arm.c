@@ -5,14 +5,12 @@
 #include <string.h>
 
 #include "bk_arm.h"
+#include "bk_ascii.h"
 #include "bk_config.h"
 #include "bk_crypto.h"
+#include "bk_writer.h"
 
 #define BK_RESOURCE_GROUP_MAX_CHARS 90
-
-static bool bk_is_ascii_alnum(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 
 bk_result bk_validate_subscription_id(const char *value) {
     if (!value) {
@@ -68,7 +66,7 @@ bk_result bk_validate_resource_group(const char *value) {
         }
         char c = (char)s[i];
         if (s[i] < 0x80) {
-            if (!bk_is_ascii_alnum(c) && !strchr("-._()", c)) {
+            if (!bk_ascii_is_alnum(c) && !strchr("-._()", c)) {
                 return BK_ERR_INVALID_RESOURCE_GROUP;
             }
             i++;
@@ -92,7 +90,7 @@ bk_result bk_validate_account_name(const char *value) {
     }
     size_t len = 0;
     while (value[len] != '\0') {
-        if (len == 24 || !bk_is_ascii_alnum(value[len])) {
+        if (len == 24 || !bk_ascii_is_alnum(value[len])) {
             return BK_ERR_INVALID_ACCOUNT;
         }
         len++;
@@ -114,26 +112,13 @@ bk_result bk_validate_account_ref(const bk_account_ref *account) {
     return r;
 }
 
-static bool bk_ascii_ieq(const char *text, const char *lower) {
-    for (; *lower; text++, lower++) {
-        char c = *text;
-        if (c >= 'A' && c <= 'Z') {
-            c = (char)(c - 'A' + 'a');
-        }
-        if (c != *lower) {
-            return false;
-        }
-    }
-    return *text == '\0';
-}
-
 bk_result bk_key_name_parse(const char *text, bk_key_name *out) {
     if (!text || !out) {
         return BK_ERR_ARGUMENT;
     }
-    if (bk_ascii_ieq(text, "primary")) {
+    if (bk_ascii_ieq(text, strlen(text), "primary")) {
         *out = BK_KEY_PRIMARY;
-    } else if (bk_ascii_ieq(text, "secondary")) {
+    } else if (bk_ascii_ieq(text, strlen(text), "secondary")) {
         *out = BK_KEY_SECONDARY;
     } else {
         return BK_ERR_INVALID_KEY_NAME;

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "bk_http.h"
+#include "bk_endpoint.h"
 #include "bk_result.h"
 
 typedef struct bk_account_ref {

@@ -3,6 +3,7 @@
 #include "bk_client.h"
 #include "bk_crypto.h"
 #include "bk_platform.h"
+#include "bk_writer.h"
 
 #define TOKEN_REFRESH_MARGIN_MS (5u * 60u * 1000u)
 

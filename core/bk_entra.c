@@ -3,9 +3,11 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "bk_ascii.h"
 #include "bk_config.h"
 #include "bk_crypto.h"
 #include "bk_entra.h"
+#include "bk_writer.h"
 
 #define BK_TENANT_DOMAIN_MAX 253
 
@@ -20,8 +22,7 @@ bk_result bk_validate_tenant_id(const char *value) {
     size_t len = 0;
     for (; value[len] != '\0'; len++) {
         char c = value[len];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.';
+        bool ok = bk_ascii_is_alnum(c) || c == '-' || c == '.';
         if (!ok || len == BK_TENANT_DOMAIN_MAX || (c == '.' && len > 0 && value[len - 1] == '.')) {
             return BK_ERR_INVALID_TENANT;
         }

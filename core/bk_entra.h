@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "bk_http.h"
+#include "bk_endpoint.h"
 #include "bk_result.h"
 
 #define BK_ARM_SCOPE "https://management.azure.com/.default"

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "bk_ascii.h"
 #include "bk_http.h"
 
 typedef enum phase {
@@ -52,20 +53,6 @@ typedef struct reader {
     bk_http_response *resp;
 } reader;
 
-static char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool name_is(const char *name, size_t len, const char *want) {
-    size_t i = 0;
-    for (; i < len && want[i] != '\0'; i++) {
-        if (lower(name[i]) != want[i]) {
-            return false;
-        }
-    }
-    return i == len && want[i] == '\0';
-}
-
 static bool is_tchar(unsigned char c) {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
         return true;
@@ -77,34 +64,11 @@ static bool is_ows(char c) {
     return c == ' ' || c == '\t';
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = lower(c);
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
-/* Digits only, no sign; -1 when empty, not a number, or above INT64_MAX. */
-static int64_t parse_decimal(const char *s, size_t len) {
-    if (len == 0) {
-        return -1;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > ((uint64_t)INT64_MAX - d) / 10) {
-            return -1;
-        }
-        v = v * 10 + d;
-    }
-    return (int64_t)v;
+/* A timing or rate hint: -1 when it is not all digits; a huge one is clamped, which only makes
+ * it too long to honour. */
+static int64_t hint_number(const char *s, size_t len) {
+    uint64_t v;
+    return bk_ascii_decimal(s, len, INT64_MAX, &v) == BK_DECIMAL_INVALID ? -1 : (int64_t)v;
 }
 
 /* Calls fn on each element of a comma-separated header list, with OWS trimmed. */
@@ -134,21 +98,21 @@ static bk_result for_each_list_item(reader *r, const char *v, size_t len, list_f
 }
 
 static bk_result on_length_item(reader *r, const char *item, size_t len) {
-    int64_t v = parse_decimal(item, len);
-    if (v < 0) {
+    uint64_t v;
+    if (bk_ascii_decimal(item, len, INT64_MAX, &v) != BK_DECIMAL_OK) {
         return BK_ERR_HTTP_LENGTH_INVALID;
     }
-    if (r->have_length && r->content_length != (uint64_t)v) {
+    if (r->have_length && r->content_length != v) {
         return BK_ERR_HTTP_LENGTH_CONFLICT;
     }
     r->have_length = true;
-    r->content_length = (uint64_t)v;
+    r->content_length = v;
     return BK_OK;
 }
 
 static bk_result on_transfer_coding(reader *r, const char *item, size_t len) {
     /* Only a single "chunked" frames a body we can read; chunked twice is invalid too. */
-    if (!name_is(item, len, "chunked") || r->chunked) {
+    if (!bk_ascii_ieq(item, len, "chunked") || r->chunked) {
         return BK_ERR_HTTP_TRANSFER_CODING;
     }
     r->chunked = true;
@@ -157,13 +121,13 @@ static bk_result on_transfer_coding(reader *r, const char *item, size_t len) {
 
 static bk_result on_content_coding(reader *r, const char *item, size_t len) {
     (void)r;
-    return (len == 0 || name_is(item, len, "identity")) ? BK_OK : BK_ERR_HTTP_CONTENT_CODING;
+    return (len == 0 || bk_ascii_ieq(item, len, "identity")) ? BK_OK : BK_ERR_HTTP_CONTENT_CODING;
 }
 
 static bk_result on_connection_option(reader *r, const char *item, size_t len) {
-    if (name_is(item, len, "close")) {
+    if (bk_ascii_ieq(item, len, "close")) {
         r->connection_close = true;
-    } else if (name_is(item, len, "keep-alive")) {
+    } else if (bk_ascii_ieq(item, len, "keep-alive")) {
         r->connection_keep_alive = true;
     }
     return BK_OK;
@@ -194,41 +158,41 @@ static bk_result append_challenge(char *field, size_t field_size, const char *v,
 static bk_result on_header(reader *r, const char *name, size_t name_len, const char *v,
                            size_t len) {
     bk_http_response *resp = r->resp;
-    if (name_is(name, name_len, "content-length")) {
+    if (bk_ascii_ieq(name, name_len, "content-length")) {
         return for_each_list_item(r, v, len, on_length_item);
     }
-    if (name_is(name, name_len, "transfer-encoding")) {
+    if (bk_ascii_ieq(name, name_len, "transfer-encoding")) {
         r->transfer_encoding_seen = true;
         return for_each_list_item(r, v, len, on_transfer_coding);
     }
-    if (name_is(name, name_len, "content-encoding")) {
+    if (bk_ascii_ieq(name, name_len, "content-encoding")) {
         return for_each_list_item(r, v, len, on_content_coding);
     }
-    if (name_is(name, name_len, "connection")) {
+    if (bk_ascii_ieq(name, name_len, "connection")) {
         return for_each_list_item(r, v, len, on_connection_option);
     }
-    if (name_is(name, name_len, "x-ms-request-id")) {
+    if (bk_ascii_ieq(name, name_len, "x-ms-request-id")) {
         return keep_text(resp->request_id, sizeof resp->request_id, v, len);
     }
-    if (name_is(name, name_len, "x-ms-correlation-request-id")) {
+    if (bk_ascii_ieq(name, name_len, "x-ms-correlation-request-id")) {
         return keep_text(resp->correlation_id, sizeof resp->correlation_id, v, len);
     }
-    if (name_is(name, name_len, "www-authenticate")) {
+    if (bk_ascii_ieq(name, name_len, "www-authenticate")) {
         return append_challenge(resp->www_authenticate, sizeof resp->www_authenticate, v, len);
     }
     /* Unparseable timing and rate hints are ignored, as HTTP says for Retry-After. */
-    if (name_is(name, name_len, "retry-after")) {
-        resp->retry_after_s = parse_decimal(v, len);
+    if (bk_ascii_ieq(name, name_len, "retry-after")) {
+        resp->retry_after_s = hint_number(v, len);
         if (resp->retry_after_s < 0) {
             resp->retry_after_date_s = bk_http_parse_date(v, len);
         }
-    } else if (name_is(name, name_len, "retry-after-ms")) {
-        resp->retry_after_ms = parse_decimal(v, len);
-    } else if (name_is(name, name_len, "x-ms-retry-after-ms")) {
-        resp->x_ms_retry_after_ms = parse_decimal(v, len);
-    } else if (name_is(name, name_len, "x-ms-ratelimit-remaining-subscription-writes")) {
-        resp->ratelimit_remaining_writes = parse_decimal(v, len);
-    } else if (name_is(name, name_len, "date")) {
+    } else if (bk_ascii_ieq(name, name_len, "retry-after-ms")) {
+        resp->retry_after_ms = hint_number(v, len);
+    } else if (bk_ascii_ieq(name, name_len, "x-ms-retry-after-ms")) {
+        resp->x_ms_retry_after_ms = hint_number(v, len);
+    } else if (bk_ascii_ieq(name, name_len, "x-ms-ratelimit-remaining-subscription-writes")) {
+        resp->ratelimit_remaining_writes = hint_number(v, len);
+    } else if (bk_ascii_ieq(name, name_len, "date")) {
         resp->date_s = bk_http_parse_date(v, len);
     }
     return BK_OK;
@@ -426,7 +390,7 @@ static bk_result chunk_size_line_byte(reader *r, char c) {
         r->ph = PHASE_CHUNK_SIZE_SPACE;
         return BK_OK;
     }
-    int digit = hex_value(c);
+    int digit = bk_ascii_hex_value(c);
     if (digit < 0 || r->ph == PHASE_CHUNK_SIZE_SPACE) {
         return BK_ERR_HTTP_CHUNK_SIZE_INVALID;
     }

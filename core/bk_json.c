@@ -5,14 +5,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bk_ascii.h"
 #include "bk_json.h"
 
 static bool bk_json_in_range(const bk_json_doc *doc, int i) {
     return doc != NULL && doc->text != NULL && doc->tokens != NULL && i >= 0 && i < doc->count;
-}
-
-static bool bk_json_is_digit(unsigned char c) {
-    return c >= '0' && c <= '9';
 }
 
 int bk_json_skip(const bk_json_doc *doc, int i) {
@@ -61,22 +58,22 @@ static bool bk_json_number_ok(const unsigned char *p, const unsigned char *end) 
     if (p < end && *p == '-') {
         p++;
     }
-    if (p >= end || !bk_json_is_digit(*p)) {
+    if (p >= end || !bk_ascii_is_digit((char)*p)) {
         return false;
     }
     if (*p == '0') {
         p++; /* no leading zeros: `01` is not a number */
     } else {
-        while (p < end && bk_json_is_digit(*p)) {
+        while (p < end && bk_ascii_is_digit((char)*p)) {
             p++;
         }
     }
     if (p < end && *p == '.') {
         p++;
-        if (p >= end || !bk_json_is_digit(*p)) {
+        if (p >= end || !bk_ascii_is_digit((char)*p)) {
             return false;
         }
-        while (p < end && bk_json_is_digit(*p)) {
+        while (p < end && bk_ascii_is_digit((char)*p)) {
             p++;
         }
     }
@@ -85,10 +82,10 @@ static bool bk_json_number_ok(const unsigned char *p, const unsigned char *end) 
         if (p < end && (*p == '+' || *p == '-')) {
             p++;
         }
-        if (p >= end || !bk_json_is_digit(*p)) {
+        if (p >= end || !bk_ascii_is_digit((char)*p)) {
             return false;
         }
-        while (p < end && bk_json_is_digit(*p)) {
+        while (p < end && bk_ascii_is_digit((char)*p)) {
             p++;
         }
     }
@@ -128,7 +125,7 @@ bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kind *kind) {
     }
     const unsigned char *p = (const unsigned char *)doc->text + tok->start;
     size_t len = (size_t)(tok->end - tok->start);
-    if (*p == '-' || bk_json_is_digit(*p)) {
+    if (*p == '-' || bk_ascii_is_digit((char)*p)) {
         if (!bk_json_number_ok(p, p + len)) {
             return BK_ERR_JSON_NUMBER;
         }
@@ -147,19 +144,6 @@ bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kind *kind) {
     return BK_OK;
 }
 
-static int bk_json_hex_value(unsigned char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Reads the four hex digits of a \uXXXX escape at p; false when they are not all there. */
 static bool bk_json_hex4(const unsigned char *p, const unsigned char *end, uint32_t *out) {
     if (end - p < 4) {
@@ -167,7 +151,7 @@ static bool bk_json_hex4(const unsigned char *p, const unsigned char *end, uint3
     }
     uint32_t v = 0;
     for (int n = 0; n < 4; n++) {
-        int h = bk_json_hex_value(p[n]);
+        int h = bk_ascii_hex_value((char)p[n]);
         if (h < 0) {
             return false;
         }
@@ -313,28 +297,8 @@ bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap, s
     return BK_OK;
 }
 
-/* Reads the digits [p, end) into *value: BK_ERR_JSON_NUMBER when there are none, when one is not a
- * digit, or when the value would pass UINT64_MAX. */
-static bk_result bk_json_digits(const unsigned char *p, const unsigned char *end, uint64_t *value) {
-    if (p >= end) {
-        return BK_ERR_JSON_NUMBER;
-    }
-    uint64_t v = 0;
-    for (; p < end; p++) {
-        if (!bk_json_is_digit(*p)) {
-            return BK_ERR_JSON_NUMBER; /* a sign, a fraction or an exponent */
-        }
-        uint64_t d = (uint64_t)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) {
-            return BK_ERR_JSON_NUMBER;
-        }
-        v = v * 10 + d;
-    }
-    *value = v;
-    return BK_OK;
-}
-
-bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string, uint64_t *out) {
+bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string, uint64_t max,
+                       uint64_t *out) {
     if (out != NULL) {
         *out = 0;
     }
@@ -358,6 +322,8 @@ bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string, uint64_
     }
     /* A number that passed the grammar check is an integer when it is all digits; a string must
      * be all digits too (no escapes, sign, spaces or fraction). */
-    const unsigned char *p = (const unsigned char *)doc->text + tok->start;
-    return bk_json_digits(p, (const unsigned char *)doc->text + tok->end, out);
+    const char *p = doc->text + tok->start;
+    return bk_ascii_decimal(p, (size_t)(tok->end - tok->start), max, out) == BK_DECIMAL_INVALID
+               ? BK_ERR_JSON_NUMBER
+               : BK_OK;
 }

@@ -72,8 +72,10 @@ BK_MUST_CHECK bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kin
 /* Unescapes the string token at i into out (NUL-terminated); *out_len may be NULL. */
 BK_MUST_CHECK bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap,
                                        size_t *out_len);
-/* A non-negative integer, from a number or (where Entra sends one) a string of digits. */
-BK_MUST_CHECK bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string,
+/* A non-negative integer, from a number or (where Entra sends one) a string of digits. A value
+ * above max reads as max: the callers bound what they do with it (a token lifetime, an error
+ * code), and an absurd value is no reason to lose the rest of the answer. */
+BK_MUST_CHECK bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string, uint64_t max,
                                      uint64_t *out);
 
 /* BatchAccountKeys */
@@ -116,6 +118,10 @@ typedef struct bk_cloud_error {
     char additional_info_types[BK_ERROR_DETAILS_MAX][64]; /* additionalInfo[].type */
     size_t additional_info_count;
 } bk_cloud_error;
+
+/* expires_in above this (a day) reads as this: the client's clock arithmetic stays in range
+ * whatever a token endpoint sends. */
+#define BK_TOKEN_LIFETIME_MAX_S 86400u
 
 /* The Entra v2.0 token response. */
 typedef struct bk_token {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bk_ascii.h"
 #include "bk_crypto.h"
 #include "bk_json.h"
 
@@ -128,18 +129,6 @@ bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tok
 
 /* --- BatchAccount --- */
 
-/* ASCII case-insensitive equality: ARM treats enum values without regard to case. */
-static bool bk_model_same_word(const char *a, const char *b) {
-    for (; *a != '\0' && *b != '\0'; a++, b++) {
-        char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
-        char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
-        if (ca != cb) {
-            return false;
-        }
-    }
-    return *a == *b;
-}
-
 static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_account *out) {
     int arr;
     bk_result r =
@@ -155,7 +144,8 @@ static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_
     int entries = doc->tokens[arr].size;
     int e = arr + 1;
     for (int n = 0; n < entries; n++, e = bk_json_skip(doc, e)) {
-        /* Longer than any mode we know: a mode from a newer API, not an error. */
+        /* ARM compares enum values without regard to case. Longer than any mode we know: a
+         * mode from a newer API, not an error. */
         char mode[32];
         r = bk_json_string(doc, e, mode, sizeof mode, NULL);
         if (r == BK_ERR_JSON_FIELD_OVERFLOW) {
@@ -165,11 +155,11 @@ static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_
         if (r != BK_OK) {
             return r;
         }
-        if (bk_model_same_word(mode, "SharedKey")) {
+        if (bk_ascii_ieq(mode, strlen(mode), "SharedKey")) {
             out->auth_modes |= BK_AUTH_MODE_SHARED_KEY;
-        } else if (bk_model_same_word(mode, "AAD")) {
+        } else if (bk_ascii_ieq(mode, strlen(mode), "AAD")) {
             out->auth_modes |= BK_AUTH_MODE_AAD;
-        } else if (bk_model_same_word(mode, "TaskAuthenticationToken")) {
+        } else if (bk_ascii_ieq(mode, strlen(mode), "TaskAuthenticationToken")) {
             out->auth_modes |= BK_AUTH_MODE_TASK_TOKEN;
         } else {
             out->auth_modes |= BK_AUTH_MODE_OTHER;
@@ -352,7 +342,7 @@ static bk_result bk_read_token(const bk_json_doc *doc, void *model) {
     if (v < 0) {
         return BK_ERR_JSON_MISSING_FIELD;
     }
-    return bk_json_uint(doc, v, true, &out->expires_in_s);
+    return bk_json_uint(doc, v, true, BK_TOKEN_LIFETIME_MAX_S, &out->expires_in_s);
 }
 
 /* On failure the access token, possibly already copied, is wiped with the rest. */
@@ -377,12 +367,9 @@ static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out
             return BK_ERR_JSON_TOO_MANY_ITEMS;
         }
         uint64_t code;
-        r = bk_json_uint(doc, e, false, &code);
+        r = bk_json_uint(doc, e, false, UINT32_MAX, &code);
         if (r != BK_OK) {
             return r;
-        }
-        if (code > UINT32_MAX) {
-            return BK_ERR_JSON_NUMBER;
         }
         out->error_codes[out->error_code_count++] = (uint32_t)code;
     }

@@ -10,7 +10,9 @@
 #include "bk_client.h"
 #include "bk_crypto.h"
 #include "bk_platform.h"
+#include "bk_cli_output.h"
 #include "bk_tls_connector.h"
+#include "bk_writer.h"
 
 enum exit_code {
     EXIT_OK = 0,
@@ -23,8 +25,6 @@ enum exit_code {
     EXIT_ROTATION = 7,
     EXIT_OUTCOME_UNKNOWN = 8
 };
-
-typedef enum output_format { OUTPUT_JSON, OUTPUT_TSV, OUTPUT_ENV } output_format;
 
 typedef struct cloud {
     const char *name;
@@ -96,23 +96,11 @@ static void usage(FILE *out) {
           out);
 }
 
-/* Text from the service or the user, printed on one line: control characters become spaces, or
- * end the text where first_line_only (Entra's descriptions go on with "\r\nTrace ID: ..."). */
-static void print_one_line(FILE *out, const char *text, bool first_line_only) {
-    for (const char *p = text; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (first_line_only && (c == '\r' || c == '\n')) {
-            break;
-        }
-        fputc((c < 0x20 || c == 0x7f) ? ' ' : c, out);
-    }
-}
-
 static int usage_error(const char *what, const char *detail) {
     fprintf(stderr, "batchkey: %s", what);
     if (detail != NULL) {
         fputs(": ", stderr);
-        print_one_line(stderr, detail, false);
+        bk_cli_print_one_line(stderr, detail, false);
     }
     fputs(" (see batchkey --help)\n", stderr);
     return EXIT_USAGE;
@@ -124,136 +112,6 @@ static const char *option_or_env(const char *option, const char *env) {
     }
     const char *value = getenv(env);
     return (value != NULL && value[0] != '\0') ? value : NULL;
-}
-
-static void print_json_string(const char *s) {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\') {
-            printf("\\%c", *p);
-        } else if (*p < 0x20) {
-            printf("\\u%04x", *p);
-        } else {
-            putchar(*p);
-        }
-    }
-    putchar('"');
-}
-
-/* NAME=value, single-quoted when the value holds anything a shell would read. */
-static void print_env(const char *name, const char *value) {
-    bool plain = value[0] != '\0';
-    for (const char *p = value; *p != '\0'; p++) {
-        plain = plain && (strchr("+/=._:-", *p) != NULL || (*p >= '0' && *p <= '9') ||
-                          (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'));
-    }
-    if (plain) {
-        printf("%s=%s\n", name, value);
-        return;
-    }
-    printf("%s='", name);
-    for (const char *p = value; *p != '\0'; p++) {
-        if (*p == '\'') {
-            fputs("'\\''", stdout);
-        } else {
-            putchar(*p);
-        }
-    }
-    puts("'");
-}
-
-static void print_keys(const bk_account_keys *keys, output_format format) {
-    if (format == OUTPUT_TSV) {
-        printf("%s\t%s\t%s\n", keys->account_name, keys->primary, keys->secondary);
-    } else if (format == OUTPUT_ENV) {
-        print_env("AZURE_BATCH_ACCOUNT", keys->account_name);
-        print_env("AZURE_BATCH_PRIMARY_KEY", keys->primary);
-        print_env("AZURE_BATCH_SECONDARY_KEY", keys->secondary);
-    } else {
-        fputs("{\n  \"accountName\": ", stdout);
-        print_json_string(keys->account_name);
-        fputs(",\n  \"primary\": ", stdout);
-        print_json_string(keys->primary);
-        fputs(",\n  \"secondary\": ", stdout);
-        print_json_string(keys->secondary);
-        fputs("\n}\n", stdout);
-    }
-}
-
-static const struct {
-    unsigned bit;
-    const char *name;
-} auth_mode_names[] = {{BK_AUTH_MODE_SHARED_KEY, "SharedKey"},
-                       {BK_AUTH_MODE_AAD, "AAD"},
-                       {BK_AUTH_MODE_TASK_TOKEN, "TaskAuthenticationToken"}};
-
-static void print_auth_modes(const bk_batch_account *a, const char *separator, bool quoted) {
-    bool first = true;
-    for (size_t i = 0; i < sizeof auth_mode_names / sizeof auth_mode_names[0]; i++) {
-        if (a->auth_modes & auth_mode_names[i].bit) {
-            printf("%s%s%s%s", first ? "" : separator, quoted ? "\"" : "", auth_mode_names[i].name,
-                   quoted ? "\"" : "");
-            first = false;
-        }
-    }
-}
-
-static void print_account(const bk_batch_account *a, output_format format) {
-    if (format == OUTPUT_TSV) {
-        printf("%s\t%s\t%s\t%s\t", a->name, a->location, a->account_endpoint,
-               a->provisioning_state);
-        print_auth_modes(a, ",", false);
-        putchar('\n');
-    } else if (format == OUTPUT_ENV) {
-        char endpoint[BK_HOST_MAX + 16];
-        snprintf(endpoint, sizeof endpoint, "https://%s", a->account_endpoint);
-        print_env("AZURE_BATCH_ACCOUNT", a->name);
-        print_env("AZURE_BATCH_ENDPOINT", endpoint);
-        print_env("AZURE_BATCH_LOCATION", a->location);
-        print_env("AZURE_BATCH_PROVISIONING_STATE", a->provisioning_state);
-        fputs("AZURE_BATCH_AUTHENTICATION_MODES=", stdout);
-        print_auth_modes(a, ",", false);
-        putchar('\n');
-    } else {
-        fputs("{\n  \"name\": ", stdout);
-        print_json_string(a->name);
-        fputs(",\n  \"location\": ", stdout);
-        print_json_string(a->location);
-        fputs(",\n  \"properties\": {\n    \"accountEndpoint\": ", stdout);
-        print_json_string(a->account_endpoint);
-        fputs(",\n    \"provisioningState\": ", stdout);
-        print_json_string(a->provisioning_state);
-        if (a->auth_modes_present) {
-            fputs(",\n    \"allowedAuthenticationModes\": [", stdout);
-            print_auth_modes(a, ", ", true);
-            putchar(']');
-        }
-        fputs("\n  }\n}\n", stdout);
-    }
-}
-
-static void print_token(const bk_token *t, output_format format) {
-    char expires_on[32] = "";
-    time_t at = time(NULL) + (time_t)t->expires_in_s;
-    struct tm tm;
-    if (gmtime_r(&at, &tm) != NULL) {
-        strftime(expires_on, sizeof expires_on, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
-    unsigned long long expires_in = (unsigned long long)t->expires_in_s;
-    if (format == OUTPUT_TSV) {
-        printf("%s\t%llu\t%s\t%zu\n", t->token_type, expires_in, expires_on, t->access_token_len);
-    } else if (format == OUTPUT_ENV) {
-        print_env("AZURE_TOKEN_TYPE", t->token_type);
-        printf("AZURE_TOKEN_EXPIRES_IN=%llu\n", expires_in);
-        print_env("AZURE_TOKEN_EXPIRES_ON", expires_on);
-        printf("AZURE_TOKEN_LENGTH=%zu\n", t->access_token_len);
-    } else {
-        fputs("{\n  \"token_type\": ", stdout);
-        print_json_string(t->token_type);
-        printf(",\n  \"expires_in\": %llu,\n  \"expires_on\": ", expires_in);
-        print_json_string(expires_on);
-        printf(",\n  \"access_token_length\": %zu\n}\n", t->access_token_len);
-    }
 }
 
 static int exit_code_for(bk_result r) {
@@ -301,7 +159,7 @@ static void report_failure(const char *what, bk_result r) {
     fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
     if (r == BK_ERR_AUTH_REFUSED) {
         fprintf(stderr, ": HTTP %d %s: ", resp->status, client.entra_error.error);
-        print_one_line(stderr, client.entra_error.error_description, true);
+        bk_cli_print_one_line(stderr, client.entra_error.error_description, true);
         if (client.entra_error.trace_id[0] != '\0') {
             fprintf(stderr, " (trace_id: %s, correlation_id: %s)", client.entra_error.trace_id,
                     client.entra_error.correlation_id);
@@ -311,7 +169,7 @@ static void report_failure(const char *what, bk_result r) {
         fprintf(stderr, ": HTTP %d", resp->status);
         if (client.cloud_error.code[0] != '\0') {
             fprintf(stderr, " %s: ", client.cloud_error.code);
-            print_one_line(stderr, client.cloud_error.message, false);
+            bk_cli_print_one_line(stderr, client.cloud_error.message, false);
         }
     } else if (r == BK_ERR_OUTCOME_UNKNOWN) {
         if (client.outcome_keys_known) {
@@ -422,7 +280,7 @@ static int parse_options(int argc, char **argv, options *o) {
 typedef enum command { CMD_SHOW, CMD_KEYS, CMD_REGENERATE, CMD_TOKEN } command;
 
 /* Resolves and checks every input; nothing is sent before this passes. */
-static int resolve(options *o, command *cmd, output_format *format, const cloud **cl,
+static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud **cl,
                    uint32_t *timeout_ms) {
     static const char *const names[] = {"show", "keys", "regenerate", "token"};
     size_t i = 0;
@@ -444,11 +302,11 @@ static int resolve(options *o, command *cmd, output_format *format, const cloud 
     }
     const char *output = o->output ? o->output : "json";
     if (strcmp(output, "json") == 0) {
-        *format = OUTPUT_JSON;
+        *format = BK_CLI_JSON;
     } else if (strcmp(output, "tsv") == 0) {
-        *format = OUTPUT_TSV;
+        *format = BK_CLI_TSV;
     } else if (strcmp(output, "env") == 0) {
-        *format = OUTPUT_ENV;
+        *format = BK_CLI_ENV;
     } else {
         return usage_error("--output must be json, tsv or env, not", output);
     }
@@ -534,12 +392,12 @@ static int resolve(options *o, command *cmd, output_format *format, const cloud 
     return 0;
 }
 
-static int run(const options *o, command cmd, output_format format) {
+static int run(const options *o, command cmd, bk_cli_format format) {
     bk_result r;
     if (cmd == CMD_TOKEN) {
         r = bk_client_token(&client, NULL);
         if (r == BK_OK) {
-            print_token(&client.token, format);
+            bk_cli_print_token(&client.token, format);
         } else {
             report_failure("token request", r);
         }
@@ -547,7 +405,7 @@ static int run(const options *o, command cmd, output_format format) {
         bk_batch_account account;
         r = bk_client_get_account(&client, &account);
         if (r == BK_OK) {
-            print_account(&account, format);
+            bk_cli_print_account(&account, format);
         } else {
             report_failure("get account", r);
         }
@@ -559,7 +417,7 @@ static int run(const options *o, command cmd, output_format format) {
             r = bk_client_regenerate_key(&client, o->key_name, &keys);
         }
         if (r == BK_OK || (r == BK_ERR_OUTCOME_UNKNOWN && client.outcome_keys_known)) {
-            print_keys(&keys, format);
+            bk_cli_print_keys(&keys, format);
         }
         if (r != BK_OK) {
             report_failure(cmd == CMD_KEYS ? "listKeys" : "regenerateKeys", r);
@@ -577,7 +435,7 @@ int main(int argc, char **argv) {
         return rc < 0 ? EXIT_OK : rc;
     }
     command cmd = CMD_SHOW;
-    output_format format = OUTPUT_JSON;
+    bk_cli_format format = BK_CLI_JSON;
     const cloud *cl = &clouds[0];
     uint32_t timeout_ms = 30000;
     bk_connector placeholder = {NULL, NULL, NULL, NULL};

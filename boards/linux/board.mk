@@ -5,7 +5,9 @@ LINUX_INCLUDES := -Iport/mbedtls
 $(BUILD)/rel/boards/linux/%.o $(BUILD)/rel/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
 $(BUILD)/san/boards/linux/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
 
-$(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) boards/linux/batchkey_main.c)
+CLI_SRC := boards/linux/batchkey_main.c boards/linux/bk_cli_output.c
+
+$(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) $(CLI_SRC))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $^ -o $@ $(MBEDTLS_LIBS)

@@ -7,12 +7,12 @@ FUZZ_FLAGS := -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_response $(BUILD)/fuzz/fuzz_models
 
-$(BUILD)/fuzz/fuzz_response: tests/fuzz/fuzz_response.c core/bk_http_response.c core/bk_stream.c \
+$(BUILD)/fuzz/fuzz_response: tests/fuzz/fuzz_response.c core/bk_http_response.c core/bk_ascii.c core/bk_stream.c \
                              core/bk_result.c tests/support/bk_script.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@
 
-$(BUILD)/fuzz/fuzz_models: tests/fuzz/fuzz_models.c core/bk_json.c core/bk_models.c \
+$(BUILD)/fuzz/fuzz_models: tests/fuzz/fuzz_models.c core/bk_json.c core/bk_models.c core/bk_ascii.c \
                            core/bk_wipe.c core/bk_result.c $(JSMN_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@

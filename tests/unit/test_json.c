@@ -533,7 +533,12 @@ static void test_string_wrong_type_and_arguments(void **state) {
 
 static bk_result uint_of(const char *array_of_one, bool allow_string, uint64_t *out) {
     bk_json_doc doc = doc_of(array_of_one);
-    return bk_json_uint(&doc, 1, allow_string, out);
+    return bk_json_uint(&doc, 1, allow_string, UINT64_MAX, out);
+}
+
+static bk_result uint_below(const char *array_of_one, uint64_t max, uint64_t *out) {
+    bk_json_doc doc = doc_of(array_of_one);
+    return bk_json_uint(&doc, 1, true, max, out);
 }
 
 static void test_uint_numbers(void **state) {
@@ -547,19 +552,7 @@ static void test_uint_numbers(void **state) {
     assert_true(v == UINT64_MAX);
 
     static const char *const not_uint[] = {
-        "[18446744073709551616]",
-        "[99999999999999999999]",
-        "[184467440737095516150]",
-        "[-1]",
-        "[-0]",
-        "[1.5]",
-        "[1.0]",
-        "[1e3]",
-        "[1E0]",
-        "[01]",
-        "[1.2.3]",
-        "[-]",
-        "[1e]",
+        "[-1]", "[-0]", "[1.5]", "[1.0]", "[1e3]", "[1E0]", "[01]", "[1.2.3]", "[-]", "[1e]",
     };
     for (size_t i = 0; i < sizeof not_uint / sizeof not_uint[0]; i++) {
         v = 7;
@@ -575,8 +568,27 @@ static void test_uint_numbers(void **state) {
     assert_int_equal(uint_of("[{}]", true, &v), BK_ERR_JSON_TYPE);
     assert_int_equal(uint_of("[[1]]", true, &v), BK_ERR_JSON_TYPE);
     bk_json_doc doc = doc_of("[1]");
-    assert_int_equal(bk_json_uint(&doc, 1, false, NULL), BK_ERR_ARGUMENT);
-    assert_int_equal(bk_json_uint(&doc, 2, false, &v), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_uint(&doc, 1, false, UINT64_MAX, NULL), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_uint(&doc, 2, false, UINT64_MAX, &v), BK_ERR_ARGUMENT);
+}
+
+/* Values above the caller's bound read as the bound, however many digits they have. */
+static void test_uint_clamped(void **state) {
+    (void)state;
+    uint64_t v = 0;
+    static const char *const huge[] = {"[18446744073709551616]", "[99999999999999999999]",
+                                       "[184467440737095516150]", "[\"18446744073709551616\"]"};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        assert_int_equal(uint_of(huge[i], true, &v), BK_OK);
+        assert_true(v == UINT64_MAX);
+    }
+    assert_int_equal(uint_below("[3599]", 3599, &v), BK_OK);
+    assert_int_equal(v, 3599);
+    assert_int_equal(uint_below("[3600]", 3599, &v), BK_OK);
+    assert_int_equal(v, 3599);
+    assert_int_equal(uint_below("[\"99999999999999999999999\"]", 86400, &v), BK_OK);
+    assert_int_equal(v, 86400);
+    assert_int_equal(uint_below("[\"1x\"]", 86400, &v), BK_ERR_JSON_NUMBER);
 }
 
 static void test_uint_strings(void **state) {
@@ -590,17 +602,8 @@ static void test_uint_strings(void **state) {
     assert_int_equal(v, 0);
 
     static const char *const not_digits[] = {
-        "[\"\"]",
-        "[\"-1\"]",
-        "[\" 1\"]",
-        "[\"1 \"]",
-        "[\"1.5\"]",
-        "[\"1e3\"]",
-        "[\"0x10\"]",
-        "[\"35a\"]",
-        "[\"+1\"]",
-        "[\"\\u0031\"]",
-        "[\"18446744073709551616\"]",
+        "[\"\"]",    "[\"-1\"]",   "[\" 1\"]",  "[\"1 \"]", "[\"1.5\"]",
+        "[\"1e3\"]", "[\"0x10\"]", "[\"35a\"]", "[\"+1\"]", "[\"\\u0031\"]",
     };
     for (size_t i = 0; i < sizeof not_digits / sizeof not_digits[0]; i++) {
         v = 7;
@@ -636,6 +639,7 @@ int main(void) {
         cmocka_unit_test(test_string_exact_fit_and_overflow_by_one),
         cmocka_unit_test(test_string_wrong_type_and_arguments),
         cmocka_unit_test(test_uint_numbers),
+        cmocka_unit_test(test_uint_clamped),
         cmocka_unit_test(test_uint_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

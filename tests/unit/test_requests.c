@@ -13,7 +13,9 @@
 #include "bk_arm.h"
 #include "bk_config.h"
 #include "bk_entra.h"
+#include "bk_endpoint.h"
 #include "bk_http.h"
+#include "bk_writer.h"
 #include "bk_test_support.h"
 
 #define SUB       "12345678-1234-1234-1234-123456789012"

@@ -9,7 +9,9 @@
 
 #include "bk_arm.h"
 #include "bk_entra.h"
+#include "bk_endpoint.h"
 #include "bk_http.h"
+#include "bk_writer.h"
 
 /* A string of n copies of piece (n * strlen(piece) < 1024), in a static buffer. */
 static const char *repeat(const char *piece, size_t n) {

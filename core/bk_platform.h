@@ -1,6 +1,7 @@
-/* The OS contract. One implementation per platform is linked in (posix/, lwip/, the emulator
- * board's own); platform/null/ answers BK_ERR_UNSUPPORTED everywhere, so a missing port shows at
- * link time or at the first call, never as silent misbehaviour.
+/* The OS contract. It lives with the core that calls it; each platform (platform/posix/,
+ * platform/lwip/, a board's own) implements it and one is linked in. platform/null/ answers
+ * BK_ERR_UNSUPPORTED everywhere, so a missing port shows at link time or at the first call,
+ * never as silent misbehaviour.
  *
  *     bk_socket s;
  *     r = bk_tcp_connect(&s, "management.azure.com", 443, 10000);

@@ -1,0 +1,148 @@
+/* The batchkey CLI's output: keys, account and token in json, tsv or env form, and service text
+ * made safe for one line of a terminal or log. */
+#include "bk_cli_output.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void bk_cli_print_one_line(FILE *out, const char *text, bool first_line_only) {
+    for (const char *p = text; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (first_line_only && (c == '\r' || c == '\n')) {
+            break;
+        }
+        fputc((c < 0x20 || c == 0x7f) ? ' ' : c, out);
+    }
+}
+
+static void print_json_string(const char *s) {
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\') {
+            printf("\\%c", *p);
+        } else if (*p < 0x20) {
+            printf("\\u%04x", *p);
+        } else {
+            putchar(*p);
+        }
+    }
+    putchar('"');
+}
+
+/* NAME=value, single-quoted when the value holds anything a shell would read. */
+static void print_env(const char *name, const char *value) {
+    bool plain = value[0] != '\0';
+    for (const char *p = value; *p != '\0'; p++) {
+        plain = plain && (strchr("+/=._:-", *p) != NULL || (*p >= '0' && *p <= '9') ||
+                          (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'));
+    }
+    if (plain) {
+        printf("%s=%s\n", name, value);
+        return;
+    }
+    printf("%s='", name);
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p == '\'') {
+            fputs("'\\''", stdout);
+        } else {
+            putchar(*p);
+        }
+    }
+    puts("'");
+}
+
+void bk_cli_print_keys(const bk_account_keys *keys, bk_cli_format format) {
+    if (format == BK_CLI_TSV) {
+        printf("%s\t%s\t%s\n", keys->account_name, keys->primary, keys->secondary);
+    } else if (format == BK_CLI_ENV) {
+        print_env("AZURE_BATCH_ACCOUNT", keys->account_name);
+        print_env("AZURE_BATCH_PRIMARY_KEY", keys->primary);
+        print_env("AZURE_BATCH_SECONDARY_KEY", keys->secondary);
+    } else {
+        fputs("{\n  \"accountName\": ", stdout);
+        print_json_string(keys->account_name);
+        fputs(",\n  \"primary\": ", stdout);
+        print_json_string(keys->primary);
+        fputs(",\n  \"secondary\": ", stdout);
+        print_json_string(keys->secondary);
+        fputs("\n}\n", stdout);
+    }
+}
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} auth_mode_names[] = {{BK_AUTH_MODE_SHARED_KEY, "SharedKey"},
+                       {BK_AUTH_MODE_AAD, "AAD"},
+                       {BK_AUTH_MODE_TASK_TOKEN, "TaskAuthenticationToken"}};
+
+static void print_auth_modes(const bk_batch_account *a, const char *separator, bool quoted) {
+    bool first = true;
+    for (size_t i = 0; i < sizeof auth_mode_names / sizeof auth_mode_names[0]; i++) {
+        if (a->auth_modes & auth_mode_names[i].bit) {
+            printf("%s%s%s%s", first ? "" : separator, quoted ? "\"" : "", auth_mode_names[i].name,
+                   quoted ? "\"" : "");
+            first = false;
+        }
+    }
+}
+
+void bk_cli_print_account(const bk_batch_account *a, bk_cli_format format) {
+    if (format == BK_CLI_TSV) {
+        printf("%s\t%s\t%s\t%s\t", a->name, a->location, a->account_endpoint,
+               a->provisioning_state);
+        print_auth_modes(a, ",", false);
+        putchar('\n');
+    } else if (format == BK_CLI_ENV) {
+        char endpoint[BK_HOST_MAX + 16];
+        snprintf(endpoint, sizeof endpoint, "https://%s", a->account_endpoint);
+        print_env("AZURE_BATCH_ACCOUNT", a->name);
+        print_env("AZURE_BATCH_ENDPOINT", endpoint);
+        print_env("AZURE_BATCH_LOCATION", a->location);
+        print_env("AZURE_BATCH_PROVISIONING_STATE", a->provisioning_state);
+        fputs("AZURE_BATCH_AUTHENTICATION_MODES=", stdout);
+        print_auth_modes(a, ",", false);
+        putchar('\n');
+    } else {
+        fputs("{\n  \"name\": ", stdout);
+        print_json_string(a->name);
+        fputs(",\n  \"location\": ", stdout);
+        print_json_string(a->location);
+        fputs(",\n  \"properties\": {\n    \"accountEndpoint\": ", stdout);
+        print_json_string(a->account_endpoint);
+        fputs(",\n    \"provisioningState\": ", stdout);
+        print_json_string(a->provisioning_state);
+        if (a->auth_modes_present) {
+            fputs(",\n    \"allowedAuthenticationModes\": [", stdout);
+            print_auth_modes(a, ", ", true);
+            putchar(']');
+        }
+        fputs("\n  }\n}\n", stdout);
+    }
+}
+
+void bk_cli_print_token(const bk_token *t, bk_cli_format format) {
+    char expires_on[32] = "";
+    time_t at = time(NULL) + (time_t)t->expires_in_s;
+    struct tm tm;
+    if (gmtime_r(&at, &tm) != NULL) {
+        strftime(expires_on, sizeof expires_on, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    unsigned long long expires_in = (unsigned long long)t->expires_in_s;
+    if (format == BK_CLI_TSV) {
+        printf("%s\t%llu\t%s\t%zu\n", t->token_type, expires_in, expires_on, t->access_token_len);
+    } else if (format == BK_CLI_ENV) {
+        print_env("AZURE_TOKEN_TYPE", t->token_type);
+        printf("AZURE_TOKEN_EXPIRES_IN=%llu\n", expires_in);
+        print_env("AZURE_TOKEN_EXPIRES_ON", expires_on);
+        printf("AZURE_TOKEN_LENGTH=%zu\n", t->access_token_len);
+    } else {
+        fputs("{\n  \"token_type\": ", stdout);
+        print_json_string(t->token_type);
+        printf(",\n  \"expires_in\": %llu,\n  \"expires_on\": ", expires_in);
+        print_json_string(expires_on);
+        printf(",\n  \"access_token_length\": %zu\n}\n", t->access_token_len);
+    }
+}

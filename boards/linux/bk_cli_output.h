@@ -1,0 +1,27 @@
+/* The batchkey CLI's output formats.
+ *
+ *     bk_cli_print_keys(&keys, BK_CLI_TSV);     // account, primary, secondary, tab-separated
+ */
+#ifndef BK_CLI_OUTPUT_H
+#define BK_CLI_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bk_json.h"
+
+typedef enum bk_cli_format {
+    BK_CLI_JSON, /* the service's own field names */
+    BK_CLI_TSV,  /* one line, tab-separated */
+    BK_CLI_ENV   /* NAME=value lines a shell can eval */
+} bk_cli_format;
+
+void bk_cli_print_keys(const bk_account_keys *keys, bk_cli_format format);
+void bk_cli_print_account(const bk_batch_account *account, bk_cli_format format);
+/* Expiry and length of the token, never the token. */
+void bk_cli_print_token(const bk_token *token, bk_cli_format format);
+/* Text from the service or the user on one line: control characters become spaces, or end the
+ * text where first_line_only (Entra's descriptions go on with "\r\nTrace ID: ..."). */
+void bk_cli_print_one_line(FILE *out, const char *text, bool first_line_only);
+
+#endif
