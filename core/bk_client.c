@@ -1,31 +1,12 @@
 #include <string.h>
 
+#include "bk_ascii.h"
 #include "bk_client.h"
 #include "bk_crypto.h"
 #include "bk_platform.h"
 #include "bk_writer.h"
 
 #define TOKEN_REFRESH_MARGIN_MS (5u * 60u * 1000u)
-
-/* How one attempt ended, and what may follow. */
-typedef enum attempt_outcome {
-    ATTEMPT_DONE,      /* an answer to act on (success or a definite refusal) */
-    ATTEMPT_RETRY,     /* the service did not act; the request may be sent again */
-    ATTEMPT_AMBIGUOUS, /* the request was sent and may have been acted on */
-    ATTEMPT_FAILED     /* no point in trying again */
-} attempt_outcome;
-
-uint32_t bk_retry_backoff_ms(const bk_retry_policy *policy, uint32_t attempts_done,
-                             uint32_t random) {
-    uint64_t ceiling = policy->base_delay_ms;
-    for (uint32_t i = 1; i < attempts_done && ceiling < policy->max_delay_ms; i++) {
-        ceiling *= 2;
-    }
-    if (ceiling > policy->max_delay_ms) {
-        ceiling = policy->max_delay_ms;
-    }
-    return (uint32_t)(random % (ceiling + 1));
-}
 
 void bk_client_init(bk_client *client, bk_connector connector) {
     memset(client, 0, sizeof *client);
@@ -34,6 +15,17 @@ void bk_client_init(bk_client *client, bk_connector connector) {
     client->retry.max_attempts = 4;
     client->retry.base_delay_ms = 1000;
     client->retry.max_delay_ms = 60000;
+    client->retry.min_attempt_ms = 1000;
+    bk_http_response_reset(&client->response);
+}
+
+void bk_client_set_deadline(bk_client *client, uint32_t budget_ms) {
+    client->deadline_ms = budget_ms == 0 ? 0 : bk_monotonic_ms() + budget_ms;
+}
+
+/* When the call that starts now must end. */
+static uint64_t call_deadline(const bk_client *c) {
+    return c->deadline_ms != 0 ? c->deadline_ms : bk_monotonic_ms() + BK_CALL_BUDGET_MS;
 }
 
 static void close_peer(bk_client *c, bk_peer peer) {
@@ -76,48 +68,50 @@ static void log_status(const char *what, const bk_http_response *resp) {
     }
 }
 
-static bool is_network_error(bk_result r) {
-    switch (r) {
-    case BK_ERR_DNS:
-    case BK_ERR_CONNECT:
-    case BK_ERR_TIMEOUT:
-    case BK_ERR_STREAM_SEND:
-    case BK_ERR_STREAM_RECV:
-    case BK_ERR_STREAM_CLOSED:
-    case BK_ERR_STREAM_STALLED:
-    case BK_ERR_TLS_IO:
-    case BK_ERR_HTTP_TRUNCATED:
-        return true;
-    default:
-        return false;
-    }
+/* A fresh record for a call, with the client request id all its attempts carry. */
+static bk_result record_start(bk_call_record *rec) {
+    memset(rec, 0, sizeof *rec);
+    return bk_uuid4(rec->client_request_id);
 }
 
-/* Sends the req_len bytes of the request in io and reads the answer into io. *sent tells
- * whether the request may have reached the server; *stale that a reused connection turned out
- * closed before any answer, so an idempotent request may go again at once on a new one. The
- * request is wiped once sent: it holds a secret or a token. */
+/* What the last attempt got: its status and request id, as far as the answer came. */
+static void record_answer(bk_call_record *rec, const bk_http_response *resp, bk_result result) {
+    rec->status = resp->status;
+    rec->failure = result;
+    memcpy(rec->request_id, resp->request_id, sizeof rec->request_id);
+    rec->error_code[0] = '\0';
+}
+
+/* Sends the req_len bytes of the request in io and reads the answer into io, on the peer's kept
+ * connection or, with fresh or when there is none, a new one. *sent tells whether some byte of
+ * the request left; *stale that a reused connection turned out closed before any answer, so an
+ * idempotent request may go again at once. The request is wiped once sent: it holds a secret or
+ * a token. */
 static bk_result exchange(bk_client *c, bk_peer peer, const bk_endpoint *ep, size_t req_len,
-                          bool *sent, bool *stale) {
+                          uint64_t deadline, bool fresh, bool *sent, bool *stale) {
     *sent = false;
     *stale = false;
-    if (c->peer_open[peer] && c->connector.reusable != NULL &&
-        !c->connector.reusable(c->connector.ctx, peer)) {
+    bk_http_response_reset(&c->response);
+    if (c->peer_open[peer] && (fresh || (c->connector.reuse != NULL &&
+                                         !c->connector.reuse(c->connector.ctx, peer, deadline)))) {
         close_peer(c, peer);
     }
     bool reused = c->peer_open[peer];
     if (!reused) {
-        bk_result r = c->connector.open(c->connector.ctx, peer, ep, &c->peer_stream[peer]);
+        bk_result r =
+            c->connector.open(c->connector.ctx, peer, ep, deadline, &c->peer_stream[peer]);
         if (r != BK_OK) {
             bk_wipe(c->io, req_len);
             return r;
         }
         c->peer_open[peer] = true;
     }
-    bk_result r = bk_stream_send_all(&c->peer_stream[peer], (const uint8_t *)c->io, req_len);
+    size_t moved = 0;
+    bk_result r =
+        bk_stream_send_all(&c->peer_stream[peer], (const uint8_t *)c->io, req_len, &moved);
     bk_wipe(c->io, req_len);
+    *sent = moved > 0;
     if (r == BK_OK) {
-        *sent = true;
         r = bk_http_read_response(&c->peer_stream[peer], c->io, sizeof c->io, &c->response);
     }
     if (r != BK_OK || !c->response.keep_alive) {
@@ -130,8 +124,10 @@ static bk_result exchange(bk_client *c, bk_peer peer, const bk_endpoint *ep, siz
     return r;
 }
 
-/* Waits before the next attempt; false when the retries are over. */
-static bool wait_before_retry(bk_client *c, uint32_t attempts_done, int64_t asked_ms) {
+/* Waits before the next attempt; false when the retries are over: attempts used up, a wait
+ * longer than allowed, or too little of the deadline left after the wait for another attempt. */
+static bool wait_before_retry(bk_client *c, uint64_t deadline, uint32_t attempts_done,
+                              int64_t asked_ms) {
     if (attempts_done >= c->retry.max_attempts) {
         return false;
     }
@@ -149,6 +145,11 @@ static bool wait_before_retry(bk_client *c, uint32_t attempts_done, int64_t aske
         }
         delay = bk_retry_backoff_ms(&c->retry, attempts_done, random);
     }
+    uint64_t now = bk_monotonic_ms();
+    if (now >= deadline || deadline - now < (uint64_t)delay + c->retry.min_attempt_ms) {
+        log_line(BK_LOG_INFO, "no time left before the deadline for another attempt", "", "");
+        return false;
+    }
     char ms[12];
     bk_writer w;
     bk_writer_init(&w, ms, sizeof ms - 1);
@@ -159,11 +160,6 @@ static bool wait_before_retry(bk_client *c, uint32_t attempts_done, int64_t aske
     return true;
 }
 
-static bool status_is_transient(int status) {
-    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
-           status == 504;
-}
-
 static bool token_fresh(const bk_client *c) {
     return c->token_expires_ms != 0 &&
            bk_monotonic_ms() + TOKEN_REFRESH_MARGIN_MS < c->token_expires_ms;
@@ -171,27 +167,36 @@ static bool token_fresh(const bk_client *c) {
 
 static bk_result parse_token_answer(bk_client *c) {
     const bk_http_response *resp = &c->response;
-    if (resp->status == 200) {
-        bk_result r =
-            bk_parse_token(resp->body, resp->body_len, c->json, BK_JSON_TOKENS_MAX, &c->token);
-        if (r == BK_OK) {
-            uint64_t lifetime_ms = c->token.expires_in_s * 1000u;
-            /* A short-lived token is refreshed at half its life instead of 5 minutes early. */
-            uint64_t now = bk_monotonic_ms();
-            c->token_expires_ms = lifetime_ms > 2 * TOKEN_REFRESH_MARGIN_MS
-                                      ? now + lifetime_ms
-                                      : now + TOKEN_REFRESH_MARGIN_MS + lifetime_ms / 2;
-        }
-        return r;
+    bk_result r =
+        bk_parse_token(resp->body, resp->body_len, c->json, BK_JSON_TOKENS_MAX, &c->token);
+    if (r == BK_OK) {
+        /* expires_in is at most BK_TOKEN_LIFETIME_MAX_S, so none of this can overflow. A
+         * short-lived token is refreshed at half its life instead of 5 minutes early. */
+        uint64_t lifetime_ms = c->token.expires_in_s * 1000u;
+        uint64_t now = bk_monotonic_ms();
+        c->token_expires_ms = lifetime_ms > 2 * TOKEN_REFRESH_MARGIN_MS
+                                  ? now + lifetime_ms
+                                  : now + TOKEN_REFRESH_MARGIN_MS + lifetime_ms / 2;
     }
-    if (bk_parse_entra_error(resp->body, resp->body_len, c->json, BK_JSON_TOKENS_MAX,
-                             &c->entra_error) == BK_OK) {
-        return BK_ERR_AUTH_REFUSED;
-    }
-    return BK_ERR_UNEXPECTED_STATUS;
+    return r;
 }
 
-bk_result bk_client_token(bk_client *c, const char *claims) {
+/* After a token answer with an error status: keep Entra's error when it sent one. */
+static bk_result token_refused(bk_client *c, bk_call_record *rec) {
+    const bk_http_response *resp = &c->response;
+    if (bk_parse_entra_error(resp->body, resp->body_len, c->json, BK_JSON_TOKENS_MAX,
+                             &c->entra_error) != BK_OK) {
+        return BK_ERR_UNEXPECTED_STATUS;
+    }
+    (void)bk_cut_copy(rec->error_code, sizeof rec->error_code, c->entra_error.error,
+                      strlen(c->entra_error.error));
+    return BK_ERR_AUTH_REFUSED;
+}
+
+/* The token for the next ARM request, fetched when there is none fresh; rec gets the token
+ * request's record. */
+static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline,
+                             bk_call_record *rec) {
     if (claims == NULL && token_fresh(c)) {
         return BK_OK;
     }
@@ -201,8 +206,7 @@ bk_result bk_client_token(bk_client *c, const char *claims) {
     if (c->credential.kind != BK_CREDENTIAL_CLIENT_SECRET) {
         return BK_ERR_UNSUPPORTED;
     }
-    char request_id[37];
-    bk_result r = bk_uuid4(request_id);
+    bk_result r = record_start(rec);
     if (r != BK_OK) {
         return r;
     }
@@ -213,45 +217,56 @@ bk_result bk_client_token(bk_client *c, const char *claims) {
                            NULL,
                            claims,
                            c->scope,
-                           request_id};
+                           rec->client_request_id};
     for (uint32_t attempt = 1;; attempt++) {
         size_t len = 0;
         r = bk_entra_write_token_request(&tr, c->io, sizeof c->io, &len);
         if (r != BK_OK) {
             return r;
         }
-        log_line(BK_LOG_DEBUG, "POST token request, x-ms-client-request-id: ", request_id, "");
+        log_line(BK_LOG_DEBUG,
+                 "POST token request, x-ms-client-request-id: ", rec->client_request_id, "");
         bool sent = false;
         bool stale = false;
-        r = exchange(c, BK_PEER_AUTHORITY, &c->authority, len, &sent, &stale);
+        r = exchange(c, BK_PEER_AUTHORITY, &c->authority, len, deadline, false, &sent, &stale);
+        rec->attempts += sent ? 1u : 0u;
         if (stale) {
             attempt--;
             continue;
         }
-        int64_t asked_ms = -1;
         if (r == BK_OK) {
             log_status("token endpoint", &c->response);
-            if (!status_is_transient(c->response.status)) {
+            if (c->response.status == 200) {
                 r = parse_token_answer(c);
-                /* The buffer held the token, possibly more than once (moved in place). */
-                bk_wipe(c->io, sizeof c->io);
-                return r;
             }
-            asked_ms = bk_http_retry_after_ms(&c->response, bk_wall_clock_s());
-        } else if (!is_network_error(r)) {
-            return r;
         }
-        if (!wait_before_retry(c, attempt, asked_ms)) {
-            return r == BK_OK ? parse_token_answer(c) : r;
+        record_answer(rec, &c->response, r);
+        bk_attempt_verdict verdict = bk_retry_classify(true, sent, r, &c->response);
+        int64_t asked_ms =
+            r == BK_OK ? bk_http_retry_after_ms(&c->response, bk_wall_clock_s()) : -1;
+        if (r == BK_OK && c->response.status != 200) {
+            r = token_refused(c, rec);
+        }
+        /* The buffer held the token (possibly more than once: moved in place) or the secret. */
+        bk_wipe(c->io, sizeof c->io);
+        if (verdict != BK_ATTEMPT_RETRY || !wait_before_retry(c, deadline, attempt, asked_ms)) {
+            return r;
         }
     }
 }
 
-/* After an answer with an error status: keep the service's CloudError when it sent one. */
-static bk_result refused(bk_client *c) {
+bk_result bk_client_token(bk_client *c, const char *claims) {
+    return fetch_token(c, claims, call_deadline(c), &c->call);
+}
+
+/* After an ARM answer with an error status: keep the service's CloudError when it sent one. */
+static bk_result arm_refused(bk_client *c) {
     const bk_http_response *resp = &c->response;
     bool has_error = bk_parse_cloud_error(resp->body, resp->body_len, c->json, BK_JSON_TOKENS_MAX,
                                           &c->cloud_error) == BK_OK;
+    if (has_error) {
+        memcpy(c->call.error_code, c->cloud_error.code, sizeof c->call.error_code);
+    }
     if (resp->status == 401) {
         return BK_ERR_ARM_UNAUTHORIZED;
     }
@@ -264,7 +279,8 @@ static bk_result refused(bk_client *c) {
 static bool challenge_claims(bk_client *c) {
     const char *challenge = c->response.www_authenticate;
     const char *at = strstr(challenge, "claims=\"");
-    if (at == NULL || strstr(challenge, "insufficient_claims") == NULL) {
+    if (c->response.www_authenticate_cut || at == NULL ||
+        strstr(challenge, "insufficient_claims") == NULL) {
         return false;
     }
     at += 8;
@@ -307,117 +323,108 @@ static const char *operation_name(bk_arm_operation op) {
                                     : "POST regenerateKeys";
 }
 
-/* One ARM attempt: what happened, with *result set for the caller. */
-static attempt_outcome arm_attempt(bk_client *c, const bk_arm_request *req, arm_parse_fn parse,
-                                   void *out, bk_result *result, int64_t *asked_ms, bool *stale) {
-    bool idempotent = req->operation != BK_ARM_REGENERATE_KEY;
-    size_t len = 0;
-    *asked_ms = -1;
-    *result = bk_arm_write_request(req, c->io, sizeof c->io, &len);
-    if (*result != BK_OK) {
-        return ATTEMPT_FAILED;
-    }
-    log_line(BK_LOG_DEBUG, operation_name(req->operation),
-             ", x-ms-client-request-id: ", req->client_request_id);
-    bool sent = false;
-    *result = exchange(c, BK_PEER_ARM, &c->arm, len, &sent, stale);
-    c->attempts += sent ? 1u : 0u;
-    if (*stale && idempotent) {
-        return ATTEMPT_RETRY;
-    }
-    if (*result != BK_OK) {
-        if (!is_network_error(*result)) {
-            /* TLS verification, hostile framing, oversize: trying again changes nothing, but a
-             * regenerate that got that far may have been acted on. */
-            return sent && !idempotent ? ATTEMPT_AMBIGUOUS : ATTEMPT_FAILED;
-        }
-        return (!sent || idempotent) ? ATTEMPT_RETRY : ATTEMPT_AMBIGUOUS;
-    }
-    const bk_http_response *resp = &c->response;
-    log_status(operation_name(req->operation), resp);
-    if (resp->status == 200) {
-        *result = parse(c, out);
-        bk_wipe(c->io, sizeof c->io); /* the keys, possibly more than once (moved in place) */
-        /* A regenerate that answered 200 acted, even if its body cannot be read. */
-        return (*result != BK_OK && !idempotent) ? ATTEMPT_AMBIGUOUS : ATTEMPT_DONE;
-    }
-    *asked_ms = bk_http_retry_after_ms(resp, bk_wall_clock_s());
-    *result = refused(c);
-    if (idempotent) {
-        return status_is_transient(resp->status) ? ATTEMPT_RETRY : ATTEMPT_DONE;
-    }
-    /* regenerateKeys goes again only when the service says it did not act. */
-    if (resp->status == 429 || *asked_ms >= 0) {
-        return ATTEMPT_RETRY;
-    }
-    return resp->status >= 500 ? ATTEMPT_AMBIGUOUS : ATTEMPT_DONE;
-}
-
+/* One ARM call with its retries, recorded in c->call. An ambiguous regenerateKeys answer ends it
+ * with BK_ERR_OUTCOME_UNKNOWN; the caller reconciles. */
 static bk_result arm_call(bk_client *c, bk_arm_operation op, bk_key_name key, arm_parse_fn parse,
-                          void *out) {
-    c->attempts = 0;
-    memset(&c->cloud_error, 0, sizeof c->cloud_error);
-    bk_result r = bk_validate_account_ref(&c->account);
-    if (r != BK_OK) {
-        return r;
+                          void *out, uint64_t deadline) {
+    bool idempotent = op != BK_ARM_REGENERATE_KEY;
+    bk_result r = record_start(&c->call);
+    if (r == BK_OK) {
+        r = bk_validate_account_ref(&c->account);
     }
-    char request_id[37];
-    r = bk_uuid4(request_id);
     if (r != BK_OK) {
         return r;
     }
     bool claims_used = false;
     for (uint32_t attempt = 1;; attempt++) {
-        r = bk_client_token(c, NULL);
+        bk_call_record token_record = {0};
+        r = fetch_token(c, NULL, deadline, &token_record);
+        if (r != BK_OK) {
+            c->call = token_record; /* the call failed at its token request: report that one */
+            return r;
+        }
+        bk_arm_request req = {op,
+                              key,
+                              &c->arm,
+                              &c->account,
+                              c->token.access_token,
+                              c->token.access_token_len,
+                              c->call.client_request_id};
+        size_t len = 0;
+        r = bk_arm_write_request(&req, c->io, sizeof c->io, &len);
         if (r != BK_OK) {
             return r;
         }
-        bk_arm_request req = {
-            op,        key, &c->arm, &c->account, c->token.access_token, c->token.access_token_len,
-            request_id};
-        int64_t asked_ms = -1;
+        log_line(BK_LOG_DEBUG, operation_name(op),
+                 ", x-ms-client-request-id: ", c->call.client_request_id);
+        bool sent = false;
         bool stale = false;
-        attempt_outcome outcome = arm_attempt(c, &req, parse, out, &r, &asked_ms, &stale);
-        if (outcome == ATTEMPT_RETRY && stale) {
+        r = exchange(c, BK_PEER_ARM, &c->arm, len, deadline, !idempotent, &sent, &stale);
+        c->call.attempts += sent ? 1u : 0u;
+        if (stale && idempotent) {
             attempt--;
             continue;
         }
-        if (r == BK_ERR_ARM_UNAUTHORIZED && !claims_used) {
-            /* CAE: the token was revoked or lacks claims; one fresh token, one more try. */
-            if (challenge_claims(c)) {
-                claims_used = true;
-                log_line(BK_LOG_INFO, "claims challenge: fetching a fresh token", "", "");
-                r = bk_client_token(c, c->claims);
-                if (r != BK_OK) {
-                    return r;
-                }
-                attempt--;
-                continue;
+        if (r == BK_OK) {
+            log_status(operation_name(op), &c->response);
+            if (c->response.status == 200) {
+                r = parse(c, out);
+                bk_wipe(c->io, sizeof c->io); /* the keys, possibly more than once */
             }
         }
-        if (outcome == ATTEMPT_AMBIGUOUS) {
-            log_line(BK_LOG_WARN, "regenerateKeys outcome unknown; reading the keys with listKeys",
-                     "", "");
-            c->outcome_list_error = bk_client_list_keys(c, out);
-            c->outcome_keys_known = c->outcome_list_error == BK_OK;
+        record_answer(&c->call, &c->response, r);
+        bk_attempt_verdict verdict = bk_retry_classify(idempotent, sent, r, &c->response);
+        int64_t asked_ms =
+            r == BK_OK ? bk_http_retry_after_ms(&c->response, bk_wall_clock_s()) : -1;
+        if (r == BK_OK && c->response.status != 200) {
+            r = arm_refused(c);
+        }
+        if (verdict == BK_ATTEMPT_AMBIGUOUS) {
             return BK_ERR_OUTCOME_UNKNOWN;
         }
-        if (outcome != ATTEMPT_RETRY || !wait_before_retry(c, attempt, asked_ms)) {
+        if (r == BK_ERR_ARM_UNAUTHORIZED && idempotent && !claims_used && challenge_claims(c)) {
+            /* CAE: the token was revoked or lacks claims; one fresh token, one more try. */
+            claims_used = true;
+            log_line(BK_LOG_INFO, "claims challenge: fetching a fresh token", "", "");
+            r = fetch_token(c, c->claims, deadline, &token_record);
+            if (r != BK_OK) {
+                c->call = token_record;
+                return r;
+            }
+            attempt--;
+            continue;
+        }
+        if (verdict != BK_ATTEMPT_RETRY || !wait_before_retry(c, deadline, attempt, asked_ms)) {
             return r;
         }
     }
 }
 
 bk_result bk_client_get_account(bk_client *client, bk_batch_account *out) {
-    return arm_call(client, BK_ARM_GET_ACCOUNT, BK_KEY_PRIMARY, parse_account, out);
+    memset(&client->cloud_error, 0, sizeof client->cloud_error);
+    return arm_call(client, BK_ARM_GET_ACCOUNT, BK_KEY_PRIMARY, parse_account, out,
+                    call_deadline(client));
 }
 
 bk_result bk_client_list_keys(bk_client *client, bk_account_keys *out) {
-    return arm_call(client, BK_ARM_LIST_KEYS, BK_KEY_PRIMARY, parse_keys, out);
+    memset(&client->cloud_error, 0, sizeof client->cloud_error);
+    return arm_call(client, BK_ARM_LIST_KEYS, BK_KEY_PRIMARY, parse_keys, out,
+                    call_deadline(client));
 }
 
-bk_result bk_client_regenerate_key(bk_client *client, bk_key_name key, bk_account_keys *out) {
-    client->outcome_keys_known = false;
-    client->outcome_list_error = BK_OK;
-    return arm_call(client, BK_ARM_REGENERATE_KEY, key, parse_keys, out);
+bk_result bk_client_regenerate_key(bk_client *c, bk_key_name key, bk_account_keys *out) {
+    memset(&c->cloud_error, 0, sizeof c->cloud_error);
+    c->reconcile_result = BK_OK;
+    uint64_t deadline = call_deadline(c);
+    uint64_t now = bk_monotonic_ms();
+    uint64_t own_deadline = now < deadline ? deadline - (deadline - now) / 3 : deadline;
+    bk_result r = arm_call(c, BK_ARM_REGENERATE_KEY, key, parse_keys, out, own_deadline);
+    c->regenerate = c->call;
+    if (r != BK_ERR_OUTCOME_UNKNOWN) {
+        return r;
+    }
+    log_line(BK_LOG_WARN, "regenerateKeys outcome unknown; reading the keys with listKeys", "", "");
+    /* cloud_error keeps the regenerate's answer unless this listKeys is refused too. */
+    c->reconcile_result = arm_call(c, BK_ARM_LIST_KEYS, BK_KEY_PRIMARY, parse_keys, out, deadline);
+    return BK_ERR_OUTCOME_UNKNOWN;
 }

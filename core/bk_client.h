@@ -6,13 +6,16 @@
  *     bk_endpoint_parse(&client.authority, "https://login.microsoftonline.com");
  *     client.credential = (bk_credential){BK_CREDENTIAL_CLIENT_SECRET, tenant, app_id, secret};
  *     client.account = (bk_account_ref){subscription, resource_group, account_name};
+ *     bk_client_set_deadline(&client, 60000); // the whole command, retries and waits included
  *     bk_account_keys keys;
  *     r = bk_client_regenerate_key(&client, BK_KEY_SECONDARY, &keys);
  *     if (r == BK_ERR_ARM_REFUSED) puts(client.cloud_error.message);
  *     bk_client_close(&client);              // closes connections, wipes token and buffers
  *
- * One token serves every call of a client until 5 minutes before it expires; each peer (Entra
- * authority, ARM) keeps one connection open while the server allows it. */
+ * One token serves every call of a client until 5 minutes before it expires. The Entra authority
+ * and ARM each keep one connection open while the server allows it; regenerateKeys alone always
+ * goes out on a new connection, so a kept-alive one the server has meanwhile closed can never
+ * turn its answer into an unknown. */
 #ifndef BK_CLIENT_H
 #define BK_CLIENT_H
 
@@ -21,22 +24,28 @@
 
 #include "bk_arm.h"
 #include "bk_config.h"
+#include "bk_endpoint.h"
 #include "bk_entra.h"
 #include "bk_http.h"
 #include "bk_json.h"
 #include "bk_result.h"
+#include "bk_retry.h"
 #include "bk_stream.h"
 
 typedef enum bk_peer { BK_PEER_AUTHORITY, BK_PEER_ARM, BK_PEER_COUNT } bk_peer;
 
 /* The connection seam: opens a verified (TLS) stream to an endpoint for one peer slot, and
- * closes it. A slot holds at most one connection; the client decides when to reuse it. */
+ * closes it. A slot holds at most one connection; the client decides when to reuse it. Times are
+ * monotonic milliseconds (bk_monotonic_ms). */
 typedef struct bk_connector {
-    bk_result (*open)(void *ctx, bk_peer peer, const bk_endpoint *endpoint, bk_stream *out);
+    /* Connects, and makes the stream's every send and recv end by deadline_ms: past it they
+     * answer BK_ERR_TIMEOUT. */
+    bk_result (*open)(void *ctx, bk_peer peer, const bk_endpoint *endpoint, uint64_t deadline_ms,
+                      bk_stream *out);
     void (*close)(void *ctx, bk_peer peer);
-    /* Optional: false when the open connection is known to be unusable (the server closed it),
-     * checked before reusing it. NULL: assume usable. */
-    bool (*reusable)(void *ctx, bk_peer peer);
+    /* Optional: false when the open connection cannot carry another request (the server closed
+     * it); otherwise its stream now ends by deadline_ms. NULL: reuse it as it is. */
+    bool (*reuse)(void *ctx, bk_peer peer, uint64_t deadline_ms);
     void *ctx;
 } bk_connector;
 
@@ -49,17 +58,15 @@ typedef struct bk_credential {
     const char *client_secret; /* the caller's; wipe it when done */
 } bk_credential;
 
-/* Exponential backoff with full jitter; the service's own Retry-After wins when it gives one,
- * and a Retry-After longer than max_delay_ms ends the retries. */
-typedef struct bk_retry_policy {
-    uint32_t max_attempts;
-    uint32_t base_delay_ms;
-    uint32_t max_delay_ms;
-} bk_retry_policy;
-
-/* A random delay in [0, min(max_delay, base_delay * 2^(attempts_done - 1))]. */
-uint32_t bk_retry_backoff_ms(const bk_retry_policy *policy, uint32_t attempts_done,
-                             uint32_t random);
+/* What one call sent and what came back, for the report and for support. */
+typedef struct bk_call_record {
+    uint32_t attempts;                   /* requests that left, retries included */
+    int status;                          /* the last answer's HTTP status; 0 when none came */
+    bk_result failure;                   /* why the last attempt had no usable answer; BK_OK */
+    char client_request_id[37];          /* the x-ms-client-request-id every attempt carried */
+    char request_id[BK_HTTP_ID_MAX + 1]; /* the last answer's x-ms-request-id; "" without one */
+    char error_code[64];                 /* the service's error code in that answer; "" */
+} bk_call_record;
 
 typedef struct bk_client {
     /* Set by the caller after bk_client_init. */
@@ -69,14 +76,22 @@ typedef struct bk_client {
     bk_credential credential;
     bk_account_ref account;
     bk_retry_policy retry;
+    /* When the command ends (monotonic ms): every connect, send, receive, backoff and
+     * Retry-After wait of every call draws from it. 0: each call gets BK_CALL_BUDGET_MS from its
+     * start. See bk_client_set_deadline. */
+    uint64_t deadline_ms;
 
     /* After each call: what the service said. */
-    bk_http_response response;    /* the last answer's status and headers */
-    bk_cloud_error cloud_error;   /* valid after BK_ERR_ARM_REFUSED / _UNAUTHORIZED */
-    bk_entra_error entra_error;   /* valid after BK_ERR_AUTH_REFUSED */
-    bool outcome_keys_known;      /* after BK_ERR_OUTCOME_UNKNOWN: keys hold listKeys' answer */
-    bk_result outcome_list_error; /* ...otherwise why listKeys failed */
-    uint32_t attempts;            /* requests sent for the last operation */
+    bk_http_response response;  /* the last answer's status and headers */
+    bk_cloud_error cloud_error; /* the last ARM error body: after BK_ERR_ARM_REFUSED or
+                                   _UNAUTHORIZED, or the ambiguous answer of a regenerate */
+    bk_entra_error entra_error; /* valid after BK_ERR_AUTH_REFUSED */
+    bk_call_record call;        /* the last call, or the token request it failed at */
+    /* The last regenerateKeys, kept apart from the listKeys that reconciles an ambiguous one
+     * (which then is `call`, with its result in reconcile_result: BK_OK when the keys returned
+     * are the ones the service holds now). */
+    bk_call_record regenerate;
+    bk_result reconcile_result;
 
     /* Internal. */
     bk_connector connector;
@@ -90,6 +105,8 @@ typedef struct bk_client {
 } bk_client;
 
 void bk_client_init(bk_client *client, bk_connector connector);
+/* The command ends budget_ms from now, whatever it calls; 0 goes back to a budget per call. */
+void bk_client_set_deadline(bk_client *client, uint32_t budget_ms);
 /* Closes every connection and wipes the token and the I/O buffer. */
 void bk_client_close(bk_client *client);
 
@@ -98,8 +115,11 @@ void bk_client_close(bk_client *client);
 BK_MUST_CHECK bk_result bk_client_token(bk_client *client, const char *claims);
 BK_MUST_CHECK bk_result bk_client_get_account(bk_client *client, bk_batch_account *out);
 BK_MUST_CHECK bk_result bk_client_list_keys(bk_client *client, bk_account_keys *out);
-/* Never re-posts after an ambiguous failure: it calls listKeys instead and returns
- * BK_ERR_OUTCOME_UNKNOWN with the keys the service now holds (outcome_keys_known). */
+/* Sends regenerateKeys at most once, more only after 429s (bk_retry.h). After an ambiguous
+ * answer it never sends it again: it reads the keys with listKeys instead and returns
+ * BK_ERR_OUTCOME_UNKNOWN, with out holding the keys the service now holds when
+ * reconcile_result is BK_OK. A third of the time left is kept for that listKeys. A 401, CAE
+ * challenge or not, is a refusal: answering a challenge would mean sending it twice. */
 BK_MUST_CHECK bk_result bk_client_regenerate_key(bk_client *client, bk_key_name key,
                                                  bk_account_keys *out);
 

@@ -1,6 +1,6 @@
 /* batchkey compile-time sizes. Override any of them with -D on the command line or in a board's
- * build fragment; every buffer in the library is sized from here, and overflowing one is an error
- * (never a truncation). */
+ * build fragment; every buffer in the library is sized from here. Overflowing one the operation
+ * needs is an error; diagnostic text (messages, ids) is cut and marked instead. */
 #ifndef BK_CONFIG_H
 #define BK_CONFIG_H
 
@@ -48,6 +48,12 @@
 /* A WWW-Authenticate value (CAE claims challenges are base64 JSON). */
 #ifndef BK_WWW_AUTHENTICATE_MAX
 #define BK_WWW_AUTHENTICATE_MAX 2048
+#endif
+
+/* The time a client call may take, retries and waits included, when the caller set no deadline
+ * for the command (bk_client_set_deadline). */
+#ifndef BK_CALL_BUDGET_MS
+#define BK_CALL_BUDGET_MS 60000
 #endif
 
 /* Consecutive "no progress" returns from a stream before the read is abandoned. */

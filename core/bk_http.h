@@ -20,7 +20,9 @@
 
 #define BK_HTTP_ID_MAX 64 /* x-ms-request-id and friends are GUIDs; allow some slack */
 
-/* One HTTP response. Text fields are "" when the header was absent; numbers are -1. */
+/* One HTTP response. Text fields are "" when the header was absent; numbers are -1. Text longer
+ * than its field is cut at a character boundary and ends in BK_CUT_MARK (bk_ascii.h): these
+ * headers are diagnostics, and an overlong one never fails an answer. */
 typedef struct bk_http_response {
     int status;       /* the final status code; 1xx answers are skipped */
     const char *body; /* into the caller's buffer; valid until the buffer is reused */
@@ -29,6 +31,7 @@ typedef struct bk_http_response {
     char request_id[BK_HTTP_ID_MAX + 1];     /* x-ms-request-id */
     char correlation_id[BK_HTTP_ID_MAX + 1]; /* x-ms-correlation-request-id */
     char www_authenticate[BK_WWW_AUTHENTICATE_MAX + 1];
+    bool www_authenticate_cut;          /* the challenges did not fit: not to be acted on */
     int64_t date_s;                     /* Date, Unix seconds */
     int64_t retry_after_s;              /* Retry-After given as delta-seconds */
     int64_t retry_after_date_s;         /* Retry-After given as an HTTP-date, Unix seconds */
@@ -39,9 +42,14 @@ typedef struct bk_http_response {
 
 /* Reads one response from stream into buf. Bytes may arrive in any split. Fails with a distinct
  * error on ambiguous or hostile framing, on a header section over BK_HTTP_HEADER_BYTES_MAX, and on
- * a body over cap. Retry-After values that do not parse are ignored, as HTTP says. */
+ * a body over cap. A body framed by the connection's close ends only at an orderly close
+ * (BK_ERR_STREAM_CLOSED); BK_ERR_STREAM_UNCLEAN_CLOSE makes it BK_ERR_HTTP_TRUNCATED. Retry-After
+ * values that do not parse are ignored, as HTTP says. */
 BK_MUST_CHECK bk_result bk_http_read_response(const bk_stream *stream, char *buf, size_t cap,
                                               bk_http_response *out);
+
+/* Empties resp: no status (0), "" texts, -1 numbers. */
+void bk_http_response_reset(bk_http_response *resp);
 
 /* The delay the service asked for, in milliseconds, or -1 when it asked for none. Prefers the
  * millisecond headers; an HTTP-date is measured against the response's own Date when present

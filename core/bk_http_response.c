@@ -133,26 +133,30 @@ static bk_result on_connection_option(reader *r, const char *item, size_t len) {
     return BK_OK;
 }
 
-static bk_result keep_text(char *field, size_t field_size, const char *v, size_t len) {
-    if (len >= field_size) {
-        return BK_ERR_HTTP_HEADER_VALUE_OVERFLOW;
-    }
-    memcpy(field, v, len);
-    field[len] = '\0';
-    return BK_OK;
+/* Diagnostic headers never fail an answer: one longer than its field is cut and marked. */
+static void keep_text(char *field, size_t field_size, const char *v, size_t len) {
+    (void)bk_cut_copy(field, field_size, v, len);
 }
 
-/* Repeated WWW-Authenticate headers form one list, as HTTP defines. */
-static bk_result append_challenge(char *field, size_t field_size, const char *v, size_t len) {
+/* Repeated WWW-Authenticate headers form one list, as HTTP defines. A list that does not fit is
+ * cut and marked, and resp->www_authenticate_cut says so: a cut challenge is never acted on. */
+static void append_challenge(bk_http_response *resp, const char *v, size_t len) {
+    char *field = resp->www_authenticate;
     size_t have = strlen(field);
-    size_t sep = have > 0 ? 2 : 0;
-    if (have + sep + len >= field_size) {
-        return BK_ERR_HTTP_HEADER_VALUE_OVERFLOW;
+    if (resp->www_authenticate_cut) {
+        return;
     }
-    memcpy(field + have, ", ", sep);
-    memcpy(field + have + sep, v, len);
-    field[have + sep + len] = '\0';
-    return BK_OK;
+    if (have > 0) {
+        if (have + 2 >= sizeof resp->www_authenticate) {
+            resp->www_authenticate_cut =
+                bk_cut_copy(field + have, sizeof resp->www_authenticate - have, ", ", 2);
+            return;
+        }
+        memcpy(field + have, ", ", 2);
+        have += 2;
+    }
+    resp->www_authenticate_cut =
+        bk_cut_copy(field + have, sizeof resp->www_authenticate - have, v, len);
 }
 
 static bk_result on_header(reader *r, const char *name, size_t name_len, const char *v,
@@ -172,16 +176,13 @@ static bk_result on_header(reader *r, const char *name, size_t name_len, const c
         return for_each_list_item(r, v, len, on_connection_option);
     }
     if (bk_ascii_ieq(name, name_len, "x-ms-request-id")) {
-        return keep_text(resp->request_id, sizeof resp->request_id, v, len);
-    }
-    if (bk_ascii_ieq(name, name_len, "x-ms-correlation-request-id")) {
-        return keep_text(resp->correlation_id, sizeof resp->correlation_id, v, len);
-    }
-    if (bk_ascii_ieq(name, name_len, "www-authenticate")) {
-        return append_challenge(resp->www_authenticate, sizeof resp->www_authenticate, v, len);
-    }
-    /* Unparseable timing and rate hints are ignored, as HTTP says for Retry-After. */
-    if (bk_ascii_ieq(name, name_len, "retry-after")) {
+        keep_text(resp->request_id, sizeof resp->request_id, v, len);
+    } else if (bk_ascii_ieq(name, name_len, "x-ms-correlation-request-id")) {
+        keep_text(resp->correlation_id, sizeof resp->correlation_id, v, len);
+    } else if (bk_ascii_ieq(name, name_len, "www-authenticate")) {
+        append_challenge(resp, v, len);
+    } else if (bk_ascii_ieq(name, name_len, "retry-after")) {
+        /* Unparseable timing and rate hints are ignored, as HTTP says for Retry-After. */
         resp->retry_after_s = hint_number(v, len);
         if (resp->retry_after_s < 0) {
             resp->retry_after_date_s = bk_http_parse_date(v, len);
@@ -198,7 +199,7 @@ static bk_result on_header(reader *r, const char *name, size_t name_len, const c
     return BK_OK;
 }
 
-static void reset_response(bk_http_response *resp) {
+void bk_http_response_reset(bk_http_response *resp) {
     memset(resp, 0, sizeof *resp);
     resp->date_s = -1;
     resp->retry_after_s = -1;
@@ -233,7 +234,7 @@ static bk_result on_status_line(reader *r, const char *line, size_t len) {
     }
     r->interim = status < 200;
     if (!r->interim) {
-        reset_response(r->resp);
+        bk_http_response_reset(r->resp);
         r->resp->status = status;
         r->http10 = line[7] == '0';
     }
@@ -485,7 +486,7 @@ bk_result bk_http_read_response(const bk_stream *stream, char *buf, size_t cap,
     r.cap = cap;
     r.resp = out;
     r.ph = PHASE_STATUS_LINE;
-    reset_response(out);
+    bk_http_response_reset(out);
 
     size_t received = 0;
     unsigned idle = 0;
@@ -509,8 +510,10 @@ bk_result bk_http_read_response(const bk_stream *stream, char *buf, size_t cap,
             continue;
         }
         idle = 0;
-        if (got == BK_ERR_STREAM_CLOSED) {
-            if (r.ph == PHASE_BODY_UNTIL_CLOSE) {
+        if (got == BK_ERR_STREAM_CLOSED || got == BK_ERR_STREAM_UNCLEAN_CLOSE) {
+            /* Only an orderly close ends a body framed by the close; TLS without close_notify
+             * may be an attacker's or a middlebox's cut. */
+            if (r.ph == PHASE_BODY_UNTIL_CLOSE && got == BK_ERR_STREAM_CLOSED) {
                 break;
             }
             /* Nothing at all: a reused connection the server had closed. */

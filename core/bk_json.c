@@ -53,6 +53,45 @@ int bk_json_find(const bk_json_doc *doc, int obj, const char *key) {
     return -1;
 }
 
+/* Whether the key token k names key once unescaped. Keys batchkey looks for are short; a longer
+ * unescaped name cannot match. */
+static bool bk_json_key_names(const bk_json_doc *doc, int k, const char *key, size_t key_len) {
+    const bk_json_token *tok = &doc->tokens[k];
+    if (tok->type != BK_JSON_STRING) {
+        return false;
+    }
+    const char *raw = doc->text + tok->start;
+    size_t raw_len = (size_t)(tok->end - tok->start);
+    if (memchr(raw, '\\', raw_len) == NULL) {
+        return raw_len == key_len && memcmp(raw, key, key_len) == 0;
+    }
+    char name[64];
+    size_t name_len = 0;
+    return key_len < sizeof name && bk_json_string(doc, k, name, sizeof name, &name_len) == BK_OK &&
+           name_len == key_len && memcmp(name, key, key_len) == 0;
+}
+
+int bk_json_find_unique(const bk_json_doc *doc, int obj, const char *key) {
+    int found = bk_json_find(doc, obj, key);
+    if (found < 0) {
+        return -1;
+    }
+    size_t key_len = strlen(key);
+    int members = doc->tokens[obj].size;
+    int k = obj + 1;
+    int named = 0;
+    for (int m = 0; m < members && k + 1 < doc->count; m++) {
+        if (doc->tokens[k].parent != obj) {
+            return -1;
+        }
+        if (bk_json_key_names(doc, k, key, key_len) && ++named > 1) {
+            return -2;
+        }
+        k = bk_json_skip(doc, k);
+    }
+    return found;
+}
+
 /* JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static bool bk_json_number_ok(const unsigned char *p, const unsigned char *end) {
     if (p < end && *p == '-') {
@@ -252,11 +291,17 @@ static bk_result bk_json_unescape_one(const unsigned char **pp, const unsigned c
     return bk_json_put(o, byte) ? BK_OK : BK_ERR_JSON_FIELD_OVERFLOW;
 }
 
-bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap, size_t *out_len) {
+/* Unescapes the string at i into out. Text that does not fit is BK_ERR_JSON_FIELD_OVERFLOW, or,
+ * when cut is not NULL, cut at a character boundary and marked. */
+static bk_result bk_json_unescape(const bk_json_doc *doc, int i, char *out, size_t cap,
+                                  size_t *out_len, bool *cut) {
     if (out_len != NULL) {
         *out_len = 0;
     }
-    if (out == NULL || cap == 0) {
+    if (cut != NULL) {
+        *cut = false;
+    }
+    if (out == NULL || cap == 0 || (cut != NULL && cap <= BK_CUT_MARK_LEN)) {
         return BK_ERR_ARGUMENT;
     }
     out[0] = '\0';
@@ -285,6 +330,15 @@ bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap, s
             p++;
         }
     }
+    if (r == BK_ERR_JSON_FIELD_OVERFLOW && cut != NULL) {
+        /* out is full up to cap - 1 bytes, possibly ending inside a character. */
+        o.len = bk_utf8_prefix(out, o.len, cap - 1 - BK_CUT_MARK_LEN);
+        memcpy(out + o.len, BK_CUT_MARK, BK_CUT_MARK_LEN);
+        o.len += BK_CUT_MARK_LEN;
+        memset(out + o.len, 0, cap - o.len);
+        *cut = true;
+        r = BK_OK;
+    }
     if (r != BK_OK) {
         /* Leave nothing a caller could mistake for the value. */
         memset(out, 0, o.len);
@@ -295,6 +349,19 @@ bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap, s
         *out_len = o.len;
     }
     return BK_OK;
+}
+
+bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap, size_t *out_len) {
+    return bk_json_unescape(doc, i, out, cap, out_len, NULL);
+}
+
+bk_result bk_json_string_cut(const bk_json_doc *doc, int i, char *out, size_t cap, bool *cut) {
+    bool was_cut = false;
+    bk_result r = bk_json_unescape(doc, i, out, cap, NULL, &was_cut);
+    if (cut != NULL) {
+        *cut = was_cut;
+    }
+    return r;
 }
 
 bk_result bk_json_uint(const bk_json_doc *doc, int i, bool allow_string, uint64_t max,

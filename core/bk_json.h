@@ -4,8 +4,10 @@
  *     bk_account_keys keys;
  *     r = bk_parse_account_keys(resp.body, resp.body_len, tokens, BK_JSON_TOKENS_MAX, &keys);
  *
- * Strings are unescaped (\uXXXX and surrogate pairs to UTF-8). Unknown fields are ignored;
- * a missing required field, a wrong type or a value longer than its field is an error. */
+ * Strings are unescaped (\uXXXX and surrogate pairs to UTF-8). Unknown fields are ignored. A field
+ * the operation needs (keys, account name and endpoint, token, expiry) that is missing, given
+ * twice, of the wrong type or longer than its field is an error; diagnostic text is cut and
+ * marked instead (see bk_cloud_error). */
 #ifndef BK_JSON_H
 #define BK_JSON_H
 
@@ -35,7 +37,9 @@ typedef struct bk_json_token {
 } bk_json_token;
 
 /* The tokenizer seam, implemented in port/jsmn: tokenizes a whole document in strict mode.
- * BK_ERR_JSON_TOO_MANY_TOKENS when max is too small, BK_ERR_JSON_SYNTAX otherwise. */
+ * BK_ERR_JSON_SYNTAX for text that is not JSON. BK_ERR_JSON_TOO_MANY_TOKENS when max is too
+ * small; *count then holds max when the tokens cover a well-formed start of the document (a
+ * prefix: containers not closed within it have end -1), else 0. */
 BK_MUST_CHECK bk_result bk_json_tokenize(const char *text, size_t len, bk_json_token *tokens,
                                          size_t max, size_t *count);
 
@@ -44,12 +48,16 @@ typedef struct bk_json_doc {
     const char *text;
     const bk_json_token *tokens;
     int count;
+    bool prefix; /* the tokens cover only the start of the text (diagnostics readers only) */
 } bk_json_doc;
 
 /* Index of the value of key in the object at index obj, or -1 (also when obj is not an object).
  * Only direct members match; keys are compared byte for byte as they stand in the text (no
  * unescaping); the first of duplicate keys wins. */
 int bk_json_find(const bk_json_doc *doc, int obj, const char *key);
+/* The same for a field the operation needs: -1 when absent, -2 when more than one member has
+ * that name, also when one of them spells it with escapes ("prim\u0061ry"). */
+int bk_json_find_unique(const bk_json_doc *doc, int obj, const char *key);
 /* Index of the token after the whole subtree at index i (doc->count when i is out of range or
  * the sizes announce more tokens than there are). */
 int bk_json_skip(const bk_json_doc *doc, int i);
@@ -72,6 +80,11 @@ BK_MUST_CHECK bk_result bk_json_check(const bk_json_doc *doc, int i, bk_json_kin
 /* Unescapes the string token at i into out (NUL-terminated); *out_len may be NULL. */
 BK_MUST_CHECK bk_result bk_json_string(const bk_json_doc *doc, int i, char *out, size_t cap,
                                        size_t *out_len);
+/* The same for diagnostic text, which never fails for being long: text that does not fit is cut
+ * at a character boundary and ends in BK_CUT_MARK (bk_ascii.h), and *cut says so (may be NULL).
+ * cap must exceed BK_CUT_MARK_LEN. */
+BK_MUST_CHECK bk_result bk_json_string_cut(const bk_json_doc *doc, int i, char *out, size_t cap,
+                                           bool *cut);
 /* A non-negative integer, from a number or (where Entra sends one) a string of digits. A value
  * above max reads as max: the callers bound what they do with it (a token lifetime, an error
  * code), and an absurd value is no reason to lose the rest of the answer. */
@@ -98,6 +111,7 @@ typedef struct bk_batch_account {
     char provisioning_state[32];
     bool auth_modes_present; /* allowedAuthenticationModes was given and not null */
     unsigned auth_modes;     /* BK_AUTH_MODE_* bits */
+    bool cut;                /* location or provisioning_state was cut to fit (and marked) */
 } bk_batch_account;
 
 /* One entry of CloudError/ErrorResponse details, flattened depth-first. */
@@ -108,15 +122,21 @@ typedef struct bk_error_detail {
     char target[128];
 } bk_error_detail;
 
-/* CloudError (old layout) and ErrorResponse (common-types v5, with additionalInfo). */
+/* CloudError (old layout) and ErrorResponse (common-types v5, with additionalInfo). Diagnostics
+ * only: text longer than its field is cut and ends in BK_CUT_MARK, entries beyond the room kept
+ * are counted but left out, and a body with more JSON tokens than the caller's array is read as
+ * far as the tokens reach (the service's code and message come first). */
 typedef struct bk_cloud_error {
     char code[64];
     char message[BK_MESSAGE_MAX + 1];
     char target[128];
     bk_error_detail details[BK_ERROR_DETAILS_MAX];
-    size_t detail_count;
+    size_t detail_count;                                  /* kept in details */
+    size_t detail_total;                                  /* seen in the answer */
     char additional_info_types[BK_ERROR_DETAILS_MAX][64]; /* additionalInfo[].type */
-    size_t additional_info_count;
+    size_t additional_info_count;                         /* kept */
+    size_t additional_info_total;                         /* seen */
+    bool cut; /* something was cut or left out, or the body was read only in part */
 } bk_cloud_error;
 
 /* expires_in above this (a day) reads as this: the client's clock arithmetic stays in range
@@ -131,14 +151,16 @@ typedef struct bk_token {
     uint64_t expires_in_s;
 } bk_token;
 
-/* The Entra v2.0 error response. */
+/* The Entra v2.0 error response; diagnostics, cut and counted like bk_cloud_error. */
 typedef struct bk_entra_error {
     char error[64];
     char error_description[BK_MESSAGE_MAX + 1];
     uint32_t error_codes[8];
-    size_t error_code_count;
+    size_t error_code_count; /* kept */
+    size_t error_code_total; /* seen */
     char trace_id[40];
     char correlation_id[40];
+    bool cut; /* something was cut or left out, or the body was read only in part */
 } bk_entra_error;
 
 BK_MUST_CHECK bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tokens,

@@ -1,5 +1,11 @@
 /* The JSON answers batchkey reads from ARM and Entra ID, each into its fixed struct.
  *
+ * Two kinds of field. What an operation needs (keys, account name and endpoint, the token and its
+ * lifetime) must be there once, and must fit: a missing, repeated or overlong one fails the parse.
+ * Diagnostics (error codes and messages, targets, details, ids, location, state) never fail an
+ * answer: text that does not fit is cut and marked, entries beyond a field's room are counted and
+ * left out, and an error body with more tokens than there is room for is read as far as it goes.
+ *
  * Every parser clears its out struct first and wipes it again on failure, so a caller never sees
  * half a result (and a failed token or key parse leaves no secret behind). */
 #include <limits.h>
@@ -12,14 +18,20 @@
 #include "bk_crypto.h"
 #include "bk_json.h"
 
-/* Tokenizes body; the root of every model is an object. */
+/* Tokenizes body; the root of every model is an object. With read_prefix, a body with more
+ * tokens than there is room for is read as far as the tokens reach (doc->prefix). */
 static bk_result bk_model_open(const char *body, size_t len, bk_json_token *tokens,
-                               size_t max_tokens, bk_json_doc *doc) {
+                               size_t max_tokens, bool read_prefix, bk_json_doc *doc) {
     size_t count = 0;
     if (body == NULL || tokens == NULL) {
         return BK_ERR_ARGUMENT;
     }
     bk_result r = bk_json_tokenize(body, len, tokens, max_tokens, &count);
+    doc->prefix = false;
+    if (r == BK_ERR_JSON_TOO_MANY_TOKENS && read_prefix && count > 0) {
+        doc->prefix = true;
+        r = BK_OK;
+    }
     if (r != BK_OK) {
         return r;
     }
@@ -32,21 +44,18 @@ static bk_result bk_model_open(const char *body, size_t len, bk_json_token *toke
     return tokens[0].type == BK_JSON_OBJECT ? BK_OK : BK_ERR_JSON_TYPE;
 }
 
-/* Finds key in the object obj and checks its value is of kind want. *at is -1 when the key is
- * absent or null, which is fine for an optional field; a required one must be there and not
- * null. */
 /* Every model: clear out, tokenize, read; on any failure nothing is left in out. */
 typedef bk_result (*bk_model_reader)(const bk_json_doc *doc, void *out);
 
 static bk_result bk_model_parse(const char *body, size_t len, bk_json_token *tokens,
-                                size_t max_tokens, bk_model_reader read, void *out,
-                                size_t out_size) {
+                                size_t max_tokens, bool read_prefix, bk_model_reader read,
+                                void *out, size_t out_size) {
     if (out == NULL) {
         return BK_ERR_ARGUMENT;
     }
     memset(out, 0, out_size);
     bk_json_doc doc;
-    bk_result r = bk_model_open(body, len, tokens, max_tokens, &doc);
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, read_prefix, &doc);
     if (r == BK_OK) {
         r = read(&doc, out);
     }
@@ -56,12 +65,26 @@ static bk_result bk_model_parse(const char *body, size_t len, bk_json_token *tok
     return r;
 }
 
-static bk_result bk_model_field(const bk_json_doc *doc, int obj, const char *key, bool required,
+typedef enum bk_field {
+    BK_FIELD_OPTIONAL, /* may be absent or null */
+    BK_FIELD_REQUIRED, /* must be there, not null (the first of duplicates wins) */
+    BK_FIELD_ONCE,     /* optional, and never given twice: the operation acts on it */
+    BK_FIELD_NEEDED    /* required, and given exactly once: the operation acts on it */
+} bk_field;
+
+/* Finds key in the object obj and checks its value is of kind want. *at is -1 when an optional
+ * key is absent or null. */
+static bk_result bk_model_field(const bk_json_doc *doc, int obj, const char *key, bk_field field,
                                 bk_json_kind want, int *at) {
     *at = -1;
-    int v = bk_json_find(doc, obj, key);
+    bool once = field == BK_FIELD_ONCE || field == BK_FIELD_NEEDED;
+    bool optional = field == BK_FIELD_OPTIONAL || field == BK_FIELD_ONCE;
+    int v = once ? bk_json_find_unique(doc, obj, key) : bk_json_find(doc, obj, key);
+    if (v == -2) {
+        return BK_ERR_JSON_DUPLICATE_KEY;
+    }
     if (v < 0) {
-        return required ? BK_ERR_JSON_MISSING_FIELD : BK_OK;
+        return optional ? BK_OK : BK_ERR_JSON_MISSING_FIELD;
     }
     bk_json_kind kind;
     bk_result r = bk_json_check(doc, v, &kind);
@@ -69,7 +92,7 @@ static bk_result bk_model_field(const bk_json_doc *doc, int obj, const char *key
         return r;
     }
     if (kind == BK_JSON_KIND_NULL) {
-        return required ? BK_ERR_JSON_TYPE : BK_OK;
+        return optional ? BK_OK : BK_ERR_JSON_TYPE;
     }
     if (kind != want) {
         return BK_ERR_JSON_TYPE;
@@ -78,15 +101,30 @@ static bk_result bk_model_field(const bk_json_doc *doc, int obj, const char *key
     return BK_OK;
 }
 
-/* A string member copied (unescaped) into out; out stays empty when an optional one is absent. */
-static bk_result bk_model_string(const bk_json_doc *doc, int obj, const char *key, bool required,
-                                 char *out, size_t cap, size_t *out_len) {
+/* A needed string copied (unescaped) into out; longer than out is an error. */
+static bk_result bk_model_string(const bk_json_doc *doc, int obj, const char *key, char *out,
+                                 size_t cap, size_t *out_len) {
     int v;
-    bk_result r = bk_model_field(doc, obj, key, required, BK_JSON_KIND_STRING, &v);
-    if (r != BK_OK || v < 0) {
+    bk_result r = bk_model_field(doc, obj, key, BK_FIELD_NEEDED, BK_JSON_KIND_STRING, &v);
+    if (r != BK_OK) {
         return r;
     }
     return bk_json_string(doc, v, out, cap, out_len);
+}
+
+/* A diagnostic string: cut and marked to fit, *cut set when it was; out stays empty when an
+ * optional one is absent. */
+static bk_result bk_model_text(const bk_json_doc *doc, int obj, const char *key, bk_field field,
+                               char *out, size_t cap, bool *cut) {
+    int v;
+    bk_result r = bk_model_field(doc, obj, key, field, BK_JSON_KIND_STRING, &v);
+    if (r != BK_OK || v < 0) {
+        return r;
+    }
+    bool was_cut = false;
+    r = bk_json_string_cut(doc, v, out, cap, &was_cut);
+    *cut = *cut || was_cut;
+    return r;
 }
 
 /* Checks that every entry of the array at arr is of kind want. */
@@ -111,28 +149,29 @@ static bk_result bk_model_entries_are(const bk_json_doc *doc, int arr, bk_json_k
 
 static bk_result bk_read_account_keys(const bk_json_doc *doc, void *model) {
     bk_account_keys *out = model;
-    bk_result r = bk_model_string(doc, 0, "accountName", true, out->account_name,
-                                  sizeof out->account_name, NULL);
+    bk_result r =
+        bk_model_string(doc, 0, "accountName", out->account_name, sizeof out->account_name, NULL);
     if (r == BK_OK) {
-        r = bk_model_string(doc, 0, "primary", true, out->primary, sizeof out->primary, NULL);
+        r = bk_model_string(doc, 0, "primary", out->primary, sizeof out->primary, NULL);
     }
     if (r == BK_OK) {
-        r = bk_model_string(doc, 0, "secondary", true, out->secondary, sizeof out->secondary, NULL);
+        r = bk_model_string(doc, 0, "secondary", out->secondary, sizeof out->secondary, NULL);
     }
     return r;
 }
 
 bk_result bk_parse_account_keys(const char *body, size_t len, bk_json_token *tokens,
                                 size_t max_tokens, bk_account_keys *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_account_keys, out, sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, false, bk_read_account_keys, out,
+                          sizeof *out);
 }
 
 /* --- BatchAccount --- */
 
 static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_account *out) {
     int arr;
-    bk_result r =
-        bk_model_field(doc, props, "allowedAuthenticationModes", false, BK_JSON_KIND_ARRAY, &arr);
+    bk_result r = bk_model_field(doc, props, "allowedAuthenticationModes", BK_FIELD_ONCE,
+                                 BK_JSON_KIND_ARRAY, &arr);
     if (r != BK_OK || arr < 0) {
         return r;
     }
@@ -147,7 +186,8 @@ static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_
         /* ARM compares enum values without regard to case. Longer than any mode we know: a
          * mode from a newer API, not an error. */
         char mode[32];
-        r = bk_json_string(doc, e, mode, sizeof mode, NULL);
+        size_t mode_len = 0;
+        r = bk_json_string(doc, e, mode, sizeof mode, &mode_len);
         if (r == BK_ERR_JSON_FIELD_OVERFLOW) {
             out->auth_modes |= BK_AUTH_MODE_OTHER;
             continue;
@@ -155,11 +195,11 @@ static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_
         if (r != BK_OK) {
             return r;
         }
-        if (bk_ascii_ieq(mode, strlen(mode), "SharedKey")) {
+        if (bk_ascii_ieq(mode, mode_len, "SharedKey")) {
             out->auth_modes |= BK_AUTH_MODE_SHARED_KEY;
-        } else if (bk_ascii_ieq(mode, strlen(mode), "AAD")) {
+        } else if (bk_ascii_ieq(mode, mode_len, "AAD")) {
             out->auth_modes |= BK_AUTH_MODE_AAD;
-        } else if (bk_ascii_ieq(mode, strlen(mode), "TaskAuthenticationToken")) {
+        } else if (bk_ascii_ieq(mode, mode_len, "TaskAuthenticationToken")) {
             out->auth_modes |= BK_AUTH_MODE_TASK_TOKEN;
         } else {
             out->auth_modes |= BK_AUTH_MODE_OTHER;
@@ -171,20 +211,21 @@ static bk_result bk_read_auth_modes(const bk_json_doc *doc, int props, bk_batch_
 static bk_result bk_read_batch_account(const bk_json_doc *doc, void *model) {
     bk_batch_account *out = model;
     int props = -1;
-    bk_result r = bk_model_string(doc, 0, "name", true, out->name, sizeof out->name, NULL);
+    bk_result r = bk_model_string(doc, 0, "name", out->name, sizeof out->name, NULL);
     if (r == BK_OK) {
-        r = bk_model_string(doc, 0, "location", true, out->location, sizeof out->location, NULL);
+        r = bk_model_text(doc, 0, "location", BK_FIELD_REQUIRED, out->location,
+                          sizeof out->location, &out->cut);
     }
     if (r == BK_OK) {
-        r = bk_model_field(doc, 0, "properties", true, BK_JSON_KIND_OBJECT, &props);
+        r = bk_model_field(doc, 0, "properties", BK_FIELD_NEEDED, BK_JSON_KIND_OBJECT, &props);
     }
     if (r == BK_OK) {
-        r = bk_model_string(doc, props, "accountEndpoint", true, out->account_endpoint,
+        r = bk_model_string(doc, props, "accountEndpoint", out->account_endpoint,
                             sizeof out->account_endpoint, NULL);
     }
     if (r == BK_OK) {
-        r = bk_model_string(doc, props, "provisioningState", true, out->provisioning_state,
-                            sizeof out->provisioning_state, NULL);
+        r = bk_model_text(doc, props, "provisioningState", BK_FIELD_REQUIRED,
+                          out->provisioning_state, sizeof out->provisioning_state, &out->cut);
     }
     if (r == BK_OK) {
         r = bk_read_auth_modes(doc, props, out);
@@ -194,7 +235,8 @@ static bk_result bk_read_batch_account(const bk_json_doc *doc, void *model) {
 
 bk_result bk_parse_batch_account(const char *body, size_t len, bk_json_token *tokens,
                                  size_t max_tokens, bk_batch_account *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_batch_account, out, sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, false, bk_read_batch_account, out,
+                          sizeof *out);
 }
 
 /* --- CloudError and ErrorResponse --- */
@@ -231,21 +273,22 @@ static int bk_detail_depth(const bk_json_doc *doc, int error_obj, int j) {
 }
 
 /* code, message and target of one error body, and the shape of its details. code and message
- * are required at the top; inside details they are kept when present, so that one terse entry
- * does not hide the service's main error. */
+ * are required at the top of a whole body; inside details, or in a body read only in part, they
+ * are kept when present, so that one terse entry does not hide the service's main error. */
 static bk_result bk_read_error_body(const bk_json_doc *doc, int obj, bool top, char *code,
                                     size_t code_cap, char *message, size_t message_cap,
-                                    char *target, size_t target_cap) {
+                                    char *target, size_t target_cap, bool *cut) {
+    bk_field wanted = top && !doc->prefix ? BK_FIELD_REQUIRED : BK_FIELD_OPTIONAL;
     int details = -1;
-    bk_result r = bk_model_string(doc, obj, "code", top, code, code_cap, NULL);
+    bk_result r = bk_model_text(doc, obj, "code", wanted, code, code_cap, cut);
     if (r == BK_OK) {
-        r = bk_model_string(doc, obj, "message", top, message, message_cap, NULL);
+        r = bk_model_text(doc, obj, "message", wanted, message, message_cap, cut);
     }
     if (r == BK_OK) {
-        r = bk_model_string(doc, obj, "target", false, target, target_cap, NULL);
+        r = bk_model_text(doc, obj, "target", BK_FIELD_OPTIONAL, target, target_cap, cut);
     }
     if (r == BK_OK) {
-        r = bk_model_field(doc, obj, "details", false, BK_JSON_KIND_ARRAY, &details);
+        r = bk_model_field(doc, obj, "details", BK_FIELD_OPTIONAL, BK_JSON_KIND_ARRAY, &details);
     }
     if (r == BK_OK && details >= 0) {
         r = bk_model_entries_are(doc, details, BK_JSON_KIND_OBJECT);
@@ -256,7 +299,8 @@ static bk_result bk_read_error_body(const bk_json_doc *doc, int obj, bool top, c
 static bk_result bk_read_additional_info(const bk_json_doc *doc, int error_obj,
                                          bk_cloud_error *out) {
     int arr;
-    bk_result r = bk_model_field(doc, error_obj, "additionalInfo", false, BK_JSON_KIND_ARRAY, &arr);
+    bk_result r = bk_model_field(doc, error_obj, "additionalInfo", BK_FIELD_OPTIONAL,
+                                 BK_JSON_KIND_ARRAY, &arr);
     if (r == BK_OK && arr >= 0) {
         r = bk_model_entries_are(doc, arr, BK_JSON_KIND_OBJECT);
     }
@@ -267,12 +311,14 @@ static bk_result bk_read_additional_info(const bk_json_doc *doc, int error_obj,
     int entries = doc->tokens[arr].size;
     int e = arr + 1;
     for (int n = 0; n < entries; n++, e = bk_json_skip(doc, e)) {
+        out->additional_info_total++;
         if (out->additional_info_count == cap) {
-            return BK_ERR_JSON_TOO_MANY_ITEMS;
+            out->cut = true;
+            continue;
         }
         char *type = out->additional_info_types[out->additional_info_count];
-        r = bk_model_string(doc, e, "type", false, type, sizeof out->additional_info_types[0],
-                            NULL);
+        r = bk_model_text(doc, e, "type", BK_FIELD_OPTIONAL, type,
+                          sizeof out->additional_info_types[0], &out->cut);
         if (r != BK_OK) {
             return r;
         }
@@ -283,11 +329,13 @@ static bk_result bk_read_additional_info(const bk_json_doc *doc, int error_obj,
 
 static bk_result bk_read_cloud_error(const bk_json_doc *doc, void *model) {
     bk_cloud_error *out = model;
+    out->cut = doc->prefix;
     int error_obj;
-    bk_result r = bk_model_field(doc, 0, "error", true, BK_JSON_KIND_OBJECT, &error_obj);
+    bk_result r =
+        bk_model_field(doc, 0, "error", BK_FIELD_REQUIRED, BK_JSON_KIND_OBJECT, &error_obj);
     if (r == BK_OK) {
         r = bk_read_error_body(doc, error_obj, true, out->code, sizeof out->code, out->message,
-                               sizeof out->message, out->target, sizeof out->target);
+                               sizeof out->message, out->target, sizeof out->target, &out->cut);
     }
     if (r == BK_OK) {
         r = bk_read_additional_info(doc, error_obj, out);
@@ -304,13 +352,15 @@ static bk_result bk_read_cloud_error(const bk_json_doc *doc, void *model) {
         if (depth == 0) {
             continue;
         }
+        out->detail_total++;
         if (out->detail_count == cap) {
-            return BK_ERR_JSON_TOO_MANY_ITEMS;
+            out->cut = true;
+            continue;
         }
         bk_error_detail *d = &out->details[out->detail_count];
         d->depth = depth;
         r = bk_read_error_body(doc, j, false, d->code, sizeof d->code, d->message,
-                               sizeof d->message, d->target, sizeof d->target);
+                               sizeof d->message, d->target, sizeof d->target, &out->cut);
         if (r != BK_OK) {
             return r;
         }
@@ -321,24 +371,29 @@ static bk_result bk_read_cloud_error(const bk_json_doc *doc, void *model) {
 
 bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *tokens,
                                size_t max_tokens, bk_cloud_error *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_cloud_error, out, sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, true, bk_read_cloud_error, out,
+                          sizeof *out);
 }
 
 /* --- Entra ID token response --- */
 
 static bk_result bk_read_token(const bk_json_doc *doc, void *model) {
     bk_token *out = model;
-    bk_result r = bk_model_string(doc, 0, "access_token", true, out->access_token,
+    bool cut = false;
+    bk_result r = bk_model_string(doc, 0, "access_token", out->access_token,
                                   sizeof out->access_token, &out->access_token_len);
     if (r == BK_OK) {
-        r = bk_model_string(doc, 0, "token_type", true, out->token_type, sizeof out->token_type,
-                            NULL);
+        r = bk_model_text(doc, 0, "token_type", BK_FIELD_REQUIRED, out->token_type,
+                          sizeof out->token_type, &cut);
     }
     if (r != BK_OK) {
         return r;
     }
     /* Entra's v2.0 endpoint sends a number; v1.0 and some managed identity endpoints a string. */
-    int v = bk_json_find(doc, 0, "expires_in");
+    int v = bk_json_find_unique(doc, 0, "expires_in");
+    if (v == -2) {
+        return BK_ERR_JSON_DUPLICATE_KEY;
+    }
     if (v < 0) {
         return BK_ERR_JSON_MISSING_FIELD;
     }
@@ -348,14 +403,15 @@ static bk_result bk_read_token(const bk_json_doc *doc, void *model) {
 /* On failure the access token, possibly already copied, is wiped with the rest. */
 bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
                          bk_token *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_token, out, sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, false, bk_read_token, out, sizeof *out);
 }
 
 /* --- Entra ID error response --- */
 
 static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out) {
     int arr;
-    bk_result r = bk_model_field(doc, 0, "error_codes", false, BK_JSON_KIND_ARRAY, &arr);
+    bk_result r =
+        bk_model_field(doc, 0, "error_codes", BK_FIELD_OPTIONAL, BK_JSON_KIND_ARRAY, &arr);
     if (r != BK_OK || arr < 0) {
         return r;
     }
@@ -363,13 +419,15 @@ static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out
     int entries = doc->tokens[arr].size;
     int e = arr + 1;
     for (int n = 0; n < entries; n++, e = bk_json_skip(doc, e)) {
-        if (out->error_code_count == cap) {
-            return BK_ERR_JSON_TOO_MANY_ITEMS;
-        }
         uint64_t code;
         r = bk_json_uint(doc, e, false, UINT32_MAX, &code);
         if (r != BK_OK) {
             return r;
+        }
+        out->error_code_total++;
+        if (out->error_code_count == cap) {
+            out->cut = true;
+            continue;
         }
         out->error_codes[out->error_code_count++] = (uint32_t)code;
     }
@@ -378,25 +436,29 @@ static bk_result bk_read_error_codes(const bk_json_doc *doc, bk_entra_error *out
 
 static bk_result bk_read_entra_error(const bk_json_doc *doc, void *model) {
     bk_entra_error *out = model;
-    bk_result r = bk_model_string(doc, 0, "error", true, out->error, sizeof out->error, NULL);
+    out->cut = doc->prefix;
+    bk_field top = doc->prefix ? BK_FIELD_OPTIONAL : BK_FIELD_REQUIRED;
+    bk_result r = bk_model_text(doc, 0, "error", top, out->error, sizeof out->error, &out->cut);
     if (r == BK_OK) {
-        r = bk_model_string(doc, 0, "error_description", false, out->error_description,
-                            sizeof out->error_description, NULL);
+        r = bk_model_text(doc, 0, "error_description", BK_FIELD_OPTIONAL, out->error_description,
+                          sizeof out->error_description, &out->cut);
     }
     if (r == BK_OK) {
         r = bk_read_error_codes(doc, out);
     }
     if (r == BK_OK) {
-        r = bk_model_string(doc, 0, "trace_id", false, out->trace_id, sizeof out->trace_id, NULL);
+        r = bk_model_text(doc, 0, "trace_id", BK_FIELD_OPTIONAL, out->trace_id,
+                          sizeof out->trace_id, &out->cut);
     }
     if (r == BK_OK) {
-        r = bk_model_string(doc, 0, "correlation_id", false, out->correlation_id,
-                            sizeof out->correlation_id, NULL);
+        r = bk_model_text(doc, 0, "correlation_id", BK_FIELD_OPTIONAL, out->correlation_id,
+                          sizeof out->correlation_id, &out->cut);
     }
     return r;
 }
 
 bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,
                                size_t max_tokens, bk_entra_error *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, bk_read_entra_error, out, sizeof *out);
+    return bk_model_parse(body, len, tokens, max_tokens, true, bk_read_entra_error, out,
+                          sizeof *out);
 }

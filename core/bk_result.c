@@ -36,6 +36,8 @@ const char *bk_strerror(bk_result result) {
         return "connection stalled";
     case BK_ERR_TIMEOUT:
         return "timed out";
+    case BK_ERR_STREAM_UNCLEAN_CLOSE:
+        return "connection closed without TLS close_notify";
     case BK_ERR_HTTP_STATUS_LINE:
         return "malformed HTTP status line";
     case BK_ERR_HTTP_HEADER_SYNTAX:
@@ -52,8 +54,6 @@ const char *bk_strerror(bk_result result) {
         return "empty HTTP header name";
     case BK_ERR_HTTP_HEADERS_TOO_LARGE:
         return "HTTP header section too large";
-    case BK_ERR_HTTP_HEADER_VALUE_OVERFLOW:
-        return "HTTP header value too long";
     case BK_ERR_HTTP_BODY_TOO_LARGE:
         return "HTTP body too large";
     case BK_ERR_HTTP_LENGTH_AND_CHUNKED:
@@ -86,10 +86,10 @@ const char *bk_strerror(bk_result result) {
         return "invalid JSON string escape";
     case BK_ERR_JSON_FIELD_OVERFLOW:
         return "JSON string too long for its field";
-    case BK_ERR_JSON_TOO_MANY_ITEMS:
-        return "JSON array too long for its field";
     case BK_ERR_JSON_NUMBER:
         return "invalid JSON number";
+    case BK_ERR_JSON_DUPLICATE_KEY:
+        return "JSON field given twice";
     case BK_ERR_UNSUPPORTED:
         return "not supported on this platform";
     case BK_ERR_ENTROPY:

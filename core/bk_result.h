@@ -33,9 +33,12 @@ typedef enum bk_result {
     /* The stream seam. */
     BK_ERR_STREAM_SEND = -20,
     BK_ERR_STREAM_RECV = -21,
-    BK_ERR_STREAM_CLOSED = -22,  /* the peer closed the connection */
+    BK_ERR_STREAM_CLOSED = -22,  /* the peer ended the connection in order */
     BK_ERR_STREAM_STALLED = -23, /* BK_STREAM_IDLE_LIMIT calls in a row moved no byte */
-    BK_ERR_TIMEOUT = -24,
+    BK_ERR_TIMEOUT = -24,        /* a wait ran out, or the call's deadline passed */
+    /* The peer closed without the carrier's own end signal (TLS: a TCP FIN with no close_notify),
+     * so what came before may be cut short. */
+    BK_ERR_STREAM_UNCLEAN_CLOSE = -25,
 
     /* The HTTP response. */
     BK_ERR_HTTP_STATUS_LINE = -30,
@@ -46,7 +49,6 @@ typedef enum bk_result {
     BK_ERR_HTTP_NUL = -35,
     BK_ERR_HTTP_EMPTY_HEADER_NAME = -36,
     BK_ERR_HTTP_HEADERS_TOO_LARGE = -37,
-    BK_ERR_HTTP_HEADER_VALUE_OVERFLOW = -38, /* a kept header is longer than its field */
     BK_ERR_HTTP_BODY_TOO_LARGE = -39,
     BK_ERR_HTTP_LENGTH_AND_CHUNKED = -40, /* Content-Length together with Transfer-Encoding */
     BK_ERR_HTTP_LENGTH_CONFLICT = -41,    /* duplicate Content-Length values differ */
@@ -65,8 +67,8 @@ typedef enum bk_result {
     BK_ERR_JSON_TYPE = -63,
     BK_ERR_JSON_ESCAPE = -64,
     BK_ERR_JSON_FIELD_OVERFLOW = -65, /* a string is longer than its field */
-    BK_ERR_JSON_TOO_MANY_ITEMS = -66, /* an array has more entries than its field */
     BK_ERR_JSON_NUMBER = -67,
+    BK_ERR_JSON_DUPLICATE_KEY = -68, /* a field the operation needs is given twice */
 
     /* Platform and TLS. */
     BK_ERR_UNSUPPORTED = -80, /* the platform does not provide this */

@@ -55,6 +55,7 @@ typedef struct options {
     const char *state_dir;
     const char *output;
     const char *timeout;
+    const char *deadline;
     const char *tenant;
     const char *client_id;
     const char *client_secret;
@@ -82,7 +83,10 @@ static void usage(FILE *out) {
           "  --arm-endpoint URL      [BATCHKEY_ARM_ENDPOINT] https://host[:port]\n"
           "  --ca-file PATH          [BATCHKEY_CA_FILE] default: the system CA bundle\n"
           "  --state-dir DIR         [BATCHKEY_STATE_DIR] rotation state\n"
-          "  --timeout SECONDS       [BATCHKEY_TIMEOUT] per network operation, default 30\n"
+          "  --deadline SECONDS      [BATCHKEY_DEADLINE] the whole command, retries and waits\n"
+          "                          included, default 60\n"
+          "  --timeout SECONDS       [BATCHKEY_TIMEOUT] the longest one connect or wait for the\n"
+          "                          network may take, default 20\n"
           "  --output json|tsv|env   json (default) uses the service's field names\n"
           "  -v, --verbose           diagnostics on stderr, secrets redacted\n"
           "  -h, --help, --version\n"
@@ -115,13 +119,21 @@ static const char *option_or_env(const char *option, const char *env) {
 }
 
 static int exit_code_for(bk_result r) {
-    if (r == BK_OK) {
-        return EXIT_OK;
-    }
-    if (r <= BK_ERR_ARGUMENT && r >= BK_ERR_REQUEST_OVERFLOW) {
-        return EXIT_USAGE;
-    }
     switch (r) {
+    case BK_OK:
+        return EXIT_OK;
+    case BK_ERR_ARGUMENT:
+    case BK_ERR_INVALID_SUBSCRIPTION:
+    case BK_ERR_INVALID_RESOURCE_GROUP:
+    case BK_ERR_INVALID_ACCOUNT:
+    case BK_ERR_INVALID_TENANT:
+    case BK_ERR_INVALID_CLIENT_ID:
+    case BK_ERR_INVALID_SECRET:
+    case BK_ERR_INVALID_HEADER_VALUE:
+    case BK_ERR_INVALID_URL:
+    case BK_ERR_INVALID_KEY_NAME:
+    case BK_ERR_REQUEST_OVERFLOW:
+        return EXIT_USAGE;
     case BK_ERR_AUTH_REFUSED:
     case BK_ERR_ARM_UNAUTHORIZED:
         return EXIT_AUTH;
@@ -133,9 +145,9 @@ static int exit_code_for(bk_result r) {
     case BK_ERR_STREAM_SEND:
     case BK_ERR_STREAM_RECV:
     case BK_ERR_STREAM_CLOSED:
+    case BK_ERR_STREAM_UNCLEAN_CLOSE:
     case BK_ERR_STREAM_STALLED:
     case BK_ERR_TIMEOUT:
-    case BK_ERR_HTTP_TRUNCATED:
     case BK_ERR_DNS:
     case BK_ERR_CONNECT:
     case BK_ERR_TLS_SETUP:
@@ -144,48 +156,49 @@ static int exit_code_for(bk_result r) {
     case BK_ERR_TLS_VERIFY:
     case BK_ERR_TLS_IO:
         return EXIT_NETWORK;
-    default:
-        break;
-    }
-    if (r <= BK_ERR_HTTP_STATUS_LINE && r >= BK_ERR_JSON_NUMBER) {
+    case BK_ERR_HTTP_STATUS_LINE:
+    case BK_ERR_HTTP_HEADER_SYNTAX:
+    case BK_ERR_HTTP_BARE_LF:
+    case BK_ERR_HTTP_BARE_CR:
+    case BK_ERR_HTTP_OBS_FOLD:
+    case BK_ERR_HTTP_NUL:
+    case BK_ERR_HTTP_EMPTY_HEADER_NAME:
+    case BK_ERR_HTTP_HEADERS_TOO_LARGE:
+    case BK_ERR_HTTP_BODY_TOO_LARGE:
+    case BK_ERR_HTTP_LENGTH_AND_CHUNKED:
+    case BK_ERR_HTTP_LENGTH_CONFLICT:
+    case BK_ERR_HTTP_LENGTH_INVALID:
+    case BK_ERR_HTTP_TRANSFER_CODING:
+    case BK_ERR_HTTP_CONTENT_CODING:
+    case BK_ERR_HTTP_CHUNK_SIZE_INVALID:
+    case BK_ERR_HTTP_CHUNK_SIZE_OVERFLOW:
+    case BK_ERR_HTTP_CHUNK_SYNTAX:
+    case BK_ERR_HTTP_TRUNCATED:
+    case BK_ERR_JSON_SYNTAX:
+    case BK_ERR_JSON_TOO_MANY_TOKENS:
+    case BK_ERR_JSON_MISSING_FIELD:
+    case BK_ERR_JSON_TYPE:
+    case BK_ERR_JSON_ESCAPE:
+    case BK_ERR_JSON_FIELD_OVERFLOW:
+    case BK_ERR_JSON_NUMBER:
+    case BK_ERR_JSON_DUPLICATE_KEY:
         return EXIT_MALFORMED;
+    case BK_ERR_UNSUPPORTED:
+    case BK_ERR_ENTROPY:
+    case BK_ERR_CRYPTO:
+    case BK_ERR_BASE64:
+        break;
     }
     return EXIT_INTERNAL;
 }
 
-/* The one line that says what failed: the service's own code and message when it gave one. */
+/* The one line that says what failed, with what TLS said about a failed connection. */
 static void report_failure(const char *what, bk_result r) {
-    const bk_http_response *resp = &client.response;
-    fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
-    if (r == BK_ERR_AUTH_REFUSED) {
-        fprintf(stderr, ": HTTP %d %s: ", resp->status, client.entra_error.error);
-        bk_cli_print_one_line(stderr, client.entra_error.error_description, true);
-        if (client.entra_error.trace_id[0] != '\0') {
-            fprintf(stderr, " (trace_id: %s, correlation_id: %s)", client.entra_error.trace_id,
-                    client.entra_error.correlation_id);
-        }
-    } else if (r == BK_ERR_ARM_REFUSED || r == BK_ERR_ARM_UNAUTHORIZED ||
-               r == BK_ERR_UNEXPECTED_STATUS) {
-        fprintf(stderr, ": HTTP %d", resp->status);
-        if (client.cloud_error.code[0] != '\0') {
-            fprintf(stderr, " %s: ", client.cloud_error.code);
-            bk_cli_print_one_line(stderr, client.cloud_error.message, false);
-        }
-    } else if (r == BK_ERR_OUTCOME_UNKNOWN) {
-        if (client.outcome_keys_known) {
-            fputs("; the keys the service holds now are printed", stderr);
-        } else {
-            fprintf(stderr, "; listKeys failed too: %s", bk_strerror(client.outcome_list_error));
-        }
-    } else if (peers.last_mbedtls_error != 0 || peers.last_verify_flags != 0) {
-        char detail[256];
+    char detail[256] = "";
+    if (peers.last_mbedtls_error != 0 || peers.last_verify_flags != 0) {
         bk_tls_describe(peers.last_mbedtls_error, peers.last_verify_flags, detail, sizeof detail);
-        fprintf(stderr, " (%s)", detail);
     }
-    if (resp->request_id[0] != '\0') {
-        fprintf(stderr, " (x-ms-request-id: %s)", resp->request_id);
-    }
-    fputc('\n', stderr);
+    bk_cli_report_failure(what, r, &client, detail);
 }
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -200,6 +213,7 @@ static int parse_options(int argc, char **argv, options *o) {
         OPT_OUTPUT,
         OPT_KEY,
         OPT_TIMEOUT,
+        OPT_DEADLINE,
         OPT_VERSION
     };
     static const struct option long_options[] = {
@@ -213,6 +227,7 @@ static int parse_options(int argc, char **argv, options *o) {
         {"output", required_argument, NULL, OPT_OUTPUT},
         {"key", required_argument, NULL, OPT_KEY},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"deadline", required_argument, NULL, OPT_DEADLINE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -252,6 +267,9 @@ static int parse_options(int argc, char **argv, options *o) {
         case OPT_TIMEOUT:
             o->timeout = optarg;
             break;
+        case OPT_DEADLINE:
+            o->deadline = optarg;
+            break;
         case 'v':
             o->verbose = true;
             break;
@@ -279,9 +297,28 @@ static int parse_options(int argc, char **argv, options *o) {
 
 typedef enum command { CMD_SHOW, CMD_KEYS, CMD_REGENERATE, CMD_TOKEN } command;
 
+typedef struct time_limits {
+    uint32_t timeout_ms;  /* one connect or one wait for the network */
+    uint32_t deadline_ms; /* the whole command */
+} time_limits;
+
+/* Whole seconds from 1 to max; *ms is left as it is when text is NULL. */
+static bool seconds_ok(const char *text, long max, uint32_t *ms) {
+    if (text == NULL) {
+        return true;
+    }
+    char *end = NULL;
+    long seconds = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || seconds < 1 || seconds > max) {
+        return false;
+    }
+    *ms = (uint32_t)seconds * 1000u;
+    return true;
+}
+
 /* Resolves and checks every input; nothing is sent before this passes. */
 static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud **cl,
-                   uint32_t *timeout_ms) {
+                   time_limits *times) {
     static const char *const names[] = {"show", "keys", "regenerate", "token"};
     size_t i = 0;
     while (i < 4 && strcmp(o->command, names[i]) != 0) {
@@ -321,14 +358,12 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         return usage_error("unknown --cloud", cloud_name);
     }
     o->timeout = option_or_env(o->timeout, "BATCHKEY_TIMEOUT");
-    *timeout_ms = 30000;
-    if (o->timeout != NULL) {
-        char *end = NULL;
-        long seconds = strtol(o->timeout, &end, 10);
-        if (end == o->timeout || *end != '\0' || seconds < 1 || seconds > 3600) {
-            return usage_error("--timeout must be 1 to 3600 seconds, not", o->timeout);
-        }
-        *timeout_ms = (uint32_t)seconds * 1000u;
+    if (!seconds_ok(o->timeout, 3600, &times->timeout_ms)) {
+        return usage_error("--timeout must be 1 to 3600 seconds, not", o->timeout);
+    }
+    o->deadline = option_or_env(o->deadline, "BATCHKEY_DEADLINE");
+    if (!seconds_ok(o->deadline, 86400, &times->deadline_ms)) {
+        return usage_error("--deadline must be 1 to 86400 seconds, not", o->deadline);
     }
     o->arm_endpoint = option_or_env(o->arm_endpoint, "BATCHKEY_ARM_ENDPOINT");
     o->authority_host = option_or_env(NULL, "AZURE_AUTHORITY_HOST");
@@ -416,7 +451,7 @@ static int run(const options *o, command cmd, bk_cli_format format) {
         } else {
             r = bk_client_regenerate_key(&client, o->key_name, &keys);
         }
-        if (r == BK_OK || (r == BK_ERR_OUTCOME_UNKNOWN && client.outcome_keys_known)) {
+        if (r == BK_OK || (r == BK_ERR_OUTCOME_UNKNOWN && client.reconcile_result == BK_OK)) {
             bk_cli_print_keys(&keys, format);
         }
         if (r != BK_OK) {
@@ -437,10 +472,10 @@ int main(int argc, char **argv) {
     command cmd = CMD_SHOW;
     bk_cli_format format = BK_CLI_JSON;
     const cloud *cl = &clouds[0];
-    uint32_t timeout_ms = 30000;
+    time_limits limits = {20000, 60000};
     bk_connector placeholder = {NULL, NULL, NULL, NULL};
     bk_client_init(&client, placeholder);
-    rc = resolve(&o, &cmd, &format, &cl, &timeout_ms);
+    rc = resolve(&o, &cmd, &format, &cl, &limits);
     if (rc != 0) {
         return rc;
     }
@@ -453,7 +488,8 @@ int main(int argc, char **argv) {
     }
     bk_endpoint arm = client.arm;
     bk_endpoint authority = client.authority;
-    bk_client_init(&client, bk_tls_connector(&peers, &tls, timeout_ms));
+    bk_client_init(&client, bk_tls_connector(&peers, &tls, limits.timeout_ms));
+    bk_client_set_deadline(&client, limits.deadline_ms);
     client.arm = arm;
     client.authority = authority;
     client.scope = cl->scope;

@@ -146,3 +146,94 @@ void bk_cli_print_token(const bk_token *t, bk_cli_format format) {
         printf(",\n  \"access_token_length\": %zu\n}\n", t->access_token_len);
     }
 }
+
+/* " (x-ms-request-id: R)", or the client request id when no answer named one. */
+static void print_ids(const char *label, const bk_call_record *rec) {
+    fprintf(stderr, " (%s", label);
+    if (rec->request_id[0] != '\0') {
+        fputs("x-ms-request-id: ", stderr);
+        bk_cli_print_one_line(stderr, rec->request_id, false);
+        if (rec->client_request_id[0] != '\0') {
+            fputs(", ", stderr);
+        }
+    }
+    if (rec->client_request_id[0] != '\0') {
+        fprintf(stderr, "x-ms-client-request-id: %s", rec->client_request_id);
+    }
+    fputc(')', stderr);
+}
+
+/* "HTTP 503 ServiceUnavailable", "no answer: timed out", "HTTP 200, then: <failure>". */
+static void print_answer(const bk_call_record *rec) {
+    if (rec->status == 0) {
+        fprintf(stderr, "no answer: %s", bk_strerror(rec->failure));
+        return;
+    }
+    fprintf(stderr, "HTTP %d", rec->status);
+    if (rec->error_code[0] != '\0') {
+        fputc(' ', stderr);
+        bk_cli_print_one_line(stderr, rec->error_code, false);
+    }
+    if (rec->failure != BK_OK) {
+        fprintf(stderr, ", then: %s", bk_strerror(rec->failure));
+    }
+}
+
+static void report_outcome_unknown(const bk_client *client) {
+    const bk_call_record *regen = &client->regenerate;
+    fputs(": ", stderr);
+    print_answer(regen);
+    /* cloud_error still holds the regenerate's answer unless the listKeys was refused too. */
+    if (client->reconcile_result == BK_OK && regen->error_code[0] != '\0' &&
+        client->cloud_error.message[0] != '\0') {
+        fputs(": ", stderr);
+        bk_cli_print_one_line(stderr, client->cloud_error.message, false);
+    }
+    print_ids("regenerateKeys ", regen);
+    if (client->reconcile_result == BK_OK) {
+        fputs("; listKeys read the keys the service holds now, printed on stdout", stderr);
+    } else {
+        fprintf(stderr, "; listKeys failed too: %s: ", bk_strerror(client->reconcile_result));
+        print_answer(&client->call);
+    }
+    print_ids("listKeys ", &client->call);
+}
+
+void bk_cli_report_failure(const char *what, bk_result r, const bk_client *client,
+                           const char *tls_detail) {
+    fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
+    if (r == BK_ERR_OUTCOME_UNKNOWN) {
+        report_outcome_unknown(client);
+        fputc('\n', stderr);
+        return;
+    }
+    const bk_call_record *rec = &client->call;
+    if (r == BK_ERR_AUTH_REFUSED) {
+        fprintf(stderr, ": HTTP %d ", rec->status);
+        bk_cli_print_one_line(stderr, client->entra_error.error, false);
+        fputs(": ", stderr);
+        bk_cli_print_one_line(stderr, client->entra_error.error_description, true);
+        if (client->entra_error.trace_id[0] != '\0') {
+            fputs(" (trace_id: ", stderr);
+            bk_cli_print_one_line(stderr, client->entra_error.trace_id, false);
+            fputs(", correlation_id: ", stderr);
+            bk_cli_print_one_line(stderr, client->entra_error.correlation_id, false);
+            fputc(')', stderr);
+        }
+    } else if (r == BK_ERR_ARM_REFUSED || r == BK_ERR_ARM_UNAUTHORIZED ||
+               r == BK_ERR_UNEXPECTED_STATUS) {
+        fprintf(stderr, ": HTTP %d", rec->status);
+        if (client->cloud_error.code[0] != '\0') {
+            fputc(' ', stderr);
+            bk_cli_print_one_line(stderr, client->cloud_error.code, false);
+            fputs(": ", stderr);
+            bk_cli_print_one_line(stderr, client->cloud_error.message, false);
+        }
+    } else if (tls_detail != NULL && tls_detail[0] != '\0') {
+        fprintf(stderr, " (%s)", tls_detail);
+    }
+    if (rec->request_id[0] != '\0' || rec->attempts > 0) {
+        print_ids("", rec);
+    }
+    fputc('\n', stderr);
+}

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "bk_client.h"
 #include "bk_json.h"
 
 typedef enum bk_cli_format {
@@ -20,6 +21,12 @@ void bk_cli_print_keys(const bk_account_keys *keys, bk_cli_format format);
 void bk_cli_print_account(const bk_batch_account *account, bk_cli_format format);
 /* Expiry and length of the token, never the token. */
 void bk_cli_print_token(const bk_token *token, bk_cli_format format);
+/* The one line on stderr that says what failed: the service's own code and message when it gave
+ * one, and the request ids to quote to Azure support. After BK_ERR_OUTCOME_UNKNOWN it tells the
+ * regenerate's story first, then the listKeys that read what the service holds now. tls_detail
+ * (may be NULL or "") explains a connection that failed. */
+void bk_cli_report_failure(const char *what, bk_result result, const bk_client *client,
+                           const char *tls_detail);
 /* Text from the service or the user on one line: control characters become spaces, or end the
  * text where first_line_only (Entra's descriptions go on with "\r\nTrace ID: ..."). */
 void bk_cli_print_one_line(FILE *out, const char *text, bool first_line_only);

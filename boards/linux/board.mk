@@ -10,7 +10,7 @@ CLI_SRC := boards/linux/batchkey_main.c boards/linux/bk_cli_output.c
 $(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) $(CLI_SRC))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $^ -o $@ $(MBEDTLS_LIBS)
+	$(Q)$(CC) $^ -o $@ -pthread $(MBEDTLS_LIBS)
 
 # The README's C example, built from the README itself so the two cannot drift apart.
 $(BUILD)/host/example_regenerate.c: README.md
@@ -21,7 +21,7 @@ $(BUILD)/host/example_regenerate.c: README.md
 $(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_obj,$(LINUX_LIB_SRC))
 	@$(if $(Q),echo "  CC LD   $@")
 	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(LINUX_INCLUDES) $(MBEDTLS_INCLUDES) \
-	    $(JSMN_DEFS) $^ -o $@ $(MBEDTLS_LIBS)
+	    $(JSMN_DEFS) $^ -o $@ -pthread $(MBEDTLS_LIBS)
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
 BOARD_TEST_TARGETS := integration-tests

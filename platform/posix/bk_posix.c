@@ -2,7 +2,13 @@
  * clock_gettime clocks, getrandom entropy and a one-line stderr log.
  *
  * Sockets stay in blocking mode once connected, but every send and recv passes MSG_DONTWAIT and
- * waits in poll() first, so no call outlives its timeout whatever the kernel buffers hold. */
+ * waits in poll() first, so no call outlives its timeout whatever the kernel buffers hold.
+ *
+ * getaddrinfo has no deadline of its own (glibc's can block for minutes on a dead DNS server), so
+ * a host name is resolved in a helper thread that the caller waits for on a CLOCK_MONOTONIC
+ * condition variable until its deadline. A lookup still running then is abandoned: its thread
+ * finishes on its own, frees its answer and returns its slot to a small static pool. Address
+ * literals are parsed at once (AI_NUMERICHOST never blocks). Link with -pthread. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +16,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -31,6 +39,12 @@
 /* One log line at most; longer messages are cut and end in "...". */
 #ifndef BK_POSIX_LOG_LINE_MAX
 #define BK_POSIX_LOG_LINE_MAX 1024
+#endif
+
+/* Name lookups that may run at once, abandoned ones included. Each holds a thread blocked in
+ * the resolver until it gives up on its own. */
+#ifndef BK_POSIX_LOOKUPS_MAX
+#define BK_POSIX_LOOKUPS_MAX 4
 #endif
 
 static uint64_t bk_posix_deadline(uint32_t timeout_ms) {
@@ -87,6 +101,137 @@ static bk_result bk_posix_host_name(const char *host, char *out, size_t cap, int
     memcpy(out, host, len);
     out[len] = '\0';
     return BK_OK;
+}
+
+static void bk_posix_hints(struct addrinfo *hints, int flags) {
+    memset(hints, 0, sizeof *hints);
+    hints->ai_family = AF_UNSPEC;
+    hints->ai_socktype = SOCK_STREAM;
+    hints->ai_protocol = IPPROTO_TCP;
+    hints->ai_flags = AI_NUMERICSERV | flags;
+}
+
+enum { BK_LOOKUP_FREE, BK_LOOKUP_RUNNING, BK_LOOKUP_DONE, BK_LOOKUP_ABANDONED };
+
+/* One lookup slot. state, list and error change only under lookup_lock; name and service stay
+ * fixed from the start of a lookup until its slot is free again. */
+typedef struct bk_posix_lookup {
+    int state;
+    pthread_t thread;
+    char name[BK_HOST_MAX + 1];
+    char service[8];
+    struct addrinfo *list;
+    int error;
+} bk_posix_lookup;
+
+static bk_posix_lookup lookups[BK_POSIX_LOOKUPS_MAX];
+static pthread_mutex_t lookup_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t lookup_done; /* broadcast whenever a lookup finishes */
+static pthread_once_t lookup_once = PTHREAD_ONCE_INIT;
+static int lookup_ready;
+
+/* The deadline is on CLOCK_MONOTONIC, so the wait must be too: the default wall clock can be
+ * stepped by NTP, which would stretch or cut the wait. */
+static void bk_posix_lookup_init(void) {
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0) {
+        return;
+    }
+    lookup_ready = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+                   pthread_cond_init(&lookup_done, &attr) == 0;
+    (void)pthread_condattr_destroy(&attr);
+}
+
+static void *bk_posix_lookup_run(void *arg) {
+    bk_posix_lookup *l = arg;
+    struct addrinfo hints;
+    bk_posix_hints(&hints, 0);
+    struct addrinfo *list = NULL;
+    int error = getaddrinfo(l->name, l->service, &hints, &list);
+    pthread_mutex_lock(&lookup_lock);
+    int abandoned = l->state == BK_LOOKUP_ABANDONED;
+    if (abandoned) {
+        l->state = BK_LOOKUP_FREE;
+    } else {
+        l->list = list;
+        l->error = error;
+        l->state = BK_LOOKUP_DONE;
+        pthread_cond_broadcast(&lookup_done);
+    }
+    pthread_mutex_unlock(&lookup_lock);
+    if (abandoned && error == 0) {
+        freeaddrinfo(list);
+    }
+    return NULL;
+}
+
+/* Resolves name in a helper thread, waiting for it until deadline_ms at most. */
+static bk_result bk_posix_lookup_name(const char *name, const char *service, uint64_t deadline_ms,
+                                      struct addrinfo **list) {
+    if (pthread_once(&lookup_once, bk_posix_lookup_init) != 0 || !lookup_ready) {
+        return BK_ERR_DNS;
+    }
+    pthread_mutex_lock(&lookup_lock);
+    bk_posix_lookup *l = NULL;
+    for (size_t i = 0; i < BK_POSIX_LOOKUPS_MAX && l == NULL; i++) {
+        l = lookups[i].state == BK_LOOKUP_FREE ? &lookups[i] : NULL;
+    }
+    if (l == NULL) {
+        /* Every slot holds a lookup, as a rule ones that outlived their callers: the resolver
+         * is not answering, and one more lookup would not finish in time either. */
+        pthread_mutex_unlock(&lookup_lock);
+        return BK_ERR_TIMEOUT;
+    }
+    memcpy(l->name, name, strlen(name) + 1);
+    memcpy(l->service, service, sizeof l->service);
+    /* The helper starts with every signal blocked, so it never takes one meant for the
+     * program's own threads; blocking them in the helper itself would leave a window. */
+    sigset_t all;
+    sigset_t old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int started = pthread_create(&l->thread, NULL, bk_posix_lookup_run, l) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started) {
+        pthread_mutex_unlock(&lookup_lock);
+        return BK_ERR_DNS;
+    }
+    l->state = BK_LOOKUP_RUNNING;
+    struct timespec until;
+    until.tv_sec = (time_t)(deadline_ms / 1000u);
+    until.tv_nsec = (long)(deadline_ms % 1000u) * 1000000L;
+    int waited = 0;
+    while (l->state == BK_LOOKUP_RUNNING && waited == 0) {
+        waited = pthread_cond_timedwait(&lookup_done, &lookup_lock, &until);
+    }
+    if (l->state == BK_LOOKUP_RUNNING) {
+        l->state = BK_LOOKUP_ABANDONED;
+        pthread_detach(l->thread);
+        pthread_mutex_unlock(&lookup_lock);
+        return BK_ERR_TIMEOUT;
+    }
+    pthread_t thread = l->thread;
+    int error = l->error;
+    *list = error == 0 ? l->list : NULL;
+    l->state = BK_LOOKUP_FREE;
+    pthread_mutex_unlock(&lookup_lock);
+    /* The helper has only to return: the join is immediate and leaves no thread behind. */
+    pthread_join(thread, NULL);
+    return error == 0 && *list != NULL ? BK_OK : BK_ERR_DNS;
+}
+
+/* Resolves name into *list by deadline_ms: an address literal at once, anything else in a helper
+ * thread. numeric (a bracketed host) allows only a literal. */
+static bk_result bk_posix_resolve(const char *name, const char *service, int numeric,
+                                  uint64_t deadline_ms, struct addrinfo **list) {
+    struct addrinfo hints;
+    bk_posix_hints(&hints, AI_NUMERICHOST);
+    *list = NULL;
+    int error = getaddrinfo(name, service, &hints, list);
+    if (error == EAI_NONAME && !numeric) {
+        return bk_posix_lookup_name(name, service, deadline_ms, list);
+    }
+    return error == 0 && *list != NULL ? BK_OK : BK_ERR_DNS;
 }
 
 /* One connection attempt to one address within slice_deadline_ms: the connected descriptor, or
@@ -146,15 +291,10 @@ bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint3
     (void)snprintf(service, sizeof service, "%u", (unsigned)port);
 
     uint64_t deadline = bk_posix_deadline(timeout_ms);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = AI_NUMERICSERV | (numeric ? AI_NUMERICHOST : 0);
     struct addrinfo *list = NULL;
-    if (getaddrinfo(name, service, &hints, &list) != 0 || list == NULL) {
-        return BK_ERR_DNS;
+    r = bk_posix_resolve(name, service, numeric, deadline, &list);
+    if (r != BK_OK) {
+        return r;
     }
 
     size_t remaining = 0;

@@ -94,8 +94,9 @@ static bool bk_jsmn_gap_closes(const char *text, int pos, int end, bool comma) {
 }
 
 /* Where each token may sit: members of objects are keys with exactly one value, array entries and
- * values are not keys, and nothing but a key has a value of its own. */
-static bool bk_jsmn_shape_ok(const jsmntok_t *tokens, int i) {
+ * values are not keys, and nothing but a key has a value of its own. The last token of a prefix
+ * may be a key whose value did not fit. */
+static bool bk_jsmn_shape_ok(const jsmntok_t *tokens, int i, bool last_of_prefix) {
     const jsmntok_t *tok = &tokens[i];
     int parent = tok->parent;
     bool is_key = parent >= 0 && tokens[parent].type == JSMN_OBJECT;
@@ -111,7 +112,7 @@ static bool bk_jsmn_shape_ok(const jsmntok_t *tokens, int i) {
         return false;
     }
     if (is_key) {
-        return tok->type == JSMN_STRING && tok->size == 1;
+        return tok->type == JSMN_STRING && (tok->size == 1 || (last_of_prefix && tok->size == 0));
     }
     if (tok->type == JSMN_STRING || tok->type == JSMN_PRIMITIVE) {
         return tok->size == 0;
@@ -119,18 +120,21 @@ static bool bk_jsmn_shape_ok(const jsmntok_t *tokens, int i) {
     return tok->type == JSMN_OBJECT || tok->type == JSMN_ARRAY;
 }
 
-/* Checks the bytes between consecutive tokens (in document order) against the JSON grammar. */
-static bool bk_jsmn_grammar_ok(const char *text, int len, const jsmntok_t *tokens, int count) {
+/* Checks the bytes between consecutive tokens (in document order) against the JSON grammar. For a
+ * prefix (the tokens did not cover the text) only the bytes up to the last token are checked, and
+ * containers still open (end -1) are not checked for emptiness. */
+static bool bk_jsmn_grammar_ok(const char *text, int len, const jsmntok_t *tokens, int count,
+                               bool prefix) {
     if (!bk_jsmn_gap_is(text, 0, bk_jsmn_outer_start(&tokens[0]), '\0')) {
         return false;
     }
     for (int i = 0; i < count; i++) {
         const jsmntok_t *tok = &tokens[i];
-        if (!bk_jsmn_shape_ok(tokens, i)) {
+        if (!bk_jsmn_shape_ok(tokens, i, prefix && i == count - 1)) {
             return false;
         }
         if ((tok->type == JSMN_OBJECT || tok->type == JSMN_ARRAY) && tok->size == 0 &&
-            !bk_jsmn_gap_is(text, tok->start + 1, tok->end - 1, '\0')) {
+            tok->end >= 0 && !bk_jsmn_gap_is(text, tok->start + 1, tok->end - 1, '\0')) {
             return false; /* `[,]`, `{:}` */
         }
         if (i == 0) {
@@ -149,6 +153,9 @@ static bool bk_jsmn_grammar_ok(const char *text, int len, const jsmntok_t *token
         if (!ok) {
             return false;
         }
+    }
+    if (prefix) {
+        return true;
     }
     /* After the last token: the brackets still open, then only whitespace to the end. */
     if (!bk_jsmn_gap_closes(text, bk_jsmn_outer_end(&tokens[count - 1]), len, false)) {
@@ -181,6 +188,11 @@ bk_result bk_json_tokenize(const char *text, size_t len, bk_json_token *tokens, 
     jsmn_init(&parser);
     int r = jsmn_parse(&parser, text, len, jtokens, usable);
     if (r == JSMN_ERROR_NOMEM) {
+        /* jsmn filled every token in document order: a reader of diagnostics may use the start
+         * of the document, once the grammar up to there is checked. */
+        if (bk_jsmn_grammar_ok(text, (int)len, jtokens, (int)usable, true)) {
+            *count = usable;
+        }
         return BK_ERR_JSON_TOO_MANY_TOKENS;
     }
     if (r < 0) {
@@ -190,7 +202,7 @@ bk_result bk_json_tokenize(const char *text, size_t len, bk_json_token *tokens, 
         return BK_ERR_JSON_SYNTAX; /* empty or only whitespace */
     }
     /* jsmn stops at a NUL byte; the root must still span the whole text. */
-    if (!bk_jsmn_grammar_ok(text, (int)len, jtokens, r)) {
+    if (!bk_jsmn_grammar_ok(text, (int)len, jtokens, r, false)) {
         return BK_ERR_JSON_SYNTAX;
     }
     *count = (size_t)r;

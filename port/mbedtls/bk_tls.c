@@ -165,20 +165,26 @@ void bk_tls_global_free(void) {
 /* --- socket callbacks (mbedTLS's BIO) --- */
 
 /* How long the next socket operation may wait: what is left of a connect or close deadline,
- * else the per-call timeout; nothing at all while probing. */
+ * else the per-call timeout cut to the stream's deadline; nothing at all while probing. */
 static uint32_t bk_tls_wait_ms(const bk_tls_conn *c) {
     if (c->poll_only) {
         return 0;
     }
-    if (!c->use_deadline) {
+    uint64_t limit = c->use_deadline ? c->deadline_ms : c->end_ms;
+    if (limit == 0) {
         return c->timeout_ms;
     }
     uint64_t now = bk_monotonic_ms();
-    if (now >= c->deadline_ms) {
-        return 0;
+    uint64_t left = now >= limit ? 0 : limit - now;
+    if (!c->use_deadline && left > c->timeout_ms) {
+        left = c->timeout_ms;
     }
-    uint64_t left = c->deadline_ms - now;
     return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
+/* True once the stream's deadline has passed. */
+static int bk_tls_past_end(const bk_tls_conn *c) {
+    return c->end_ms != 0 && bk_monotonic_ms() >= c->end_ms;
 }
 
 static int bk_tls_bio_send(void *ctx, const unsigned char *buf, size_t len) {
@@ -338,6 +344,12 @@ void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms) {
     }
 }
 
+void bk_tls_set_deadline(bk_tls_conn *c, uint64_t deadline_ms) {
+    if (c != NULL) {
+        c->end_ms = deadline_ms;
+    }
+}
+
 /* Whether c can take a send or recv now; BK_OK if so, else what to answer. */
 static bk_result bk_tls_usable(const bk_tls_conn *c) {
     if (c == NULL) {
@@ -347,7 +359,7 @@ static bk_result bk_tls_usable(const bk_tls_conn *c) {
     case BK_TLS_OPEN:
         return BK_OK;
     case BK_TLS_PEER_CLOSED:
-        return BK_ERR_STREAM_CLOSED;
+        return c->closed_result;
     case BK_TLS_FAILED:
         return BK_ERR_TLS_IO;
     case BK_TLS_CLOSED:
@@ -356,12 +368,15 @@ static bk_result bk_tls_usable(const bk_tls_conn *c) {
     return BK_ERR_ARGUMENT;
 }
 
-/* Maps a failed mbedtls_ssl_read/write (ret <= 0) and marks c accordingly. */
+/* Maps a failed mbedtls_ssl_read/write (ret <= 0) and marks c accordingly. mbedTLS reads 0 (or
+ * CONN_EOF) when the transport ended without close_notify. */
 static int32_t bk_tls_io_failure(bk_tls_conn *c, int ret) {
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
         c->last_mbedtls_error = ret == 0 ? MBEDTLS_ERR_SSL_CONN_EOF : ret;
         c->state = BK_TLS_PEER_CLOSED;
-        return BK_ERR_STREAM_CLOSED;
+        c->closed_result = ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ? BK_ERR_STREAM_CLOSED
+                                                                    : BK_ERR_STREAM_UNCLEAN_CLOSE;
+        return c->closed_result;
     }
     /* mbedTLS documents any other error as the end of the context. */
     c->last_mbedtls_error = ret;
@@ -389,6 +404,10 @@ static int32_t bk_tls_stream_send(void *ctx, const uint8_t *data, size_t len) {
     if (len == 0) {
         return 0;
     }
+    if (bk_tls_past_end(c)) {
+        c->state = BK_TLS_FAILED; /* a request cut short leaves the connection unusable */
+        return BK_ERR_TIMEOUT;
+    }
     c->io_result = BK_OK;
     int ret = mbedtls_ssl_write(&c->ssl, data, bk_tls_clamp(len));
     if (ret > 0) {
@@ -414,6 +433,10 @@ static int32_t bk_tls_stream_recv(void *ctx, uint8_t *data, size_t len) {
     }
     if (len == 0) {
         return 0; /* a read of 0 bytes would look like EOF below */
+    }
+    if (bk_tls_past_end(c)) {
+        c->state = BK_TLS_FAILED; /* an answer cut short leaves the connection unusable */
+        return BK_ERR_TIMEOUT;
     }
     c->io_result = BK_OK;
     int ret = mbedtls_ssl_read(&c->ssl, data, bk_tls_clamp(len));
@@ -524,10 +547,13 @@ void bk_tls_close(bk_tls_conn *c) {
     if (c == NULL) {
         return;
     }
-    if (c->state == BK_TLS_OPEN) {
+    if (c->state == BK_TLS_OPEN && !bk_tls_past_end(c)) {
         uint32_t budget =
             c->timeout_ms < BK_TLS_CLOSE_TIMEOUT_MS ? c->timeout_ms : BK_TLS_CLOSE_TIMEOUT_MS;
         c->deadline_ms = bk_monotonic_ms() + budget;
+        if (c->end_ms != 0 && c->end_ms < c->deadline_ms) {
+            c->deadline_ms = c->end_ms;
+        }
         c->use_deadline = 1;
         (void)mbedtls_ssl_close_notify(&c->ssl); /* best effort: the peer may be gone */
     }

@@ -67,11 +67,13 @@ typedef struct bk_tls_conn {
     uint32_t timeout_ms;  /* each send/recv waits at most this long for the socket */
     uint64_t deadline_ms; /* while connecting or closing: when the whole operation ends */
     int use_deadline;
-    int poll_only;       /* the socket callbacks do not wait (bk_tls_is_reusable) */
+    uint64_t end_ms; /* monotonic: no send or recv goes past it (0: none); bk_tls_set_deadline */
+    int poll_only;   /* the socket callbacks do not wait (bk_tls_is_reusable) */
     bk_result io_result; /* the last socket failure seen by the callbacks */
     int last_mbedtls_error;
     uint32_t verify_flags; /* MBEDTLS_X509_BADCERT_* of the last handshake; 0 when verified */
     bk_tls_state state;
+    bk_result closed_result; /* once the peer closed: BK_ERR_STREAM_CLOSED or _UNCLEAN_CLOSE */
 } bk_tls_conn;
 
 /* Seeds the RNG and loads the CA certificates from a PEM file (NULL: BK_TLS_SYSTEM_CA_FILE).
@@ -101,10 +103,16 @@ BK_MUST_CHECK bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, co
                                           uint32_t timeout_ms);
 /* Changes how long each later send or recv may wait. */
 void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms);
+/* No later send or recv (nor the close_notify of bk_tls_close) goes past deadline_ms, a
+ * bk_monotonic_ms() instant: waits are cut short, and once it has passed every call answers
+ * BK_ERR_TIMEOUT. 0 removes the deadline. */
+void bk_tls_set_deadline(bk_tls_conn *c, uint64_t deadline_ms);
 
 /* The core seam over c: send/recv return bytes moved, 0 for "no progress yet",
- * BK_ERR_STREAM_CLOSED once the peer has closed (close_notify or plain EOF), BK_ERR_TIMEOUT, or
- * BK_ERR_TLS_IO (the raw code stays in bk_tls_last_error). c must outlive the stream. */
+ * BK_ERR_STREAM_CLOSED once the peer has sent close_notify, BK_ERR_STREAM_UNCLEAN_CLOSE when the
+ * connection ended without it (a bare TCP FIN: what came before may have been cut short),
+ * BK_ERR_TIMEOUT, or BK_ERR_TLS_IO (the raw code stays in bk_tls_last_error). c must outlive the
+ * stream. */
 bk_stream bk_tls_stream(bk_tls_conn *c);
 
 /* 1 when c may carry another request: open, nothing unread, and the peer has neither closed it

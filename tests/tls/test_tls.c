@@ -5,13 +5,19 @@
  *     sh tests/emulator/make_test_pki.sh DIR && build/tests/tls/test_tls DIR
  *
  * One line per case, then "N passed, M failed, K skipped"; exit status 1 if any case failed.
- * Needs openssl on PATH; IPv6 cases are skipped (and say so) when the host has no ::1. */
+ * Needs openssl on PATH; IPv6 cases are skipped (and say so) when the host has no ::1.
+ *
+ * Linked with -Wl,--wrap=getaddrinfo: __wrap_getaddrinfo below fakes a stuck resolver for a few
+ * names under .invalid, answering them only in a thread with signals blocked, and hands every
+ * other lookup to the real one. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,11 +79,60 @@ static struct {
     server rev6; /* the same on [::1] */
     server www4; /* s_server -www on 127.0.0.1: answers one GET, then closes */
     bk_tls_config trusted;
+    int slow_gate[2]; /* a pipe; SLOW_NAME lookups wait until its write end is closed */
+    int threads;      /* this process's threads before any case ran */
 } fx;
 
 static int passed;
 static int failed;
 static int skipped;
+
+/* --- a fake resolver for a few names; the platform's lookups all come through here --- */
+
+#define SLOW_NAME     "slow.invalid"     /* blocks until slow_lookups_release(), then 127.0.0.1 */
+#define LOOPBACK_NAME "loopback.invalid" /* 127.0.0.1 at once */
+#define NXDOMAIN_NAME "nxdomain.invalid" /* does not exist */
+/* A cap on the SLOW_NAME wait, so that a broken test cannot hang for ever. */
+#define SLOW_MAX_MS 30000
+
+int __real_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                       struct addrinfo **res);
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                       struct addrinfo **res);
+
+/* Whether the calling thread has the program's usual signals blocked. */
+static int signals_blocked(void) {
+    sigset_t set;
+    return pthread_sigmask(SIG_BLOCK, NULL, &set) == 0 && sigismember(&set, SIGINT) == 1 &&
+           sigismember(&set, SIGTERM) == 1 && sigismember(&set, SIGALRM) == 1 &&
+           sigismember(&set, SIGPIPE) == 1;
+}
+
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                       struct addrinfo **res) {
+    /* Like the real resolver, a literals-only lookup never touches DNS. */
+    int numeric_only = hints != NULL && (hints->ai_flags & AI_NUMERICHOST) != 0;
+    if (node == NULL || numeric_only || strstr(node, ".invalid") == NULL) {
+        return __real_getaddrinfo(node, service, hints, res);
+    }
+    /* A lookup thread must never take a signal meant for the program: refuse to answer one
+     * that could. */
+    if (!signals_blocked()) {
+        return EAI_SYSTEM;
+    }
+    if (strcmp(node, NXDOMAIN_NAME) == 0) {
+        return EAI_NONAME;
+    }
+    if (strcmp(node, SLOW_NAME) == 0) {
+        struct pollfd pfd = {fx.slow_gate[0], POLLIN, 0};
+        while (poll(&pfd, 1, SLOW_MAX_MS) < 0 && errno == EINTR) {
+        }
+        node = "127.0.0.1"; /* a real answer, which an abandoned lookup must free */
+    } else if (strcmp(node, LOOPBACK_NAME) == 0) {
+        node = "127.0.0.1";
+    }
+    return __real_getaddrinfo(node, service, hints, res);
+}
 
 /* --- helpers --- */
 
@@ -216,6 +271,33 @@ static uint64_t elapsed_since(uint64_t start_ms) {
     return bk_monotonic_ms() - start_ms;
 }
 
+/* Threads of this process (Linux's /proc/self/task), or -1. */
+static int thread_count(void) {
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL) {
+        return -1;
+    }
+    int n = 0;
+    for (struct dirent *e = readdir(dir); e != NULL; e = readdir(dir)) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(dir);
+    return n;
+}
+
+/* Lets every SLOW_NAME lookup answer, then waits (10 s at most) until no lookup thread is left.
+ * 1 when none is. */
+static int slow_lookups_release(void) {
+    if (fx.slow_gate[1] >= 0) {
+        close(fx.slow_gate[1]);
+        fx.slow_gate[1] = -1;
+    }
+    for (int i = 0; i < 1000 && thread_count() != fx.threads; i++) {
+        bk_sleep_ms(10);
+    }
+    return thread_count() == fx.threads;
+}
+
 static void print_tls_error(const bk_tls_conn *c) {
     char text[512];
     bk_tls_describe(bk_tls_last_error(c), bk_tls_verify_flags(c), text, sizeof text);
@@ -233,7 +315,7 @@ static int rev_round_trip(bk_tls_conn *c) {
     expected[text_len] = '\n';
 
     bk_stream s = bk_tls_stream(c);
-    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)line, sizeof line - 1), BK_OK);
+    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)line, sizeof line - 1, NULL), BK_OK);
     char got[128];
     size_t n = 0;
     for (int calls = 0; n < sizeof line - 1 && calls < 1000; calls++) {
@@ -472,6 +554,93 @@ static int test_tcp_orderly_close(void) {
     CHECK(bk_tcp_recv(&s, buf, sizeof buf, 1000) == 3);
     CHECK_RESULT(bk_tcp_recv(&s, buf, sizeof buf, 1000), BK_ERR_STREAM_CLOSED);
     bk_tcp_close(&s);
+    return CASE_PASS;
+}
+
+/* Connects to LOOPBACK_NAME, which the fake resolver answers at once, on a local listener. */
+static int connect_by_name_ok(void) {
+    uint16_t port = 0;
+    int listener = loopback_socket(AF_INET, 4, &port);
+    CHECK(listener >= 0);
+    bk_socket s;
+    bk_result r = bk_tcp_connect(&s, LOOPBACK_NAME, port, 2000);
+    bk_tcp_close(&s);
+    close(listener);
+    CHECK_RESULT(r, BK_OK);
+    return CASE_PASS;
+}
+
+/* A literal connects at once, without a lookup thread, on a listener of its own. */
+static int connect_literal_ok(const char *host, int family) {
+    uint16_t port = 0;
+    int listener = loopback_socket(family, 4, &port);
+    CHECK(listener >= 0);
+    bk_socket s;
+    bk_result r = bk_tcp_connect(&s, host, port, 2000);
+    bk_tcp_close(&s);
+    close(listener);
+    CHECK_RESULT(r, BK_OK);
+    return CASE_PASS;
+}
+
+/* A resolver that never answers must not hold the caller past its deadline. The bound on the
+ * time taken is one of correctness (the call returned, and near its deadline), not a
+ * performance goal: the slack allows for valgrind. */
+static int test_tcp_resolve_deadline(void) {
+    CHECK(thread_count() == fx.threads);
+    bk_socket s = {123};
+    uint64_t start = bk_monotonic_ms();
+    bk_result r = bk_tcp_connect(&s, SLOW_NAME, 443, 300);
+    uint64_t took = elapsed_since(start);
+    printf("    (%s: %s after %llu ms)\n", SLOW_NAME, bk_strerror(r), (unsigned long long)took);
+    CHECK_RESULT(r, BK_ERR_TIMEOUT);
+    CHECK(s.handle == -1);
+    CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+    /* The abandoned lookup still waits in the resolver; other lookups go on beside it. */
+    CHECK(thread_count() == fx.threads + 1);
+    CHECK(connect_by_name_ok() == CASE_PASS);
+    start = bk_monotonic_ms();
+    CHECK_RESULT(bk_tcp_connect(&s, NXDOMAIN_NAME, 443, 5000), BK_ERR_DNS);
+    CHECK(elapsed_since(start) < 1000);
+    CHECK(connect_literal_ok("127.0.0.1", AF_INET) == CASE_PASS);
+    if (fx.have_ipv6) {
+        CHECK(connect_literal_ok("[::1]", AF_INET6) == CASE_PASS);
+        CHECK(connect_literal_ok("::1", AF_INET6) == CASE_PASS);
+    }
+    CHECK(thread_count() == fx.threads + 1); /* the lookups that finished left no thread */
+    return CASE_PASS;
+}
+
+/* Lookups that outlive their callers hold a slot each; once all are taken, further names fail
+ * at once while literals still connect. When the resolver answers, the slots come back and no
+ * thread stays behind. Runs after test_tcp_resolve_deadline, whose lookup may still hold a slot. */
+static int test_tcp_resolve_pool(void) {
+    int threads = thread_count();
+    CHECK(threads >= fx.threads);
+    bk_socket s;
+    int stuck = 0;
+    uint64_t took = 0;
+    bk_result r = BK_ERR_TIMEOUT;
+    for (; stuck < 16 && r == BK_ERR_TIMEOUT; stuck++) {
+        uint64_t start = bk_monotonic_ms();
+        r = bk_tcp_connect(&s, SLOW_NAME, 443, 200);
+        took = elapsed_since(start);
+        if (took < 100) {
+            break; /* no lookup was started: the pool is full */
+        }
+    }
+    printf("    (%d more stuck lookups fill the pool; the next fails after %llu ms)\n", stuck,
+           (unsigned long long)took);
+    CHECK_RESULT(r, BK_ERR_TIMEOUT);
+    CHECK(took < 100);
+    CHECK(thread_count() == threads + stuck);
+    uint64_t start = bk_monotonic_ms();
+    CHECK_RESULT(bk_tcp_connect(&s, LOOPBACK_NAME, 443, 5000), BK_ERR_TIMEOUT);
+    CHECK(elapsed_since(start) < 100);
+    CHECK(connect_literal_ok("127.0.0.1", AF_INET) == CASE_PASS);
+    CHECK(slow_lookups_release());
+    CHECK(connect_by_name_ok() == CASE_PASS);
+    CHECK(thread_count() == fx.threads);
     return CASE_PASS;
 }
 
@@ -743,7 +912,7 @@ static int test_tls_peer_close(void) {
     CHECK(bk_tls_is_reusable(&c) == 1);
     bk_stream s = bk_tls_stream(&c);
     static const char request[] = "GET / HTTP/1.0\r\n\r\n";
-    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)request, sizeof request - 1), BK_OK);
+    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)request, sizeof request - 1, NULL), BK_OK);
     static uint8_t answer[65536];
     size_t len = 0;
     int32_t n = 0;
@@ -775,7 +944,7 @@ static int test_tls_unread_answer_not_reusable(void) {
         BK_OK);
     bk_stream s = bk_tls_stream(&c);
     static const char request[] = "GET / HTTP/1.0\r\n\r\n";
-    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)request, sizeof request - 1), BK_OK);
+    CHECK_RESULT(bk_stream_send_all(&s, (const uint8_t *)request, sizeof request - 1, NULL), BK_OK);
     bk_sleep_ms(500);
     int reusable = bk_tls_is_reusable(&c);
     bk_tls_close(&c);
@@ -819,6 +988,7 @@ static void run(const char *name, int (*test)(void)) {
 }
 
 static int fixture_setup(const char *dir) {
+    fx.slow_gate[0] = fx.slow_gate[1] = -1;
     if (strlen(dir) >= sizeof fx.dir || !join_path(fx.ca, sizeof fx.ca, dir, "ca.crt") ||
         !join_path(fx.other_ca, sizeof fx.other_ca, dir, "untrusted-ca.crt") ||
         !join_path(fx.cert, sizeof fx.cert, dir, "server.crt") ||
@@ -828,6 +998,17 @@ static int fixture_setup(const char *dir) {
     }
     strcpy(fx.dir, dir);
     fx.rev4.pid = fx.rev6.pid = fx.www4.pid = -1;
+    fx.threads = thread_count();
+    if (fx.threads <= 0) {
+        printf("cannot count threads in /proc/self/task\n");
+        return 0;
+    }
+    /* Close-on-exec: a server started here must not hold the write end open. */
+    if (pipe(fx.slow_gate) != 0 || fcntl(fx.slow_gate[0], F_SETFD, FD_CLOEXEC) != 0 ||
+        fcntl(fx.slow_gate[1], F_SETFD, FD_CLOEXEC) != 0) {
+        printf("pipe: %s\n", strerror(errno));
+        return 0;
+    }
 
     uint16_t port = 0;
     int fd = loopback_socket(AF_INET6, -1, &port);
@@ -853,6 +1034,9 @@ static int fixture_setup(const char *dir) {
 }
 
 static void fixture_teardown(void) {
+    if (fx.slow_gate[1] >= 0) {
+        close(fx.slow_gate[1]); /* a failed case may have left lookups waiting */
+    }
     bk_tls_config_free(&fx.trusted);
     bk_tls_global_free();
     server_stop(&fx.rev4);
@@ -884,6 +1068,8 @@ int main(int argc, char **argv) {
     run("posix: exchange, timeouts, vanished peer (IPv4)", test_tcp_exchange_ipv4);
     run("posix: exchange, timeouts, vanished peer ([::1])", test_tcp_exchange_ipv6_bracketed);
     run("posix: orderly close", test_tcp_orderly_close);
+    run("posix: a stuck name lookup ends at the deadline; others go on", test_tcp_resolve_deadline);
+    run("posix: stuck lookups fill the pool, then give it back", test_tcp_resolve_pool);
     run("tls: configuration errors", test_tls_config_errors);
     run("tls: system bundle loads and does not trust the test CA", test_tls_system_bundle);
     run("tls: trusted CA, 127.0.0.1 verified as localhost, round trip", test_tls_trusted_ipv4);

@@ -17,13 +17,17 @@ NULL_TEST_BIN := $(BUILD)/tests/tls/test_platform_null
 # The test program includes bk_tls.h, which lives beside the port rather than under core/.
 $(call san_obj,tests/tls/test_tls.c) $(call rel_obj,tests/tls/test_tls.c): INCLUDES += -Iport/mbedtls
 
+# -pthread: the POSIX platform resolves host names in a helper thread. The wrap sends the
+# platform's lookups through the test's fake resolver (__wrap_getaddrinfo).
+TLS_TEST_LDFLAGS := -pthread -Wl,--wrap=getaddrinfo
+
 $(TLS_TEST_BIN): $(call san_obj,$(TLS_TEST_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $^ -o $@ $(MBEDTLS_LIBS)
+	$(CC) $(SAN) $^ -o $@ $(TLS_TEST_LDFLAGS) $(MBEDTLS_LIBS)
 
 $(TLS_VALGRIND_BIN): $(call rel_obj,$(TLS_TEST_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(MBEDTLS_LIBS)
+	$(CC) $^ -o $@ $(TLS_TEST_LDFLAGS) $(MBEDTLS_LIBS)
 
 $(NULL_TEST_BIN): $(call san_obj,$(NULL_TEST_SRC))
 	@mkdir -p $(dir $@)

@@ -46,7 +46,8 @@ typedef struct fake {
     bool open[BK_PEER_COUNT];
     size_t replay_pos[BK_PEER_COUNT];
     const answer *current[BK_PEER_COUNT];
-    bool need_answer[BK_PEER_COUNT]; /* the next send starts a new request */
+    bool need_answer[BK_PEER_COUNT];  /* the next send starts a new request */
+    uint64_t deadline[BK_PEER_COUNT]; /* the deadline the last open or reuse was given */
 } fake;
 
 static fake F;
@@ -96,9 +97,11 @@ static int32_t fake_recv(void *ctx, uint8_t *data, size_t len) {
     return (int32_t)n;
 }
 
-static bk_result fake_open(void *ctx, bk_peer peer, const bk_endpoint *ep, bk_stream *out) {
+static bk_result fake_open(void *ctx, bk_peer peer, const bk_endpoint *ep, uint64_t deadline_ms,
+                           bk_stream *out) {
     (void)ctx;
     (void)ep;
+    F.deadline[peer] = deadline_ms;
     assert_false(F.open[peer]);
     F.opens[peer]++;
     assert_true(F.next < F.count);
@@ -201,7 +204,7 @@ static void test_one_token_one_connection_per_peer(void **state) {
     assert_string_equal(keys.primary, "AAAA==");
     assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_SECONDARY, &keys), BK_OK);
     assert_string_equal(keys.secondary, "CCCC==");
-    assert_int_equal(client.attempts, 1);
+    assert_int_equal(client.call.attempts, 1);
     assert_int_equal(F.request_count, 4);
     assert_true(starts_with(F.requests[0], "POST /contoso.onmicrosoft.com/oauth2/v2.0/token "));
     assert_non_null(strstr(F.requests[1], "Authorization: Bearer tkn\r\n"));
@@ -210,7 +213,9 @@ static void test_one_token_one_connection_per_peer(void **state) {
     assert_true(starts_with(F.requests[3], REGENERATE_LINE));
     assert_non_null(strstr(F.requests[3], "{\"keyName\":\"Secondary\"}"));
     assert_int_equal(F.opens[BK_PEER_AUTHORITY], 1);
-    assert_int_equal(F.opens[BK_PEER_ARM], 1);
+    /* GET and listKeys share one connection; regenerateKeys always gets a new one. */
+    assert_int_equal(F.opens[BK_PEER_ARM], 2);
+    assert_int_equal(F.closes[BK_PEER_ARM], 1);
     /* The keys are not left in the I/O buffer. */
     assert_null(memmem(client.io, sizeof client.io, "CCCC==", 6));
     assert_null(memmem(client.io, sizeof client.io, "s3cret", 6));
@@ -226,7 +231,7 @@ static void test_get_retries_transient_statuses(void **state) {
     script(a, 4);
     bk_batch_account account;
     assert_int_equal(bk_client_get_account(&client, &account), BK_OK);
-    assert_int_equal(client.attempts, 3);
+    assert_int_equal(client.call.attempts, 3);
     assert_int_equal(count_requests(GET_LINE), 3);
     /* A jittered first delay of at most 1 s, then exactly the 3 s the service asked for. */
     assert_true(bk_test_slept_ms >= 3000 && bk_test_slept_ms <= 4000);
@@ -242,7 +247,7 @@ static void test_get_gives_up_after_four_attempts(void **state) {
     script(a, 5);
     bk_batch_account account;
     assert_int_equal(bk_client_get_account(&client, &account), BK_ERR_ARM_REFUSED);
-    assert_int_equal(client.attempts, 4);
+    assert_int_equal(client.call.attempts, 4);
     assert_int_equal(client.response.status, 504);
     assert_string_equal(client.cloud_error.code, "Timeout");
     assert_string_equal(client.response.request_id, "req-Timeout");
@@ -257,24 +262,28 @@ static void test_retry_after_beyond_cap_ends_retries(void **state) {
     script(a, 2);
     bk_account_keys keys;
     assert_int_equal(bk_client_list_keys(&client, &keys), BK_ERR_UNEXPECTED_STATUS);
-    assert_int_equal(client.attempts, 1);
+    assert_int_equal(client.call.attempts, 1);
     assert_int_equal(bk_test_slept_ms, 0);
 }
 
-static void test_regenerate_resent_when_service_did_not_act(void **state) {
+static void test_regenerate_resent_only_after_429(void **state) {
     (void)state;
-    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
-                        {BK_PEER_ARM, BK_OK,
-                         "HTTP/1.1 429 Slow down\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"},
-                        {BK_PEER_ARM, BK_OK,
-                         "HTTP/1.1 503 Busy\r\nretry-after-ms: 250\r\nContent-Length: 0\r\n\r\n"},
-                        {BK_PEER_ARM, BK_OK, NEW_KEYS_OK}};
+    const answer a[] = {
+        {BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
+        {BK_PEER_ARM, BK_OK,
+         "HTTP/1.1 429 Slow down\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"},
+        {BK_PEER_ARM, BK_OK,
+         "HTTP/1.1 429 Slow down\r\nretry-after-ms: 250\r\nContent-Length: 0\r\n\r\n"},
+        {BK_PEER_ARM, BK_OK, NEW_KEYS_OK}};
     script(a, 4);
     bk_account_keys keys;
     assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_SECONDARY, &keys), BK_OK);
     assert_int_equal(count_requests(REGENERATE_LINE), 3);
+    assert_int_equal(client.regenerate.attempts, 3);
     assert_int_equal(bk_test_slept_ms, 1250);
     assert_string_equal(keys.secondary, "CCCC==");
+    /* Each POST on a connection of its own. */
+    assert_int_equal(F.opens[BK_PEER_ARM], 3);
 }
 
 static void test_regenerate_not_resent_after_500(void **state) {
@@ -286,10 +295,18 @@ static void test_regenerate_not_resent_after_500(void **state) {
     bk_account_keys keys;
     assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_SECONDARY, &keys),
                      BK_ERR_OUTCOME_UNKNOWN);
-    assert_true(client.outcome_keys_known);
+    assert_int_equal(client.reconcile_result, BK_OK);
     assert_string_equal(keys.secondary, "CCCC==");
     assert_int_equal(count_requests(REGENERATE_LINE), 1);
     assert_int_equal(count_requests(LIST_LINE), 1);
+    /* The regenerate's own record, apart from the listKeys that read the keys. */
+    assert_int_equal(client.regenerate.status, 500);
+    assert_int_equal(client.regenerate.attempts, 1);
+    assert_string_equal(client.regenerate.request_id, "req-InternalError");
+    assert_string_equal(client.regenerate.error_code, "InternalError");
+    assert_string_equal(client.cloud_error.code, "InternalError");
+    assert_int_equal(client.call.status, 200);
+    assert_string_not_equal(client.call.client_request_id, client.regenerate.client_request_id);
 }
 
 static void test_regenerate_dropped_connection_is_ambiguous(void **state) {
@@ -303,7 +320,9 @@ static void test_regenerate_dropped_connection_is_ambiguous(void **state) {
                      BK_ERR_OUTCOME_UNKNOWN);
     assert_int_equal(count_requests(REGENERATE_LINE), 1);
     assert_int_equal(count_requests(LIST_LINE), 1);
-    assert_true(client.outcome_keys_known);
+    assert_int_equal(client.reconcile_result, BK_OK);
+    assert_int_equal(client.regenerate.status, 0);
+    assert_int_equal(client.regenerate.failure, BK_ERR_STREAM_CLOSED);
     assert_int_equal(F.opens[BK_PEER_ARM], 2); /* listKeys on a new connection */
 }
 
@@ -320,8 +339,9 @@ static void test_regenerate_truncated_answer_is_ambiguous(void **state) {
     assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys),
                      BK_ERR_OUTCOME_UNKNOWN);
     /* listKeys could not tell either: the outcome stays unknown, and says why. */
-    assert_false(client.outcome_keys_known);
-    assert_int_equal(client.outcome_list_error, BK_ERR_ARM_REFUSED);
+    assert_int_equal(client.reconcile_result, BK_ERR_ARM_REFUSED);
+    assert_int_equal(client.regenerate.status, 200);
+    assert_int_equal(client.regenerate.failure, BK_ERR_HTTP_TRUNCATED);
     assert_int_equal(count_requests(REGENERATE_LINE), 1);
     assert_int_equal(count_requests(LIST_LINE), 4);
 }
@@ -403,39 +423,41 @@ static void test_stale_keep_alive_connection(void **state) {
                         {BK_PEER_ARM, BK_OK, KEYS_OK},
                         {BK_PEER_ARM, BK_OK, NULL}, /* the server had closed it */
                         {BK_PEER_ARM, BK_OK, KEYS_OK},
-                        {BK_PEER_ARM, BK_OK, NULL}, /* and again, under a regenerate */
                         {BK_PEER_ARM, BK_OK, NEW_KEYS_OK}};
-    script(a, 6);
+    script(a, 5);
     bk_account_keys keys;
     assert_int_equal(bk_client_list_keys(&client, &keys), BK_OK);
     assert_int_equal(bk_client_list_keys(&client, &keys), BK_OK);
     assert_int_equal(F.opens[BK_PEER_ARM], 2);
     assert_int_equal(bk_test_slept_ms, 0);
-    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys),
-                     BK_ERR_OUTCOME_UNKNOWN);
+    /* A regenerate never rides the kept-alive connection, which might be just as stale. */
+    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys), BK_OK);
+    assert_int_equal(F.opens[BK_PEER_ARM], 3);
+    assert_int_equal(F.closes[BK_PEER_ARM], 2);
     assert_int_equal(count_requests(REGENERATE_LINE), 1);
 }
 
-static bool never_reusable(void *ctx, bk_peer peer) {
+static bool never_reusable(void *ctx, bk_peer peer, uint64_t deadline_ms) {
     (void)ctx;
     (void)peer;
+    (void)deadline_ms;
     return false;
 }
 
 static void test_connection_known_closed_is_replaced(void **state) {
     (void)state;
-    client.connector.reusable = never_reusable;
+    client.connector.reuse = never_reusable;
     const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
                         {BK_PEER_ARM, BK_OK, KEYS_OK},
-                        {BK_PEER_ARM, BK_OK, NEW_KEYS_OK}};
+                        {BK_PEER_ARM, BK_OK, KEYS_OK}};
     script(a, 3);
     bk_account_keys keys;
     assert_int_equal(bk_client_list_keys(&client, &keys), BK_OK);
-    /* Known closed before sending: a regenerate goes on a new connection, no ambiguity. */
-    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_SECONDARY, &keys), BK_OK);
+    /* Known closed before sending: the next request goes on a new connection. */
+    assert_int_equal(bk_client_list_keys(&client, &keys), BK_OK);
     assert_int_equal(F.opens[BK_PEER_ARM], 2);
     assert_int_equal(F.closes[BK_PEER_ARM], 1);
-    assert_int_equal(count_requests(REGENERATE_LINE), 1);
+    assert_int_equal(count_requests(LIST_LINE), 2);
 }
 
 static void test_invalid_account_sends_nothing(void **state) {
@@ -452,7 +474,7 @@ static void test_invalid_account_sends_nothing(void **state) {
 
 static void test_backoff_bounds(void **state) {
     (void)state;
-    bk_retry_policy p = {4, 1000, 60000};
+    bk_retry_policy p = {4, 1000, 60000, 1000};
     assert_int_equal(bk_retry_backoff_ms(&p, 1, UINT32_MAX), UINT32_MAX % 1001);
     assert_int_equal(bk_retry_backoff_ms(&p, 1, 1000), 1000);
     assert_int_equal(bk_retry_backoff_ms(&p, 2, 2000), 2000);
@@ -468,8 +490,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_get_retries_transient_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_gives_up_after_four_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after_beyond_cap_ends_retries, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_regenerate_resent_when_service_did_not_act, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_regenerate_resent_only_after_429, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regenerate_not_resent_after_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regenerate_dropped_connection_is_ambiguous, setup,
                                         teardown),

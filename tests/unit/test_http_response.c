@@ -445,10 +445,6 @@ static const hostile_case hostile[] = {
     {"truncated before last chunk",
      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n", BK_ERR_HTTP_TRUNCATED},
     {"truncated after interim", "HTTP/1.1 100 Continue\r\n\r\n", BK_ERR_HTTP_TRUNCATED},
-    {"request id too long",
-     "HTTP/1.1 200 OK\r\nx-ms-request-id: "
-     "01234567890123456789012345678901234567890123456789012345678901234\r\n\r\n",
-     BK_ERR_HTTP_HEADER_VALUE_OVERFLOW},
 };
 
 static void test_hostile_framing(void **state) {
@@ -530,16 +526,16 @@ static void test_send_all(void **state) {
     const char *data = "GET / HTTP/1.1\r\n\r\n";
     bk_script_init(&script, "", 0);
     bk_stream s = bk_script_stream(&script);
-    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, strlen(data)), BK_OK);
+    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, strlen(data), NULL), BK_OK);
     assert_int_equal(script.sent_len, strlen(data));
     assert_memory_equal(script.sent, data, strlen(data));
     script.send_result = BK_ERR_TIMEOUT;
-    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, 1), BK_ERR_TIMEOUT);
+    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, 1, NULL), BK_ERR_TIMEOUT);
     script.send_result = 0;
     /* send that never moves a byte: stalled, not an endless loop */
     bk_script_init(&script, "", 0);
     script.sent_len = sizeof script.sent;
-    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, 1), BK_ERR_STREAM_STALLED);
+    assert_int_equal(bk_stream_send_all(&s, (const uint8_t *)data, 1, NULL), BK_ERR_STREAM_STALLED);
 }
 
 int main(void) {

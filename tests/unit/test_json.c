@@ -25,7 +25,7 @@ static bk_json_doc doc_of(const char *text) {
     if (r != BK_OK) {
         fail_msg("tokenize(%s) = %d", text, (int)r);
     }
-    bk_json_doc doc = {text, g_tokens, (int)count};
+    bk_json_doc doc = {text, g_tokens, (int)count, false};
     return doc;
 }
 
@@ -192,7 +192,26 @@ static void test_tokenize_too_many_tokens(void **state) {
     size_t count = 99;
     assert_int_equal(bk_json_tokenize(text, strlen(text), g_tokens, 6, &count),
                      BK_ERR_JSON_TOO_MANY_TOKENS);
-    assert_int_equal(count, 0);
+    /* The start of the document, for readers of diagnostics: the containers it leaves open say
+     * so with end -1. */
+    assert_int_equal(count, 6);
+    assert_int_equal(g_tokens[0].end, -1);
+    assert_int_equal(g_tokens[4].type, BK_JSON_ARRAY);
+    assert_int_equal(g_tokens[4].end, -1);
+    assert_int_equal(g_tokens[4].size, 1);
+    assert_int_equal(g_tokens[5].start, 12);
+    /* A start that is not JSON is no prefix: a missing colon, a trailing comma, two values. */
+    static const char *const bad_starts[] = {"{\"a\" 1,\"b\":[2,3,4,5,6,7]}",
+                                             "{\"a\":[1,],\"b\":[2,3,4,5,6,7]}",
+                                             "{\"a\":1 \"b\":[2,3,4,5,6,7]}"};
+    for (size_t i = 0; i < sizeof bad_starts / sizeof bad_starts[0]; i++) {
+        count = 99;
+        bk_result r = bk_json_tokenize(bad_starts[i], strlen(bad_starts[i]), g_tokens, 6, &count);
+        if (r != BK_ERR_JSON_TOO_MANY_TOKENS && r != BK_ERR_JSON_SYNTAX) {
+            fail_msg("%s: %d", bad_starts[i], (int)r);
+        }
+        assert_int_equal(count, 0);
+    }
     assert_int_equal(bk_json_tokenize(text, strlen(text), g_tokens, 7, &count), BK_OK);
     assert_int_equal(count, 7);
     assert_int_equal(bk_json_tokenize(text, strlen(text), g_tokens, 0, &count),
@@ -277,7 +296,7 @@ static void test_find_and_skip_with_inconsistent_tokens(void **state) {
         {BK_JSON_PRIMITIVE, 5, 6, 0, 1},   {BK_JSON_STRING, 8, 9, 1, 0},
         {BK_JSON_PRIMITIVE, 11, 12, 0, 3},
     };
-    bk_json_doc doc = {text, tokens, 5};
+    bk_json_doc doc = {text, tokens, 5, false};
     assert_int_equal(bk_json_find(&doc, 0, "b"), 4);
     /* "b" claims another parent: it is not a member of the object, and find does not guess. */
     tokens[3].parent = 2;
@@ -470,7 +489,7 @@ static void test_string_bad_escapes_behind_the_tokenizer(void **state) {
     char out[32];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         bk_json_token tok = {BK_JSON_STRING, 1, (int)strlen(bad[i]) - 1, 0, -1};
-        bk_json_doc doc = {bad[i], &tok, 1};
+        bk_json_doc doc = {bad[i], &tok, 1, false};
         bk_result r = bk_json_string(&doc, 0, out, sizeof out, NULL);
         if (r != BK_ERR_JSON_ESCAPE) {
             fail_msg("%s: %d, want BK_ERR_JSON_ESCAPE", bad[i], (int)r);
