@@ -7,6 +7,11 @@
 #   make bench      cost of one regenerate against the emulator (RSS, CPU, binary size)
 #   make core-m4    the core for a Cortex-M4 (arm-none-eabi-gcc), with its size per file
 #   make format     clang-format every C file
+#
+# Variables: BOARD (a directory under boards/), BUILD (output directory), CFLAGS (default -O2 -g),
+# CPPFLAGS (extra -D, e.g. CPPFLAGS=-DBK_KEY_MAX=200 to resize a buffer of core/bk_config.h), V=1.
+# Objects track their headers (-MMD) and the compile flags ($(BUILD)/compile-flags), so changing
+# either rebuilds what it affects.
 
 BOARD ?= linux
 BUILD ?= build
@@ -14,10 +19,10 @@ SPEC_DIR ?= ../shared/spec
 
 CC ?= cc
 WARN := -std=c99 -Wall -Wextra -Wconversion -Wshadow -Werror
-INCLUDES := -Icore -Iplatform
+INCLUDES := -Icore
 CFLAGS ?= -O2 -g
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-DEFS := -D_POSIX_C_SOURCE=200809L
+DEFS := -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
 
 CORE_SRC := $(sort $(wildcard core/*.c))
 JSMN_SRC := port/jsmn/bk_jsmn.c
@@ -39,21 +44,40 @@ san_obj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
 # V=1 shows every command.
 Q := $(if $(V),,@)
 
-$(BUILD)/rel/%.o: %.c
+# A -D on the command line changes no file, so objects also depend on this stamp of the flags,
+# rewritten only when they differ from the last build's.
+FLAGS_STAMP := $(BUILD)/compile-flags
+tracked_flags := $(CC) $(WARN) $(CFLAGS) $(SAN) $(DEFS) $(MBEDTLS_INCLUDES) $(JSMN_DEFS)
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@flags='$(subst ','\'',$(tracked_flags))'; \
+	    [ "$$(cat $@ 2>/dev/null)" = "$$flags" ] || printf '%s\n' "$$flags" >$@
+# Phony: .SECONDARY below would otherwise let make skip a missing FORCE.
+.PHONY: FORCE
+
+# -MMD -MP: each object's .d lists the project headers it read.
+$(BUILD)/rel/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(MBEDTLS_INCLUDES) $(JSMN_DEFS) -c $< -o $@
+	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) $(INCLUDES) $(MBEDTLS_INCLUDES) $(JSMN_DEFS) -MMD -MP \
+	    -c $< -o $@
 
-$(BUILD)/san/%.o: %.c
+$(BUILD)/san/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC san  $<")
-	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(MBEDTLS_INCLUDES) $(JSMN_DEFS) \
+	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(MBEDTLS_INCLUDES) $(JSMN_DEFS) -MMD -MP \
 	    -Itests/support -c $< -o $@
+
+-include $(shell find $(BUILD)/rel $(BUILD)/san -name '*.d' 2>/dev/null)
 
 # Keep every object: the test binaries and the board share them.
 .SECONDARY:
 
--include boards/$(BOARD)/board.mk
+BOARDS := $(patsubst boards/%/board.mk,%,$(wildcard boards/*/board.mk))
+ifeq ($(filter $(BOARD),$(BOARDS)),)
+$(error unknown BOARD '$(BOARD)'; the boards are: $(BOARDS))
+endif
+include boards/$(BOARD)/board.mk
 include tests/tls/tls.mk
 include tests/fuzz/fuzz.mk
 include tests/mbedtls3/mbedtls3.mk
@@ -79,7 +103,12 @@ unit-tests: $(UNIT_BINS)
 # --- the core's own rules: no heap, no OS or mbedTLS header, freestanding cross build ---
 CORE_REL_OBJ := $(call rel_obj,$(CORE_SRC))
 core-checks: $(CORE_REL_OBJ) $(call rel_obj,$(JSMN_SRC))
-	@sh tests/check_core.sh $^
+	@BUILD=$(BUILD) sh tests/check_core.sh $^
+
+# The choice of Debian mirror for the mbedTLS 3.6 build, on sample apt sources (no download).
+.PHONY: mirror-tests
+mirror-tests:
+	@sh tests/mbedtls3/test_mirror.sh
 
 M4_CC ?= arm-none-eabi-gcc
 M4_FLAGS := -mcpu=cortex-m4 -mthumb -Os -ffreestanding -ffunction-sections -fdata-sections
@@ -89,13 +118,14 @@ core-m4:
 	@mkdir -p $(BUILD)/m4/include
 	@ln -sf $(JSMN_HEADER) $(BUILD)/m4/include/jsmn.h
 	@set -e; for f in $(CORE_SRC) $(JSMN_SRC); do \
-	  $(M4_CC) $(WARN) $(M4_FLAGS) $(INCLUDES) -isystem $(BUILD)/m4/include $(JSMN_DEFS) -c $$f -o $(BUILD)/m4/$$(basename $$f .c).o; \
+	  $(M4_CC) $(WARN) $(M4_FLAGS) $(CPPFLAGS) $(INCLUDES) -isystem $(BUILD)/m4/include $(JSMN_DEFS) \
+	    -c $$f -o $(BUILD)/m4/$$(basename $$f .c).o; \
 	done
 	@arm-none-eabi-size $(BUILD)/m4/*.o
 
 test: deps
-	@$(MAKE) --no-print-directory unit-tests core-checks core-m4 tls-tests fuzz-smoke emulator-tests \
-	    $(BOARD_TEST_TARGETS) mbedtls3-tests
+	@$(MAKE) --no-print-directory unit-tests core-checks mirror-tests core-m4 tls-tests fuzz-smoke \
+	    emulator-tests $(BOARD_TEST_TARGETS) mbedtls3-tests
 
 emulator-tests:
 	python3 -m unittest tests/emulator/test_emulator.py

@@ -3,14 +3,42 @@
 # DEST/include and DEST/lib. Debian 12 ships only 2.28; its successor's archive carries 3.6, and
 # apt fetches and verifies the source against that archive's signed index.
 # Usage: tests/mbedtls3/build_mbedtls3.sh DEST      (a second run reuses DEST)
+#        tests/mbedtls3/build_mbedtls3.sh --mirror    prints the Debian mirror it would use
+# MBEDTLS3_MIRROR overrides the mirror, MBEDTLS3_SUITE the suite (trixie).
 set -eu
-dest=$1
 suite=${MBEDTLS3_SUITE:-trixie}
-mirror=${MBEDTLS3_MIRROR:-http://deb.debian.org/debian}
 
+# The mirror this machine already uses for Debian: the URI of its first enabled apt source for
+# this release's main component. apt reads its own sources, so one-line and deb822 files,
+# "Enabled: no" and disabled file names count exactly as they do for apt; security and updates
+# archives have other suites. tests/mbedtls3/test_mirror.sh points APT_CONFIG at sample sources.
+debian_mirror() {
+    if [ -n "${MBEDTLS3_MIRROR:-}" ]; then
+        echo "$MBEDTLS3_MIRROR"
+        return
+    fi
+    codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null | tr -d '"')
+    # shellcheck disable=SC2016 # $(...) is apt's format syntax
+    uri=$(apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' \
+        2>/dev/null | awk -v suite="$codename" '$2 == suite && $3 == "main" && $1 !~ /^cdrom:/ {
+            print $1; exit }')
+    if [ -z "$uri" ]; then
+        echo "mbedtls3: no apt source for Debian ${codename:-?} main found;" \
+            "set MBEDTLS3_MIRROR to a Debian mirror URL" >&2
+        return 1
+    fi
+    echo "${uri%/}"
+}
+
+if [ "${1:-}" = --mirror ]; then
+    debian_mirror
+    exit
+fi
+dest=$1
 if [ -f "$dest/lib/libmbedtls.a" ] && [ -f "$dest/include/mbedtls/build_info.h" ]; then
     exit 0
 fi
+mirror=$(debian_mirror)
 rm -rf "$dest"
 mkdir -p "$dest/apt/lists/partial" "$dest/apt/cache/archives/partial" "$dest/fetch"
 dest=$(cd "$dest" && pwd)
@@ -23,7 +51,7 @@ apt_private() {
         -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$dest/apt/lists" \
         -o Dir::Cache="$dest/apt/cache" -o APT::Sandbox::User=root "$@"
 }
-echo "mbedtls3: fetching Debian's $suite source of mbedtls"
+echo "mbedtls3: fetching Debian's $suite source of mbedtls from $mirror"
 apt_private update >"$dest/apt.log" 2>&1 || { cat "$dest/apt.log"; exit 1; }
 (cd "$dest/fetch" && apt_private source --download-only mbedtls) >>"$dest/apt.log" 2>&1 ||
     { cat "$dest/apt.log"; exit 1; }

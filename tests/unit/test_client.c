@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -48,6 +49,12 @@ typedef struct fake {
     const answer *current[BK_PEER_COUNT];
     bool need_answer[BK_PEER_COUNT];  /* the next send starts a new request */
     uint64_t deadline[BK_PEER_COUNT]; /* the deadline the last open or reuse was given */
+    /* Per answer, set after script(): how long the server takes before its first byte (a
+     * stall longer than the deadline ends in BK_ERR_TIMEOUT at the deadline, as a real stream
+     * does), and a send failure after the request's first bytes left. */
+    uint32_t takes_ms[16];
+    bk_result send_fails[16];
+    bool started[16]; /* the answer's first byte was asked for */
 } fake;
 
 static fake F;
@@ -68,6 +75,12 @@ static int32_t fake_send(void *ctx, const uint8_t *data, size_t len) {
         F.current[peer] = &F.answers[F.next++];
         F.replay_pos[peer] = 0;
         F.request_count++;
+        bk_result fails = F.send_fails[F.current[peer] - F.answers];
+        if (fails != BK_OK && len > 16) {
+            len = 16; /* some bytes leave; the next send fails */
+        }
+    } else if (F.send_fails[F.current[peer] - F.answers] != BK_OK) {
+        return F.send_fails[F.current[peer] - F.answers];
     }
     char *req = F.requests[F.request_count - 1];
     size_t have = strlen(req);
@@ -80,6 +93,15 @@ static int32_t fake_recv(void *ctx, uint8_t *data, size_t len) {
     bk_peer peer = ((peer_ctx *)ctx)->peer;
     const answer *a = F.current[peer];
     assert_non_null(a);
+    size_t index = (size_t)(a - F.answers);
+    if (!F.started[index]) {
+        F.started[index] = true;
+        bk_test_now_ms += F.takes_ms[index];
+    }
+    if (F.deadline[peer] != 0 && bk_test_now_ms >= F.deadline[peer]) {
+        bk_test_now_ms = bk_test_now_ms > F.deadline[peer] ? F.deadline[peer] : bk_test_now_ms;
+        return BK_ERR_TIMEOUT;
+    }
     if (a->response == NULL) {
         F.need_answer[peer] = true;
         return BK_ERR_STREAM_CLOSED;
@@ -472,6 +494,264 @@ static void test_invalid_account_sends_nothing(void **state) {
     assert_int_equal(F.opens[BK_PEER_AUTHORITY] + F.opens[BK_PEER_ARM], 0);
 }
 
+/* Every wait of a command draws from one deadline: the connector gets it with each open. */
+static void test_deadline_reaches_every_connection(void **state) {
+    (void)state;
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
+                        {BK_PEER_ARM, BK_OK, ACCOUNT_OK},
+                        {BK_PEER_ARM, BK_OK, NULL},
+                        {BK_PEER_ARM, BK_OK, KEYS_OK}};
+    script(a, 4);
+    uint64_t start = bk_test_now_ms;
+    bk_client_set_deadline(&client, 60000);
+    bk_batch_account account;
+    assert_int_equal(bk_client_get_account(&client, &account), BK_OK);
+    assert_true(F.deadline[BK_PEER_AUTHORITY] == start + 60000);
+    assert_true(F.deadline[BK_PEER_ARM] == start + 60000);
+    /* A regenerate keeps a third of the time left for the listKeys that reconciles it. */
+    bk_account_keys keys;
+    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys),
+                     BK_ERR_OUTCOME_UNKNOWN);
+    assert_int_equal(F.opens[BK_PEER_ARM], 3);
+    assert_true(F.deadline[BK_PEER_ARM] == start + 60000);
+    assert_int_equal(client.reconcile_result, BK_OK);
+}
+
+static void test_regenerate_own_deadline(void **state) {
+    (void)state;
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK}, {BK_PEER_ARM, BK_OK, NEW_KEYS_OK}};
+    script(a, 2);
+    uint64_t start = bk_test_now_ms;
+    bk_client_set_deadline(&client, 60000);
+    bk_account_keys keys;
+    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys), BK_OK);
+    assert_true(F.deadline[BK_PEER_ARM] == start + 40000);
+    assert_true(F.deadline[BK_PEER_AUTHORITY] == start + 40000);
+}
+
+static void test_default_budget_per_call(void **state) {
+    (void)state;
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
+                        {BK_PEER_ARM, BK_OK, KEYS_OK},
+                        {BK_PEER_ARM, BK_OK, KEYS_OK}};
+    script(a, 3);
+    bk_account_keys keys;
+    assert_int_equal(bk_client_list_keys(&client, &keys), BK_OK);
+    assert_true(F.deadline[BK_PEER_ARM] == bk_test_now_ms + BK_CALL_BUDGET_MS);
+    bk_test_now_ms += 5000;
+    client.connector.reuse = NULL;
+    F.open[BK_PEER_ARM] = true; /* still open: reused as it is, no new deadline without reuse */
+    assert_int_equal(bk_client_list_keys(&client, &keys), BK_OK);
+    assert_int_equal(F.opens[BK_PEER_ARM], 1);
+}
+
+/* A server that accepts the request and never answers: the read ends at the deadline, and no
+ * retry is started after it. */
+static void test_stall_ends_at_the_deadline(void **state) {
+    (void)state;
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK}, {BK_PEER_ARM, BK_OK, ACCOUNT_OK}};
+    script(a, 2);
+    F.takes_ms[1] = 3600000;
+    uint64_t start = bk_test_now_ms;
+    bk_client_set_deadline(&client, 20000);
+    bk_batch_account account;
+    assert_int_equal(bk_client_get_account(&client, &account), BK_ERR_TIMEOUT);
+    assert_true(bk_test_now_ms == start + 20000);
+    assert_int_equal(bk_test_slept_ms, 0);
+    assert_int_equal(client.call.attempts, 1);
+    assert_int_equal(client.call.failure, BK_ERR_TIMEOUT);
+    assert_int_equal(client.call.status, 0);
+}
+
+/* A wait the deadline cannot hold is not begun: the service's own Retry-After included. */
+static void test_retry_that_cannot_finish_is_not_started(void **state) {
+    (void)state;
+    const answer a[] = {
+        {BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
+        {BK_PEER_ARM, BK_OK,
+         "HTTP/1.1 503 Busy\r\nRetry-After: 30\r\nx-ms-request-id: r1\r\nContent-Length: "
+         "0\r\n\r\n"},
+        {BK_PEER_ARM, BK_OK,
+         "HTTP/1.1 503 Busy\r\nRetry-After: 8\r\nx-ms-request-id: r2\r\nContent-Length: 0\r\n\r\n"},
+        {BK_PEER_ARM, BK_OK, ACCOUNT_OK}};
+    script(a, 4);
+    bk_client_set_deadline(&client, 10000);
+    bk_batch_account account;
+    assert_int_equal(bk_client_get_account(&client, &account), BK_ERR_UNEXPECTED_STATUS);
+    assert_int_equal(bk_test_slept_ms, 0);
+    assert_int_equal(client.call.attempts, 1);
+    assert_string_equal(client.call.request_id, "r1");
+    /* 8 s of the 10 left still leave the 1 s an attempt needs: that wait is taken. */
+    F.next = 0;
+    F.request_count = 0;
+    memset(F.requests, 0, sizeof F.requests);
+    script(a + 2, 2);
+    bk_client_set_deadline(&client, 10000);
+    assert_int_equal(bk_client_get_account(&client, &account), BK_OK);
+    assert_int_equal(bk_test_slept_ms, 8000);
+}
+
+/* Every answer that is not a 200, a 429 or a definite 4xx refusal may mean the key changed:
+ * one POST, then listKeys, whatever the answer asks for. */
+static void test_regenerate_ambiguous_answers(void **state) {
+    (void)state;
+    static const char *const heads[] = {
+        "HTTP/1.1 202 Accepted\r\nRetry-After: 1\r\nLocation: https://management.azure.com/x",
+        "HTTP/1.1 201 Created",
+        "HTTP/1.1 204 No Content",
+        "HTTP/1.1 301 Moved\r\nLocation: https://management.azure.com/y",
+        "HTTP/1.1 408 Request Timeout\r\nRetry-After: 1",
+        "HTTP/1.1 408 Request Timeout",
+        "HTTP/1.1 500 Internal Server Error\r\nRetry-After: 1",
+        "HTTP/1.1 502 Bad Gateway",
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1",
+        "HTTP/1.1 503 Service Unavailable\r\nretry-after-ms: 10",
+        "HTTP/1.1 504 Gateway Timeout\r\nx-ms-retry-after-ms: 10",
+    };
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        teardown(NULL);
+        setup(NULL);
+        static char text[512];
+        snprintf(text, sizeof text, "%s\r\nx-ms-request-id: regen-%zu\r\nContent-Length: 0\r\n\r\n",
+                 heads[i], i);
+        const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
+                            {BK_PEER_ARM, BK_OK, text},
+                            {BK_PEER_ARM, BK_OK, NEW_KEYS_OK}};
+        script(a, 3);
+        bk_account_keys keys;
+        bk_result r = bk_client_regenerate_key(&client, BK_KEY_SECONDARY, &keys);
+        if (r != BK_ERR_OUTCOME_UNKNOWN || count_requests(REGENERATE_LINE) != 1 ||
+            count_requests(LIST_LINE) != 1) {
+            fail_msg("%s: result %d, %u POSTs, %u listKeys", heads[i], (int)r,
+                     count_requests(REGENERATE_LINE), count_requests(LIST_LINE));
+        }
+        assert_int_equal(bk_test_slept_ms, 0);
+        assert_int_equal(client.reconcile_result, BK_OK);
+        assert_string_equal(keys.secondary, "CCCC==");
+        char want_id[32];
+        snprintf(want_id, sizeof want_id, "regen-%zu", i);
+        assert_string_equal(client.regenerate.request_id, want_id);
+        assert_int_equal(client.regenerate.status, atoi(heads[i] + 9));
+        assert_int_equal(client.regenerate.attempts, 1);
+    }
+}
+
+/* Answering a CAE challenge would mean a second POST: a regenerate takes the 401 as a refusal. */
+static void test_regenerate_claims_challenge_not_resent(void **state) {
+    (void)state;
+    const char *challenge =
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"\", "
+        "error=\"insufficient_claims\", claims=\"eyJhY2Nlc3NfdG9rZW4iOnt9fQ==\"\r\n"
+        "Content-Length: 0\r\n\r\n";
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK}, {BK_PEER_ARM, BK_OK, challenge}};
+    script(a, 2);
+    bk_account_keys keys;
+    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys),
+                     BK_ERR_ARM_UNAUTHORIZED);
+    assert_int_equal(count_requests(REGENERATE_LINE), 1);
+    assert_int_equal(F.request_count, 2);
+}
+
+/* Some bytes of a regenerate left before the send failed: the service may have it all. */
+static void test_partial_send(void **state) {
+    (void)state;
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
+                        {BK_PEER_ARM, BK_OK, NEW_KEYS_OK},
+                        {BK_PEER_ARM, BK_OK, NEW_KEYS_OK},
+                        {BK_PEER_ARM, BK_OK, KEYS_OK},
+                        {BK_PEER_ARM, BK_OK, KEYS_OK}};
+    script(a, 5);
+    F.send_fails[1] = BK_ERR_STREAM_SEND;
+    F.send_fails[3] = BK_ERR_STREAM_SEND;
+    bk_account_keys keys;
+    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys),
+                     BK_ERR_OUTCOME_UNKNOWN);
+    assert_int_equal(client.regenerate.failure, BK_ERR_STREAM_SEND);
+    assert_int_equal(client.regenerate.attempts, 1);
+    assert_int_equal(strncmp(F.requests[1], REGENERATE_LINE, 16), 0); /* its first 16 bytes */
+    assert_int_equal(count_requests(REGENERATE_LINE), 0);             /* and no second POST */
+    assert_int_equal(count_requests(LIST_LINE), 1);
+    assert_int_equal(client.reconcile_result, BK_OK);
+    /* The same failure under listKeys is simply retried. */
+    assert_int_equal(bk_client_list_keys(&client, &keys), BK_OK);
+    assert_int_equal(client.call.attempts, 2);
+}
+
+/* A stalled regenerate is cut early enough for listKeys to read what the service holds. */
+static void test_regenerate_stall_leaves_time_to_reconcile(void **state) {
+    (void)state;
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
+                        {BK_PEER_ARM, BK_OK, NEW_KEYS_OK},
+                        {BK_PEER_ARM, BK_OK, NEW_KEYS_OK}};
+    script(a, 3);
+    F.takes_ms[1] = 3600000;
+    uint64_t start = bk_test_now_ms;
+    bk_client_set_deadline(&client, 60000);
+    bk_account_keys keys;
+    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_SECONDARY, &keys),
+                     BK_ERR_OUTCOME_UNKNOWN);
+    assert_int_equal(client.regenerate.failure, BK_ERR_TIMEOUT);
+    assert_int_equal(client.reconcile_result, BK_OK);
+    assert_string_equal(keys.secondary, "CCCC==");
+    assert_true(bk_test_now_ms == start + 40000);
+}
+
+/* Diagnostics never fail an answer: a 200 with overlong ids is a 200. */
+static void test_long_request_ids_on_success(void **state) {
+    (void)state;
+    static char text[1024];
+    char id[301];
+    memset(id, 'a', 300);
+    id[300] = '\0';
+    snprintf(text, sizeof text,
+             "HTTP/1.1 200 OK\r\nx-ms-request-id: %s\r\nx-ms-correlation-request-id: %s\r\n"
+             "Content-Length: 64\r\n\r\n{\"accountName\":\"myacct\",\"primary\":\"AAAA==\","
+             "\"secondary\":\"CCCC==\"}",
+             id, id);
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK}, {BK_PEER_ARM, BK_OK, text}};
+    script(a, 2);
+    bk_account_keys keys;
+    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_SECONDARY, &keys), BK_OK);
+    assert_string_equal(keys.secondary, "CCCC==");
+    assert_int_equal(strlen(client.regenerate.request_id), BK_HTTP_ID_MAX);
+    assert_memory_equal(client.regenerate.request_id, id, BK_HTTP_ID_MAX - 5);
+    assert_string_equal(client.regenerate.request_id + BK_HTTP_ID_MAX - 5, "[...]");
+}
+
+/* A call that failed at its token request reports that request. */
+static void test_token_failure_record(void **state) {
+    (void)state;
+    static const char body[] =
+        "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
+        "bad secret\",\"error_codes\":[7000215]}";
+    static char text[512];
+    snprintf(
+        text, sizeof text,
+        "HTTP/1.1 401 Unauthorized\r\nx-ms-request-id: entra-1\r\nContent-Length: %zu\r\n\r\n%s",
+        strlen(body), body);
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, text}};
+    script(a, 1);
+    bk_account_keys keys;
+    assert_int_equal(bk_client_list_keys(&client, &keys), BK_ERR_AUTH_REFUSED);
+    assert_int_equal(client.call.status, 401);
+    assert_int_equal(client.call.attempts, 1);
+    assert_string_equal(client.call.request_id, "entra-1");
+    assert_string_equal(client.call.error_code, "invalid_client");
+    assert_non_null(strstr(F.requests[0], client.call.client_request_id));
+}
+
+/* An absurd expires_in cannot overflow the expiry arithmetic. */
+static void test_expires_in_clamped(void **state) {
+    (void)state;
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK,
+                         "HTTP/1.1 200 OK\r\nContent-Length: 79\r\n\r\n{\"token_type\":\"Bearer\","
+                         "\"expires_in\":99999999999999999999999,\"access_token\":\"t\"}"}};
+    script(a, 1);
+    assert_int_equal(bk_client_token(&client, NULL), BK_OK);
+    assert_true(client.token.expires_in_s == BK_TOKEN_LIFETIME_MAX_S);
+    assert_true(client.token_expires_ms == bk_test_now_ms + BK_TOKEN_LIFETIME_MAX_S * 1000u);
+}
+
 static void test_backoff_bounds(void **state) {
     (void)state;
     bk_retry_policy p = {4, 1000, 60000, 1000};
@@ -506,6 +786,21 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_stale_keep_alive_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_known_closed_is_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_account_sends_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_reaches_every_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_regenerate_own_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_budget_per_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_ends_at_the_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_that_cannot_finish_is_not_started, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_regenerate_ambiguous_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_regenerate_claims_challenge_not_resent, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_partial_send, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_regenerate_stall_leaves_time_to_reconcile, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_long_request_ids_on_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_failure_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expires_in_clamped, setup, teardown),
         cmocka_unit_test(test_backoff_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
