@@ -84,6 +84,12 @@ size_t bk_utf8_prefix(const char *text, size_t len, size_t max) {
 }
 
 bool bk_cut_copy(char *dst, size_t cap, const char *src, size_t len) {
+    if (cap <= BK_CUT_MARK_LEN) {
+        if (cap > 0) {
+            dst[0] = '\0'; /* no room for text and mark: a caller's mistake, kept harmless */
+        }
+        return true;
+    }
     if (len < cap) {
         memcpy(dst, src, len);
         dst[len] = '\0';

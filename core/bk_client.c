@@ -234,7 +234,9 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
             attempt--;
             continue;
         }
-        if (r == BK_OK) {
+        if (r != BK_OK) {
+            log_line(BK_LOG_INFO, "token request: ", bk_strerror(r), "");
+        } else {
             log_status("token endpoint", &c->response);
             if (c->response.status == 200) {
                 r = parse_token_answer(c);
@@ -365,7 +367,9 @@ static bk_result arm_call(bk_client *c, bk_arm_operation op, bk_key_name key, ar
             attempt--;
             continue;
         }
-        if (r == BK_OK) {
+        if (r != BK_OK) {
+            log_line(BK_LOG_INFO, operation_name(op), ": ", bk_strerror(r));
+        } else {
             log_status(operation_name(op), &c->response);
             if (c->response.status == 200) {
                 r = parse(c, out);

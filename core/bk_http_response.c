@@ -139,24 +139,35 @@ static void keep_text(char *field, size_t field_size, const char *v, size_t len)
 }
 
 /* Repeated WWW-Authenticate headers form one list, as HTTP defines. A list that does not fit is
- * cut and marked, and resp->www_authenticate_cut says so: a cut challenge is never acted on. */
+ * cut as a whole and marked, and resp->www_authenticate_cut says so: a cut challenge is never
+ * acted on. */
 static void append_challenge(bk_http_response *resp, const char *v, size_t len) {
     char *field = resp->www_authenticate;
-    size_t have = strlen(field);
+    const size_t cap = sizeof resp->www_authenticate;
     if (resp->www_authenticate_cut) {
         return;
     }
-    if (have > 0) {
-        if (have + 2 >= sizeof resp->www_authenticate) {
-            resp->www_authenticate_cut =
-                bk_cut_copy(field + have, sizeof resp->www_authenticate - have, ", ", 2);
-            return;
-        }
-        memcpy(field + have, ", ", 2);
-        have += 2;
+    size_t have = strlen(field);
+    size_t sep = have > 0 ? 2 : 0;
+    if (have + sep + len < cap) {
+        memcpy(field + have, ", ", sep);
+        memcpy(field + have + sep, v, len);
+        field[have + sep + len] = '\0';
+        return;
     }
-    resp->www_authenticate_cut =
-        bk_cut_copy(field + have, sizeof resp->www_authenticate - have, v, len);
+    size_t room = cap - 1 - BK_CUT_MARK_LEN;
+    size_t end;
+    if (have + sep <= room) {
+        /* have + sep + len >= cap, so v reaches past room: v[room - have - sep] exists. */
+        size_t keep = bk_utf8_prefix(v, len, room - have - sep);
+        memcpy(field + have, ", ", sep);
+        memcpy(field + have + sep, v, keep);
+        end = have + sep + keep;
+    } else {
+        end = have <= room ? have : bk_utf8_prefix(field, have, room);
+    }
+    memcpy(field + end, BK_CUT_MARK, BK_CUT_MARK_LEN + 1);
+    resp->www_authenticate_cut = true;
 }
 
 static bk_result on_header(reader *r, const char *name, size_t name_len, const char *v,

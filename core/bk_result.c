@@ -121,7 +121,7 @@ const char *bk_strerror(bk_result result) {
     case BK_ERR_UNEXPECTED_STATUS:
         return "unexpected HTTP status";
     case BK_ERR_OUTCOME_UNKNOWN:
-        return "regenerateKeys was sent but no answer came; outcome unknown";
+        return "regenerateKeys was sent and may have acted: outcome unknown";
     }
     return "unknown error";
 }

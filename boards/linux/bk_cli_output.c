@@ -201,12 +201,13 @@ static void report_outcome_unknown(const bk_client *client) {
 
 void bk_cli_report_failure(const char *what, bk_result r, const bk_client *client,
                            const char *tls_detail) {
-    fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
     if (r == BK_ERR_OUTCOME_UNKNOWN) {
+        fprintf(stderr, "batchkey: %s outcome unknown, it may have acted", what);
         report_outcome_unknown(client);
         fputc('\n', stderr);
         return;
     }
+    fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
     const bk_call_record *rec = &client->call;
     if (r == BK_ERR_AUTH_REFUSED) {
         fprintf(stderr, ": HTTP %d ", rec->status);

@@ -3,8 +3,9 @@
 
 Two HTTPS listeners on loopback: "login" plays login.microsoftonline.com (client-credentials token
 endpoint), "arm" plays management.azure.com (Batch account get, listKeys, regenerateKeys). Faults
-(throttling, server errors, dropped or truncated answers, chunked framing, slowness, CAE
-challenges) can be injected per request, and every connection and request is logged without
+(throttling, server errors and other statuses, dropped, stalled, trickled or truncated answers,
+chunked or close-delimited framing, slowness, CAE challenges, policy denials, oversized request
+ids) can be injected per request, and every connection and request is logged without
 secrets. Python 3 standard library only. See README.md next to this file.
 """
 
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import select
 import signal
 import socket
 import socketserver
@@ -46,11 +48,13 @@ SHARED_KEY_DISALLOWED_CODE = "AccountKeysNotAllowed"
 
 OPERATIONS = ("token", "get", "listKeys", "regenerateKeys")
 FAULT_KINDS = ("status", "drop", "drop_before", "chunked", "slow", "truncate", "401_claims",
-               "malformed")
+               "malformed", "long_ids", "policy_denial", "stall", "trickle", "close_delimited")
+ARM_ONLY_KINDS = ("401_claims", "policy_denial")  # never fired on the login listener
 RETRY_AFTER_STYLES = ("seconds", "http-date", "retry-after-ms", "x-ms-retry-after-ms")
 LOGGED_HEADERS = ("Host", "User-Agent", "Content-Type", "Content-Length", "Accept",
                   "Accept-Encoding", "Connection", "Transfer-Encoding", "x-ms-client-request-id")
 MAX_BODY = 1 << 20
+STOP_POLL = 0.2  # how often a silent handler re-checks that the emulator is not stopping
 
 ARM_PATH = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Batch"
                       r"/batchAccounts/([^/]+)(?:/(listKeys|regenerateKeys))?", re.IGNORECASE)
@@ -117,6 +121,34 @@ class BatchAccount:
         }
 
 
+POLICY_DEFINITION_NAMES = (
+    "Batch accounts must not use shared key authentication",
+    "Batch account keys may only be listed or regenerated in a change window",
+    "Batch accounts must disable public network access",
+    "Batch accounts must be reached through private endpoints",
+    "Batch accounts must encrypt data with customer-managed keys",
+    "Resources must carry a cost-center tag",
+    "Resources must be deployed in approved regions",
+    "Key operations need an approved change request",
+)
+
+
+def _policy(subscription, index):
+    """The made-up policy number `index` (definition and assignment), stable across calls."""
+    definition = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:batchkey-emulator:policy:{index}"))
+    assignment = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:batchkey-emulator:assignment:{index}")
+    display = POLICY_DEFINITION_NAMES[index % len(POLICY_DEFINITION_NAMES)]
+    if index >= len(POLICY_DEFINITION_NAMES):
+        display += f" ({index // len(POLICY_DEFINITION_NAMES) + 1})"
+    return {"definition_name": definition,
+            "definition_id": f"/providers/Microsoft.Authorization/policyDefinitions/{definition}",
+            "definition_display_name": display,
+            "assignment_name": assignment.hex[:24],
+            "assignment_id": f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
+                             f"policyAssignments/{assignment.hex[:24]}",
+            "assignment_display_name": f"Corporate baseline: {display}"}
+
+
 class Response:
     def __init__(self, status, body=b"", headers=None):
         self.status = status
@@ -130,11 +162,20 @@ def normalize_fault(spec):
     {"kind": one of FAULT_KINDS, "op": "token"|"get"|"listKeys"|"regenerateKeys"|"any",
      "listener": "login"|"arm"|"any" (default: the op's own), "count": times it fires (default 1,
      -1 = always), "skip": matching requests let through first (default 0), and per kind:
-     status: "status" (default 503), "retry_after" seconds (default 1 for 429, else none),
-             "retry_after_style" (RETRY_AFTER_STYLES), optional "code"/"message";
+     status: "status" (default 503; 201-599), "act" (default false: serve the request for real
+             first, then send the fault's answer instead), "retry_after" seconds (default 1 for
+             429, else none), "retry_after_style" (RETRY_AFTER_STYLES), optional "code"/"message";
      slow: "seconds" (default 2); chunked: "chunk_size" (default 16);
      401_claims: optional "claims" (JSON object);
-     malformed: acts, then answers 200 with "body" (default: JSON that is not JSON) instead}
+     malformed: acts, then answers 200 with "body" (default: JSON that is not JSON) instead;
+     long_ids: acts; x-ms-request-id (and ARM's correlation id) "length" characters (300);
+     policy_denial: 403 RequestDisallowedByPolicy, "entries" (12) additionalInfo entries, a
+             message of about "message_length" (2048) characters;
+     stall: acts, then silence until the client leaves, the emulator stops, or "seconds"
+             (default None: for ever) pass, then an abrupt close;
+     trickle: acts, the answer one byte at a time, "interval" (1.0) seconds apart;
+     close_delimited: acts, the answer framed by the end of the connection, which is a TLS
+             close_notify when "clean" (default false), else a bare TCP close}
     """
     fault = dict(spec)
     kind = fault.get("kind")
@@ -154,9 +195,8 @@ def normalize_fault(spec):
     if fault["count"] == 0 or fault["count"] < -1 or fault["skip"] < 0:
         raise ValueError("fault count must be positive or -1 (always), skip not negative")
     if kind == "status":
-        fault["status"] = int(fault.get("status", 503))
-        if fault["status"] not in set(http.HTTPStatus) or fault["status"] < 400:
-            raise ValueError(f"fault status must be an HTTP error status, not {fault['status']}")
+        _option(fault, "status", 503, int, 201, 599)  # 200 would be no fault at all
+        _option(fault, "act", False, _strict_bool)
         if fault["status"] == 429:
             fault.setdefault("retry_after", 1)
         if fault.get("retry_after") is not None:
@@ -168,11 +208,44 @@ def normalize_fault(spec):
         fault["seconds"] = float(fault.get("seconds", 2))
     elif kind == "chunked":
         fault["chunk_size"] = max(1, int(fault.get("chunk_size", 16)))
-    elif kind == "401_claims" and fault["listener"] == "login":
-        raise ValueError("401_claims is an ARM answer")
+    elif kind in ARM_ONLY_KINDS and fault["listener"] == "login":
+        raise ValueError(f"{kind} is an ARM answer")
     elif kind == "malformed":
         fault["body"] = str(fault.get("body", '{"accountName": tru}'))
+    if kind == "long_ids":
+        _option(fault, "length", 300, int, 1, MAX_BODY)
+    elif kind == "policy_denial":
+        _option(fault, "entries", 12, int, 0, 1000)
+        _option(fault, "message_length", 2048, int, 0, MAX_BODY)
+    elif kind == "stall":
+        _option(fault, "seconds", None, float, 0)
+    elif kind == "trickle":
+        _option(fault, "interval", 1.0, float, 0)
+    elif kind == "close_delimited":
+        _option(fault, "clean", False, _strict_bool)
     return fault
+
+
+def _strict_bool(value):
+    if not isinstance(value, bool):
+        raise ValueError("not true or false")
+    return value
+
+
+def _option(fault, name, default, convert, low=None, high=None):
+    """Sets fault[name] to its converted value (or default) within [low, high], or raises
+    ValueError; a default of None stays None (option unset)."""
+    value = fault.get(name, default)
+    if value is None and default is None:
+        fault[name] = None
+        return
+    try:
+        value = convert(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"fault {name} cannot be {value!r}") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"fault {name} must be within [{low}, {high}], not {value}")
+    fault[name] = value
 
 
 def _auth_scheme(authorization):
@@ -184,8 +257,22 @@ def _auth_scheme(authorization):
 
 
 def _fault_summary(fault):
-    keys = ("kind", "op", "status", "retry_after", "retry_after_style", "seconds")
+    keys = ("kind", "op", "status", "act", "retry_after", "retry_after_style", "seconds", "length",
+            "entries", "message_length", "interval", "clean")
     return {k: fault[k] for k in keys if k in fault}
+
+
+def _reason(status):
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name: the reason phrase is free text anyway
+        return ("Success", "Redirection", "Client Error", "Server Error")[status // 100 - 2]
+
+
+def _long_id(length):
+    """A request id `length` characters long: a GUID, then hex to fill (or a cut GUID)."""
+    value = str(uuid.uuid4())
+    return (value + secrets.token_hex(max(0, length - len(value)) // 2 + 1))[:length]
 
 
 INVALID_HOSTNAME_PAGE = (b"<!DOCTYPE HTML>\r\n<HTML><HEAD><TITLE>Bad Request</TITLE></HEAD>\r\n"
@@ -216,6 +303,7 @@ class _Request:
         self.body = body
         self.client_ip = handler.client_address[0]
         self.request_id = str(uuid.uuid4())
+        self.correlation_id = None  # ARM echoes the client's, or uses request_id
         self.op = "other"
         self.details = {}  # extra, non-secret facts for the log (grant_type, keyName, ...)
 
@@ -253,7 +341,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.conn_id = self.emulator._connection_opened(self.request)
         self.served = 0
         self.tls_ok = False
-        self.abrupt_close = False  # set by drop/truncate faults: no TLS close_notify
+        self.abrupt_close = False  # set by drop/truncate/stall... faults: no TLS close_notify
         event = {"event": "connect", "listener": self.server.name, "conn": self.conn_id,
                  "peer": self.client_address[0]}
         try:
@@ -279,7 +367,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def finish(self):
         try:
             super().finish()
-            if self.tls_ok and not self.abrupt_close:
+            if self.tls_ok and self.abrupt_close:
+                # A bare TCP FIN, decided here rather than left to what closing an SSLSocket
+                # does in this Python version: the TLS layer never sees this close.
+                socket.socket.shutdown(self.request, socket.SHUT_RDWR)
+            elif self.tls_ok:
                 self.request.settimeout(0)
                 self.request.unwrap()  # sends close_notify; the peer's is not awaited
         except (OSError, ssl.SSLError):
@@ -332,32 +424,83 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.write_response(Response(status, {"error": {"code": "BadRequest", "message": reason}},
                                      [("Content-Type", "application/json; charset=utf-8")]))
 
-    def write_response(self, response, framing="length", chunk_size=16):
-        """framing: "length" (Content-Length), "chunked", or "truncate" (half the body, close)."""
+    def write_response(self, response, framing="length", chunk_size=16, interval=1.0):
+        """framing: "length" (Content-Length), "chunked", "truncate" (half the body, close),
+        "close" (no length: the end of the connection ends the body) or "trickle" (like
+        "length", one byte every `interval` seconds)."""
         status = response.status
-        lines = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
+        lines = [f"HTTP/1.1 {status} {_reason(status)}",
                  f"Date: {email.utils.formatdate(usegmt=True)}"]
         lines += [f"{name}: {value}" for name, value in response.headers]
         if framing == "chunked":
             lines += ["Transfer-Encoding: chunked", "Trailer: x-ms-emulator-trailer"]
-        else:
+        elif framing == "close":
+            self.close_connection = True
+        elif status not in (204, 304):  # these have no body, and 204 must not say a length
             lines.append(f"Content-Length: {len(response.body)}")
         if self.close_connection:
             lines.append("Connection: close")
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        parts = [("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")]
         body = b"" if self.command == "HEAD" else response.body
         if framing == "chunked":
             for index, start in enumerate(range(0, len(body), chunk_size)):
                 piece = body[start:start + chunk_size]
                 extension = b';ext="emulator"' if index == 1 else b""
-                self.wfile.write(b"%X%s\r\n%s\r\n" % (len(piece), extension, piece))
-            self.wfile.write(b"0\r\nx-ms-emulator-trailer: done\r\n\r\n")
+                parts.append(b"%X%s\r\n%s\r\n" % (len(piece), extension, piece))
+            parts.append(b"0\r\nx-ms-emulator-trailer: done\r\n\r\n")
         elif framing == "truncate":
-            self.wfile.write(body[:len(body) // 2])
+            parts.append(body[:len(body) // 2])
             self.close_connection = True
         else:
-            self.wfile.write(body)
+            parts.append(body)
+        if framing == "trickle":
+            self._trickle(b"".join(parts), interval)
+        else:
+            for part in parts:
+                self.wfile.write(part)
         self.wfile.flush()
+
+    def _trickle(self, data, interval):
+        for index in range(len(data)):
+            if index and self.wait_silently(interval):
+                self.close_connection = self.abrupt_close = True
+                return
+            self.wfile.write(data[index:index + 1])  # one TLS record per byte
+
+    def stall(self, seconds):
+        """No answer at all, then an abrupt close once the peer left or `seconds` passed."""
+        self.wait_silently(seconds)
+        self.close_connection = self.abrupt_close = True
+
+    def wait_silently(self, seconds):
+        """Sends nothing for `seconds` (None: for ever). True, early, when the peer has closed
+        the connection or the emulator is stopping; False when the time is up."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not self.emulator._stopping.is_set():
+            left = STOP_POLL if deadline is None else max(0, min(STOP_POLL,
+                                                                  deadline - time.monotonic()))
+            # stop() shuts the TCP socket down, which makes it readable: no waiting it out.
+            readable = select.select([self.request], [], [], left)[0]
+            if readable and self._peer_closed():
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+        return True
+
+    def _peer_closed(self):
+        """The socket is readable: has the peer closed it (FIN, reset, or TLS close_notify)?
+        Anything else it sent is read and dropped."""
+        try:
+            if not socket.socket.recv(self.request, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                return True  # FIN, with nothing before it
+            self.request.settimeout(0)
+            return not self.request.recv(65536)  # b"" once a close_notify is read
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+        except (OSError, ssl.SSLError):  # reset, or a FIN in the middle of a TLS record
+            return True
+        finally:
+            self.request.settimeout(self.emulator.idle_timeout)
 
 
 class Emulator:
@@ -563,6 +706,8 @@ class Emulator:
                 for fault in list(faults):
                     if fault["listener"] not in ("any", listener) or fault["op"] not in ("any", op):
                         continue
+                    if listener == "login" and fault["kind"] in ARM_ONLY_KINDS:
+                        continue
                     if fault["skip"] > 0:
                         fault["skip"] -= 1
                         continue
@@ -630,26 +775,36 @@ class Emulator:
             return
         fault = None if self._stopping.is_set() else self._take_fault(req.listener, req.op)
         kind = fault["kind"] if fault else None
+        if kind == "long_ids":
+            req.request_id = _long_id(fault["length"])
+            req.correlation_id = _long_id(fault["length"])
         if kind == "drop_before":
             response = None
-        elif kind in ("status", "401_claims"):
+        elif kind in ARM_ONLY_KINDS or (kind == "status" and not fault["act"]):
             response = self._fault_response(req, fault)
         else:
             serve = self._token_endpoint if req.listener == "login" else self._arm
             response = serve(req)
             if kind == "malformed":
-                response = Response(200, fault["body"].encode("utf-8"),
-                                    [("Content-Type", "application/json; charset=utf-8")])
-        handler.abrupt_close = kind in ("drop", "drop_before", "truncate")
-        if kind in ("drop", "drop_before"):
+                response = Response(200, fault["body"].encode("utf-8"), response.headers)
+            elif kind == "status":  # acted upon; the real answer is never sent
+                response = self._fault_response(req, fault)
+        handler.abrupt_close = kind in ("drop", "drop_before", "truncate") or (
+            kind == "close_delimited" and not fault["clean"])
+        if kind in ("drop", "drop_before", "stall"):
             handler.close_connection = True
             self._record(self._entry(handler, req, None, fault))
+            if kind == "stall":
+                handler.stall(fault["seconds"])
             return
         self._record(self._entry(handler, req, response.status, fault))
         if kind == "slow":
             self._stopping.wait(fault["seconds"])
-        framing = kind if kind in ("chunked", "truncate") else "length"
-        handler.write_response(response, framing, (fault or {}).get("chunk_size", 16))
+        framing = {"chunked": "chunked", "truncate": "truncate", "close_delimited": "close",
+                   "trickle": "trickle"}.get(kind, "length")
+        fault = fault or {}
+        handler.write_response(response, framing, fault.get("chunk_size", 16),
+                               fault.get("interval", 1.0))
 
     @staticmethod
     def _classify(req):
@@ -677,6 +832,8 @@ class Emulator:
 
     def _fault_response(self, req, fault):
         status = fault.get("status", 401)
+        if fault["kind"] == "policy_denial":
+            return self._policy_denial(req, fault["entries"], fault["message_length"])
         if fault["kind"] == "401_claims":
             claims = fault.get("claims") or {"access_token": {"nbf": {
                 "essential": True, "value": str(int(time.time()))}}}
@@ -696,19 +853,75 @@ class Emulator:
                      "http-date": email.utils.formatdate(time.time() + seconds, usegmt=True),
                      }.get(style, str(int(seconds * 1000)))
             extra.append(("Retry-After" if style in ("seconds", "http-date") else style, value))
+        if status < 400:
+            return self._bodiless_answer(req, status, extra)
         if req.listener == "login":
             return self._entra_error(req, status, "temporarily_unavailable", 90033,
                                      "A transient error has occurred. Please try again.", extra)
         code = fault.get("code") or {
             429: "SubscriptionRequestsThrottled", 500: "InternalServerError", 502: "BadGateway",
-            503: "ServiceUnavailable", 504: "GatewayTimeout",
-        }.get(status, http.HTTPStatus(status).phrase.replace(" ", ""))
+            503: "ServiceUnavailable", 504: "GatewayTimeout", 408: "RequestTimeout",
+        }.get(status, _reason(status).replace(" ", ""))
         message = fault.get("message") or {
             429: "Number of requests for subscription exceeded the limit. Please try again later.",
             504: "The gateway did not receive a response from 'Microsoft.Batch' within the "
                  "specified time period.",
         }.get(status, f"Emulated failure ({status}).")
         return self._arm_error(req, status, code, message, extra)
+
+    def _bodiless_answer(self, req, status, extra_headers):
+        """A 2xx or 3xx fault answer: no body, and for 202 and redirects a Location to poll."""
+        req.details.pop("error_code", None)  # set when the request, acted upon, failed
+        headers = self._entra_headers(req) if req.listener == "login" else self._arm_headers(req)
+        headers = [h for h in headers if h[0] != "Content-Type"] + list(extra_headers)
+        if status == 202 or 300 <= status < 400:
+            match = ARM_PATH.fullmatch(req.path)
+            subscription = urllib.parse.unquote(match.group(1)) if match else \
+                DEFAULT_SUBSCRIPTION_ID
+            headers.append(("Location", f"{self.arm_url}/subscriptions/{subscription}/providers/"
+                            f"Microsoft.Batch/locations/{DEFAULT_LOCATION}/operationresults/"
+                            f"{uuid.uuid4()}?api-version={API_VERSION}"))
+        return Response(status, b"", headers)
+
+    def _policy_denial(self, req, entries, message_length):
+        """403 RequestDisallowedByPolicy, shaped like Azure Policy's deny effect at the ARM
+        gateway; the policies are made up, the same on every call."""
+        match = ARM_PATH.fullmatch(req.path)
+        subscription, _, name = ((urllib.parse.unquote(g) for g in match.groups()[:3]) if match
+                                 else (DEFAULT_SUBSCRIPTION_ID, "", req.path.rsplit("/", 1)[-1]))
+        policies = [_policy(subscription, index) for index in range(entries)]
+        info = [{"type": "PolicyViolation", "info": {
+            "evaluationDetails": {"evaluatedExpressions": [{
+                "result": "True", "expressionKind": "Field", "expression": "type",
+                "path": "type", "expressionValue": "Microsoft.Batch/batchAccounts",
+                "targetValue": "Microsoft.Batch/batchAccounts", "operator": "Equals"}]},
+            "policyDefinitionDisplayName": p["definition_display_name"],
+            "policyDefinitionId": p["definition_id"],
+            "policyDefinitionName": p["definition_name"],
+            "policyDefinitionEffect": "deny",
+            "policyAssignmentId": p["assignment_id"],
+            "policyAssignmentName": p["assignment_name"],
+            "policyAssignmentDisplayName": p["assignment_display_name"],
+            "policyAssignmentScope": f"/subscriptions/{subscription}",
+            "policyAssignmentParameters": {}, "policyExemptionIds": [],
+            "policyEnrollmentIds": []}} for p in policies]
+        # The message names whole policies (the first ones of additionalInfo, then more) until
+        # it is at least message_length characters long.
+        head = f"Resource '{name}' was disallowed by policy. Policy identifiers: '"
+        identifiers, message = [], ""
+        while not identifiers or len(message) < message_length:
+            p = policies[len(identifiers)] if len(identifiers) < entries else \
+                _policy(subscription, len(identifiers))
+            identifiers.append({
+                "policyAssignment": {"name": p["assignment_name"], "id": p["assignment_id"]},
+                "policyDefinition": {"name": p["definition_name"], "id": p["definition_id"]}})
+            message = head + json.dumps(identifiers, separators=(",", ":")) + "'."
+        req.details["error_code"] = "RequestDisallowedByPolicy"
+        error = {"code": "RequestDisallowedByPolicy", "target": name, "message": message,
+                 "additionalInfo": info}
+        # ARM marks answers its gateway made itself, the policy engine's among them.
+        return Response(403, {"error": error},
+                        self._arm_headers(req) + [("x-ms-failure-cause", "gateway")])
 
     # --- Entra ID token endpoint ---------------------------------------------------------------
     def _entra_error(self, req, status, error, code, message, extra_headers=()):
@@ -857,8 +1070,8 @@ class Emulator:
                    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
                    ("X-Content-Type-Options", "nosniff"),
                    ("x-ms-request-id", req.request_id),
-                   ("x-ms-correlation-request-id",
-                    (req.headers.get("x-ms-correlation-request-id") or req.request_id)[:200]),
+                   ("x-ms-correlation-request-id", req.correlation_id or (
+                       req.headers.get("x-ms-correlation-request-id") or req.request_id)[:200]),
                    ("x-ms-routing-request-id", f"{DEFAULT_LOCATION.upper()}:"
                     f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}:{req.request_id}")]
         if req.method == "POST":

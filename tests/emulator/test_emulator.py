@@ -50,6 +50,32 @@ def wait_for(condition, timeout=3.0):
         time.sleep(0.02)
 
 
+def read_to_end(tls):
+    """The pieces one recv() call each gave until the connection ended, and how it ended:
+    "close_notify" (a TLS close) or "tcp" (a bare TCP close, which TLS calls an unexpected EOF).
+    tls must come from eof_aware_context() with suppress_ragged_eofs=False."""
+    pieces = []
+    try:
+        while piece := tls.recv(65536):
+            pieces.append(piece)
+    except ssl.SSLError as exc:
+        # Before 3.11.3 the unexpected EOF is a plain SSLError, not SSLEOFError (cpython
+        # gh-95494).
+        if not isinstance(exc, ssl.SSLEOFError) and exc.reason != "UNEXPECTED_EOF_WHILE_READING":
+            raise
+        return pieces, "tcp"
+    return pieces, "close_notify"
+
+
+def eof_aware_context(cafile):
+    """A client context that tells a close_notify from a bare TCP close on every Python 3.11:
+    until 3.11.3, default contexts set OP_IGNORE_UNEXPECTED_EOF, which makes a bare close read
+    as b"", exactly like a close_notify."""
+    context = ssl.create_default_context(cafile=cafile)
+    context.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    return context
+
+
 def account_path(op="get", account=ae.DEFAULT_ACCOUNT):
     suffix = {"get": "", "listKeys": "/listKeys", "regenerateKeys": "/regenerateKeys"}[op]
     return BASE + account + suffix + QUERY
@@ -330,29 +356,44 @@ class FaultTest(EmulatorTest):
             self.regenerate()
         self.assertEqual(self.emu.account().primary, before)
 
-    def raw_list_keys(self):
-        """A listKeys exchange read to the end of the connection, which must be a TLS close."""
+    def raw_request(self, op="listKeys", connection_close=True):
+        """A TLS connection to ARM on which one request was written by hand (see read_to_end)."""
         raw_socket = socket.create_connection(("127.0.0.1", self.emu.arm_port), timeout=5)
-        with self.ctx.wrap_socket(raw_socket, server_hostname="localhost",
-                                  suppress_ragged_eofs=False) as tls:
-            tls.sendall((f"POST {account_path('listKeys')} HTTP/1.1\r\n"
-                         f"Host: localhost:{self.emu.arm_port}\r\n"
-                         f"Authorization: Bearer {self.emu.issue_token()}\r\n"
-                         "Content-Length: 0\r\nConnection: close\r\n\r\n").encode())
-            raw = b""
-            while chunk := tls.recv(65536):
-                raw += chunk
-        return raw
+        tls = eof_aware_context(self.emu.ca_file).wrap_socket(
+            raw_socket, server_hostname="localhost", suppress_ragged_eofs=False)
+        self.addCleanup(tls.close)
+        body = b'{"keyName":"Primary"}' if op == "regenerateKeys" else b""
+        tls.sendall((f"{'GET' if op == 'get' else 'POST'} {account_path(op)} HTTP/1.1\r\n"
+                     f"Host: localhost:{self.emu.arm_port}\r\n"
+                     f"Authorization: Bearer {self.emu.issue_token()}\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                     + ("Connection: close\r\n" if connection_close else "")
+                     + "\r\n").encode() + body)
+        return tls
+
+    def raw_list_keys(self):
+        """A listKeys exchange read to the end of the connection, and how that end came."""
+        pieces, end = read_to_end(self.raw_request("listKeys"))
+        return b"".join(pieces), end
+
+    def closes(self):
+        return [e for e in self.emu.log if e["event"] == "close"]
 
     def test_close_notify_only_on_graceful_close(self):
-        self.assertIn(b"HTTP/1.1 200 OK", self.raw_list_keys())
-        self.emu.add_fault("truncate", "listKeys")
-        with self.assertRaises(ssl.SSLEOFError):
-            self.raw_list_keys()
+        raw, end = self.raw_list_keys()
+        self.assertIn(b"HTTP/1.1 200 OK", raw)
+        self.assertEqual(end, "close_notify")
+        for kind in ("truncate", "drop", "drop_before"):
+            with self.subTest(kind=kind):
+                self.emu.add_fault(kind, "listKeys")
+                raw, end = self.raw_list_keys()
+                self.assertEqual((bool(raw), end), (kind == "truncate", "tcp"))
 
     def test_chunked_answer(self):
         self.emu.add_fault("chunked", "listKeys", chunk_size=16)
-        head, _, chunked = self.raw_list_keys().partition(b"\r\n\r\n")
+        raw, end = self.raw_list_keys()
+        self.assertEqual(end, "close_notify")
+        head, _, chunked = raw.partition(b"\r\n\r\n")
         self.assertIn(b"Transfer-Encoding: chunked", head)
         self.assertNotIn(b"Content-Length", head)
         self.assertIn(b';ext="emulator"\r\n', chunked)
@@ -395,6 +436,228 @@ class FaultTest(EmulatorTest):
         self.assertEqual(status, 200)
         self.assertIn("claims", self.emu.requests(op="token")[-1]["form_fields"])
         self.assertEqual(self.arm(token=token["access_token"])[0], 200)
+
+    def test_status_with_act_serves_the_request_first(self):
+        before = self.emu.account().primary
+        self.emu.add_fault("status", "regenerateKeys", status=503, act=True)
+        status, response, body = self.regenerate()
+        self.assertEqual((status, body["error"]["code"]), (503, "ServiceUnavailable"))
+        self.assertNotEqual(self.emu.account().primary, before)  # regenerated all the same
+        entry = self.emu.requests(op="regenerateKeys")[0]
+        self.assertEqual((entry["status"], entry["error_code"]), (503, "ServiceUnavailable"))
+        self.assertEqual(entry["fault"], {"kind": "status", "op": "regenerateKeys", "status": 503,
+                                          "act": True, "retry_after_style": "seconds"})
+        self.assertEqual(response.getheader("x-ms-request-id"), entry["request_id"])
+
+    def test_success_and_redirect_statuses_have_no_body(self):
+        location = (f"{self.emu.arm_url}/subscriptions/{ae.DEFAULT_SUBSCRIPTION_ID}/providers/"
+                    f"Microsoft.Batch/locations/{ae.DEFAULT_LOCATION}/operationresults/")
+        for status in (201, 202, 204, 301, 302, 307, 308):
+            with self.subTest(status=status):
+                before = self.emu.account().primary
+                self.emu.add_fault("status", "regenerateKeys", status=status, retry_after=3)
+                got, response, body = self.regenerate()
+                self.assertEqual((got, body), (status, None))
+                self.assertEqual(self.emu.account().primary, before)
+                self.assertEqual(response.getheader("Content-Length"),
+                                 None if status == 204 else "0")
+                self.assertIsNone(response.getheader("Content-Type"))
+                self.assertEqual(response.getheader("Retry-After"), "3")
+                self.assertEqual(response.getheader("x-ms-request-id"),
+                                 self.emu.requests(op="regenerateKeys")[-1]["request_id"])
+                self.assertTrue(response.getheader("x-ms-ratelimit-remaining-subscription-writes"))
+                if status in (201, 204):
+                    self.assertIsNone(response.getheader("Location"))
+                else:
+                    value = response.getheader("Location")
+                    self.assertTrue(value.startswith(location), value)
+                    self.assertTrue(ae.GUID.fullmatch(value[len(location):].split("?")[0]))
+                    self.assertTrue(value.endswith("?api-version=" + ae.API_VERSION))
+        self.emu.add_fault("status", "token", status=202, act=True)
+        status, response, raw = self.call("POST", f"/{self.emu.tenant_id}/oauth2/v2.0/token",
+                                          "grant_type=client_credentials", {
+                                              "Content-Type": "application/x-www-form-urlencoded"},
+                                          listener="login")
+        self.assertEqual((status, raw), (202, b""))
+        self.assertTrue(response.getheader("Location").startswith(self.emu.arm_url))
+
+    def test_other_error_statuses(self):
+        for status, code in ((408, "RequestTimeout"), (409, "Conflict"), (599, "ServerError")):
+            with self.subTest(status=status):
+                self.emu.add_fault("status", "get", status=status)
+                got, response, body = self.arm()
+                self.assertEqual((got, body["error"]["code"]), (status, code))
+                self.assertEqual(response.getheader("x-ms-request-id"),
+                                 self.emu.requests(op="get")[-1]["request_id"])
+
+    def test_fault_options_are_checked(self):
+        bad = [("status", {"status": 200}), ("status", {"status": 199}),
+               ("status", {"status": 600}), ("status", {"status": "abc"}),
+               ("status", {"act": "yes"}), ("status", {"act": 1}),
+               ("long_ids", {"length": 0}), ("long_ids", {"length": "x"}),
+               ("policy_denial", {"entries": -1}), ("policy_denial", {"message_length": None}),
+               ("policy_denial", {"op": "token"}), ("policy_denial", {"listener": "login"}),
+               ("401_claims", {"op": "token"}), ("stall", {"seconds": -1}),
+               ("trickle", {"interval": "slow"}), ("close_delimited", {"clean": "no"})]
+        for kind, options in bad:
+            with self.subTest(kind=kind, options=options):
+                with self.assertRaises(ValueError):
+                    ae.normalize_fault({"kind": kind, **options})
+        defaults = {kind: ae.normalize_fault({"kind": kind}) for kind in ae.FAULT_KINDS}
+        self.assertEqual((defaults["status"]["status"], defaults["status"]["act"]), (503, False))
+        self.assertEqual(defaults["long_ids"]["length"], 300)
+        self.assertEqual((defaults["policy_denial"]["entries"],
+                          defaults["policy_denial"]["message_length"]), (12, 2048))
+        self.assertIsNone(defaults["stall"]["seconds"])
+        self.assertEqual(defaults["trickle"]["interval"], 1.0)
+        self.assertIs(defaults["close_delimited"]["clean"], False)
+
+    def test_long_request_ids(self):
+        for op, length in (("get", 300), ("listKeys", 300), ("regenerateKeys", 5000)):
+            with self.subTest(op=op):
+                before = self.emu.account().primary
+                self.emu.add_fault("long_ids", op, length=length)
+                status, response, _ = self.regenerate() if op == "regenerateKeys" else \
+                    self.arm(op)
+                self.assertEqual(status, 200)
+                request_id = response.getheader("x-ms-request-id")
+                correlation_id = response.getheader("x-ms-correlation-request-id")
+                self.assertEqual((len(request_id), len(correlation_id)), (length, length))
+                self.assertTrue(ae.GUID.fullmatch(request_id[:36]))
+                entry = self.emu.requests(op=op)[-1]
+                self.assertEqual(entry["request_id"], request_id)
+                self.assertEqual(entry["fault"]["length"], length)
+                if op == "regenerateKeys":
+                    self.assertNotEqual(self.emu.account().primary, before)  # acted upon
+        self.emu.add_fault("long_ids", "token")
+        status, response, body = self.token_request()
+        self.assertEqual((status, body["token_type"]), (200, "Bearer"))
+        self.assertEqual(len(response.getheader("x-ms-request-id")), 300)
+        self.assertEqual(self.emu.requests(op="token")[-1]["request_id"],
+                         response.getheader("x-ms-request-id"))
+
+    def test_policy_denial(self):
+        before = self.emu.account().primary
+        self.emu.add_fault("policy_denial", "any", listener="any")
+        self.assertEqual(self.token_request()[0], 200)  # not fired on the login listener
+        status, response, body = self.regenerate()
+        self.assertEqual(self.emu.account().primary, before)
+        self.assertEqual(status, 403)
+        error = body["error"]
+        self.assertEqual((error["code"], error["target"]),
+                         ("RequestDisallowedByPolicy", ae.DEFAULT_ACCOUNT))
+        message = error["message"]
+        head = f"Resource '{ae.DEFAULT_ACCOUNT}' was disallowed by policy. Policy identifiers: '"
+        self.assertTrue(message.startswith(head) and message.endswith("'."), message)
+        self.assertTrue(2048 <= len(message) < 2048 + 400, len(message))
+        identifiers = json.loads(message[len(head):-2])
+        self.assertEqual(len(error["additionalInfo"]), 12)
+        for identifier, entry in zip(identifiers, error["additionalInfo"]):
+            info = entry["info"]
+            self.assertEqual(entry["type"], "PolicyViolation")
+            self.assertEqual(identifier["policyAssignment"],
+                             {"name": info["policyAssignmentName"],
+                              "id": info["policyAssignmentId"]})
+            self.assertEqual(identifier["policyDefinition"]["id"], info["policyDefinitionId"])
+            self.assertEqual(info["policyDefinitionEffect"], "deny")
+            self.assertEqual(info["policyAssignmentScope"],
+                             f"/subscriptions/{ae.DEFAULT_SUBSCRIPTION_ID}")
+            self.assertTrue(info["policyDefinitionId"].endswith("/" + info["policyDefinitionName"]))
+            self.assertEqual(info["evaluationDetails"]["evaluatedExpressions"][0]["targetValue"],
+                             "Microsoft.Batch/batchAccounts")
+        entry = self.emu.requests(op="regenerateKeys")[0]
+        self.assertEqual((entry["status"], entry["error_code"], entry["fault"]["entries"]),
+                         (403, "RequestDisallowedByPolicy", 12))
+        self.assertEqual(response.getheader("x-ms-request-id"), entry["request_id"])
+        self.emu.add_fault("policy_denial", "get", entries=2, message_length=100)
+        error = self.arm()[2]["error"]
+        self.assertEqual(len(error["additionalInfo"]), 2)
+        self.assertEqual(error["message"].count('"policyAssignment"'), 1)
+
+    def test_stall_sends_nothing_until_the_client_leaves(self):
+        before = self.emu.account().primary
+        self.emu.add_fault("stall", "regenerateKeys")
+        tls = self.raw_request("regenerateKeys", connection_close=False)
+        wait_for(lambda: self.emu.requests(op="regenerateKeys"))
+        self.assertNotEqual(self.emu.account().primary, before)  # acted upon
+        entry = self.emu.requests(op="regenerateKeys")[0]
+        self.assertEqual((entry["status"], entry["fault"]["kind"], entry["fault"]["seconds"]),
+                         (None, "stall", None))
+        tls.settimeout(0.3)
+        with self.assertRaises(TimeoutError):
+            tls.recv(1)
+        tls.close()
+        wait_for(self.closes)  # the handler noticed, and did not wait for an idle timeout
+
+    def test_stall_notices_a_close_notify(self):
+        self.emu.add_fault("stall", "get")
+        tls = self.raw_request("get", connection_close=False)
+        wait_for(lambda: self.emu.requests(op="get"))
+        tls.setblocking(False)
+        try:
+            tls.unwrap()  # sends close_notify, and keeps the TCP connection open
+        except ssl.SSLError:  # want-read, or the emulator's own close came first
+            pass
+        wait_for(self.closes)
+
+    def test_stall_with_seconds_ends_in_an_abrupt_close(self):
+        self.emu.add_fault("stall", "listKeys", seconds=0.3)
+        started = time.monotonic()
+        self.assertEqual(read_to_end(self.raw_request("listKeys")), ([], "tcp"))
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+
+    def test_stop_ends_stalls_and_trickles_promptly(self):
+        self.emu.add_fault("stall", "get")
+        self.emu.add_fault("trickle", "listKeys", interval=60)
+        stalled, trickled = self.raw_request("get"), self.raw_request("listKeys")
+        wait_for(lambda: len(self.emu.requests()) == 2)
+        self.assertEqual(trickled.recv(1), b"H")
+        started = time.monotonic()
+        self.emu.stop()
+        self.assertLess(time.monotonic() - started, 1.5)
+        wait_for(lambda: len(self.closes()) == 2)
+        self.assertEqual(read_to_end(stalled), ([], "tcp"))
+        self.assertEqual(read_to_end(trickled)[1], "tcp")
+
+    def test_trickle_writes_one_byte_at_a_time(self):
+        self.emu.add_fault("trickle", "listKeys", interval=0)
+        pieces, end = read_to_end(self.raw_request("listKeys"))
+        self.assertEqual({len(piece) for piece in pieces}, {1})
+        self.assertEqual(end, "close_notify")
+        head, _, body = b"".join(pieces).partition(b"\r\n\r\n")
+        self.assertIn(f"Content-Length: {len(body)}".encode(), head)
+        self.assertEqual(json.loads(body)["primary"], self.emu.account().primary)
+        self.assertEqual(self.emu.requests(op="listKeys")[0]["fault"]["interval"], 0)
+
+    def test_trickle_waits_between_bytes_and_stops_when_the_client_leaves(self):
+        self.emu.add_fault("trickle", "get", interval=30)
+        tls = self.raw_request("get")
+        self.assertEqual(tls.recv(65536), b"H")
+        tls.settimeout(0.3)
+        with self.assertRaises(TimeoutError):
+            tls.recv(65536)
+        tls.close()
+        wait_for(self.closes)  # long before the next byte was due
+
+    def test_trickle_through_http_client(self):
+        self.emu.add_fault("trickle", "get", interval=0)
+        status, _, body = self.arm()
+        self.assertEqual((status, body["name"]), (200, ae.DEFAULT_ACCOUNT))
+
+    def test_close_delimited_answer(self):
+        for clean, expected_end in ((False, "tcp"), (True, "close_notify")):
+            with self.subTest(clean=clean):
+                self.emu.add_fault("close_delimited", "listKeys", clean=clean)
+                pieces, end = read_to_end(self.raw_request("listKeys", connection_close=False))
+                head, _, body = b"".join(pieces).partition(b"\r\n\r\n")
+                lowered = head.lower()
+                self.assertNotIn(b"content-length", lowered)
+                self.assertNotIn(b"transfer-encoding", lowered)
+                self.assertIn(b"\r\nConnection: close", head)
+                self.assertTrue(head.startswith(b"HTTP/1.1 200 OK\r\n"))
+                self.assertEqual(json.loads(body)["primary"], self.emu.account().primary)
+                self.assertEqual(end, expected_end)
+                self.assertIs(self.emu.requests(op="listKeys")[-1]["fault"]["clean"], clean)
 
     def test_admin_endpoints(self):
         fault = json.dumps([{"kind": "status", "op": "listKeys", "status": 502}])

@@ -214,6 +214,9 @@ class CliTest(unittest.TestCase):
             (["show", "--arm-endpoint", "http://localhost:1"], "https://host[:port]"),
             (["show", "--ca-file", "/nonexistent/ca.pem"], "cannot read the CA file"),
             (["show", "--timeout", "0"], "--timeout"),
+            (["show", "--deadline", "0"], "--deadline"),
+            (["show", "--deadline", "1.5"], "--deadline"),
+            (["show", "--deadline", "86401"], "--deadline"),
             ([], "no command"),
         ]
         for args, fragment in cases:
@@ -230,6 +233,7 @@ class CliTest(unittest.TestCase):
             (self.env(AZURE_AUTHORITY_HOST="https://login\r\n.example"), "AZURE_AUTHORITY_HOST"),
             (self.env(BATCHKEY_ACCOUNT=None), "no account"),
             (self.env(AZURE_SUBSCRIPTION_ID=None), "no subscription"),
+            (self.env(BATCHKEY_DEADLINE="soon"), "--deadline"),
         ]
         for env, fragment in env_cases:
             with self.subTest(env=fragment):
@@ -328,14 +332,6 @@ class CliTest(unittest.TestCase):
         self.assert_one_line_error(p, "HTTP 503")
         self.assertEqual(len(self.requests(op="get")), 4)
 
-    def test_regenerate_resent_on_429(self):
-        acct = self.account()
-        self.emulator.add_fault("status", op="regenerateKeys", status=429, retry_after=1)
-        p = self.run_cli("regenerate", "--key", "secondary")
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual([r["status"] for r in self.requests(op="regenerateKeys")], [429, 200])
-        self.assertEqual(json.loads(p.stdout)["secondary"], acct.secondary)
-
     def test_regenerate_not_resent_after_500(self):
         acct = self.account()
         before = acct.secondary
@@ -426,6 +422,179 @@ class CliTest(unittest.TestCase):
         p = self.run_cli("keys")
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assert_one_line_error(p, "HTTP 401", "InvalidAuthenticationToken")
+
+    # --- at most once, and a truthful report ---
+
+    def assert_outcome_unknown(self, p, regen_entry):
+        """Exit 8, the keys the emulator holds now on stdout, and one line naming the
+        regenerate's own request id before the reconciling listKeys' id."""
+        self.assertEqual(p.returncode, 8, p.stderr)
+        acct = self.account()
+        printed = json.loads(p.stdout)
+        self.assertEqual((printed["primary"], printed["secondary"]),
+                         (acct.primary, acct.secondary))
+        lists = self.requests(op="listKeys")
+        self.assertEqual(len(lists), 1)
+        line = p.stderr.strip()
+        self.assert_one_line_error(p, "outcome unknown")
+        if regen_entry["status"] is not None:
+            regen_id = f"x-ms-request-id: {regen_entry['request_id']}"
+            self.assertIn(regen_id, line)
+            self.assertLess(line.index(regen_id),
+                            line.index(f"x-ms-request-id: {lists[0]['request_id']}"))
+        self.assertIn(f"listKeys x-ms-request-id: {lists[0]['request_id']}", line)
+
+    def test_regenerate_sent_once_whatever_the_answer(self):
+        # Every answer but a 200, a 429 or a definite 4xx refusal may mean the key changed.
+        cases = [(status, retry_after, act)
+                 for status in (500, 502, 503, 504) for retry_after in (None, 1)
+                 for act in (False, True)]
+        cases += [(202, None, True), (202, 1, True), (202, 1, False), (408, None, False),
+                  (408, 1, False)]
+        for status, retry_after, act in cases:
+            with self.subTest(status=status, retry_after=retry_after, act=act):
+                self.emulator.clear_log()
+                before = self.account().secondary
+                self.emulator.add_fault("status", op="regenerateKeys", status=status,
+                                        retry_after=retry_after, act=act)
+                p = self.run_cli("regenerate", "--key", "secondary")
+                regen = self.requests(op="regenerateKeys")
+                self.assertEqual(len(regen), 1, p.stderr)
+                self.assertEqual(regen[0]["status"], status)
+                self.assert_outcome_unknown(p, regen[0])
+                self.assertIn(f"HTTP {status}", p.stderr)
+                self.assertEqual(self.account().secondary != before, act)
+
+    def test_regenerate_resent_only_after_429(self):
+        for retry_after in (None, 1):
+            with self.subTest(retry_after=retry_after):
+                self.emulator.clear_log()
+                self.emulator.add_fault("status", op="regenerateKeys", status=429,
+                                        retry_after=retry_after)
+                p = self.run_cli("regenerate", "--key", "primary")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual([r["status"] for r in self.requests(op="regenerateKeys")],
+                                 [429, 200])
+                self.assertEqual(json.loads(p.stdout)["primary"], self.account().primary)
+
+    def test_regenerate_refusals_are_final(self):
+        for status, code in ((400, "InvalidParameter"), (403, "AuthorizationFailed"),
+                             (409, "Conflict")):
+            with self.subTest(status=status):
+                self.emulator.clear_log()
+                before = self.account().primary
+                self.emulator.add_fault("status", op="regenerateKeys", status=status, code=code,
+                                        retry_after=1)
+                p = self.run_cli("regenerate", "--key", "primary")
+                self.assertEqual(p.returncode, 4, p.stderr)
+                rid = self.requests(op="regenerateKeys")[0]["request_id"]
+                self.assert_one_line_error(p, f"HTTP {status}", code, f"x-ms-request-id: {rid}")
+                self.assertEqual(len(self.requests(op="regenerateKeys")), 1)
+                self.assertEqual(self.requests(op="listKeys"), [])
+                self.assertEqual(self.account().primary, before)
+                self.assertEqual(p.stdout, "")
+
+    def test_regenerate_claims_challenge_is_not_answered_twice(self):
+        self.emulator.add_fault("401_claims", op="regenerateKeys")
+        p = self.run_cli("regenerate", "--key", "secondary")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(len(self.requests(op="regenerateKeys")), 1)
+        self.assert_one_line_error(p, "HTTP 401", "InvalidAuthenticationToken")
+
+    def test_long_diagnostic_ids_never_fail_an_answer(self):
+        acct = self.account()
+        for command, op in ((["show"], "get"), (["keys"], "listKeys"),
+                            (["regenerate", "--key", "secondary"], "regenerateKeys"),
+                            (["token"], "token")):
+            with self.subTest(op=op):
+                self.emulator.clear_log()
+                self.emulator.add_fault("long_ids", op=op, length=300)
+                p = self.run_cli(*command, "-v")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(len(self.requests(op=op)), 1)
+                long_id = self.requests(op=op)[0]["request_id"]
+                self.assertEqual(len(long_id), 300)
+                if op in ("listKeys", "regenerateKeys"):
+                    out = json.loads(p.stdout)
+                    self.assertEqual((out["primary"], out["secondary"]),
+                                     (acct.primary, acct.secondary))
+                if op != "token":
+                    # The id is cut where it stops fitting, and marked.
+                    self.assertIn(long_id[:50], p.stderr)
+                    self.assertNotIn(long_id, p.stderr)
+                    self.assertIn("[...]", p.stderr)
+
+    def test_long_ids_on_an_error_are_cut_on_the_error_line(self):
+        self.emulator.add_fault("long_ids", op="get", length=300)
+        p = self.run_cli("show", "--account", "nosuchaccount")
+        self.assertEqual(p.returncode, 4, p.stderr)
+        long_id = self.requests(op="get")[0]["request_id"]
+        self.assert_one_line_error(p, "HTTP 404", "ResourceNotFound", long_id[:50], "[...]")
+
+    def test_policy_denial_keeps_code_and_reason(self):
+        for command, op in ((["regenerate", "--key", "primary"], "regenerateKeys"),
+                            (["keys"], "listKeys")):
+            with self.subTest(op=op):
+                self.emulator.clear_log()
+                self.emulator.add_fault("policy_denial", op="any", listener="arm")
+                p = self.run_cli(*command)
+                self.assertEqual(p.returncode, 4, p.stderr)
+                rid = self.requests()[-1]["request_id"]
+                self.assert_one_line_error(p, "HTTP 403", "RequestDisallowedByPolicy",
+                                           "disallowed by policy", f"x-ms-request-id: {rid}")
+                self.assertEqual(len(self.requests(op=op)), 1)
+
+    def test_stalled_or_trickling_server_ends_by_the_deadline(self):
+        for kind, extra in (("stall", {}), ("trickle", {"interval": 0.5})):
+            with self.subTest(kind=kind):
+                self.emulator.clear_log()
+                self.emulator.add_fault(kind, op="get", count=-1, **extra)
+                start = time.monotonic()
+                p = self.run_cli("show", "--deadline", "3")
+                elapsed = time.monotonic() - start
+                self.assertEqual(p.returncode, 5, p.stderr)
+                self.assert_one_line_error(p, "timed out")
+                self.assertEqual(p.stdout, "")
+                # A correctness bound: the command's own deadline plus process start and exit.
+                self.assertGreaterEqual(elapsed, 2.5)
+                self.assertLess(elapsed, 5.0)
+        self.emulator.clear_faults()
+
+    def test_stalled_regenerate_is_reconciled_within_the_deadline(self):
+        before = self.account().secondary
+        self.emulator.add_fault("stall", op="regenerateKeys")
+        start = time.monotonic()
+        p = self.run_cli("regenerate", "--key", "secondary", "--deadline", "6")
+        self.assertLess(time.monotonic() - start, 8.0)
+        regen = self.requests(op="regenerateKeys")
+        self.assertEqual(len(regen), 1)
+        self.assert_outcome_unknown(p, regen[0])
+        self.assertNotEqual(self.account().secondary, before)  # the stall had acted
+        self.assertIn("no answer: timed out", p.stderr)
+
+    def test_close_delimited_answers(self):
+        acct = self.account()
+        # Ended by close_notify: a whole answer.
+        self.emulator.add_fault("close_delimited", op="listKeys", clean=True)
+        p = self.run_cli("keys")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["primary"], acct.primary)
+        # Ended by a bare FIN: possibly cut short, never taken as whole.
+        self.emulator.clear_log()
+        self.emulator.add_fault("close_delimited", op="listKeys", count=-1)
+        p = self.run_cli("keys")
+        self.assertEqual(p.returncode, 6, p.stderr)
+        self.assert_one_line_error(p, "connection closed before the response ended")
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(len(self.requests(op="listKeys")), 4)
+        self.emulator.clear_faults()
+        # Under a regenerate: ambiguous, reconciled.
+        self.emulator.clear_log()
+        self.emulator.add_fault("close_delimited", op="regenerateKeys")
+        p = self.run_cli("regenerate", "--key", "primary")
+        regen = self.requests(op="regenerateKeys")
+        self.assertEqual(len(regen), 1)
+        self.assert_outcome_unknown(p, regen[0])
 
     # --- connections, secrets, memory ---
 

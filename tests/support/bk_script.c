@@ -11,8 +11,14 @@ void bk_script_init(bk_script *s, const void *data, size_t len) {
 
 static int32_t script_send(void *ctx, const uint8_t *data, size_t len) {
     bk_script *s = ctx;
-    if (s->send_result != 0) {
+    if (s->send_result != 0 && s->sent_len >= s->send_fail_after) {
         return s->send_result;
+    }
+    if (s->send_result != 0 && len > s->send_fail_after - s->sent_len) {
+        len = s->send_fail_after - s->sent_len;
+    }
+    if (s->send_chunk != 0 && len > s->send_chunk) {
+        len = s->send_chunk;
     }
     if (len > sizeof s->sent - s->sent_len) {
         len = sizeof s->sent - s->sent_len;

@@ -10,7 +10,8 @@
 /* A scripted stream: recv hands out `data` in pieces of at most `chunk` bytes (0: all at once),
  * returning 0 ("no progress") before every piece when `zero_every` is set, and after the script
  * ends returns `end_result` (BK_ERR_STREAM_CLOSED by default). When `fail_result` is set, recv
- * returns it once `fail_after` bytes have been handed out. send appends to `sent`. */
+ * returns it once `fail_after` bytes have been handed out. send appends to `sent`, in pieces of
+ * at most `send_chunk` bytes, and fails with `send_result` once `send_fail_after` bytes are in. */
 typedef struct bk_script {
     const uint8_t *data;
     size_t len;
@@ -28,7 +29,9 @@ typedef struct bk_script {
     int32_t end_result;
     uint8_t sent[65536];
     size_t sent_len;
-    int32_t send_result; /* when non-zero, send returns this instead of accepting bytes */
+    int32_t send_result;    /* when non-zero, send returns this instead of accepting bytes */
+    size_t send_fail_after; /* ... once this many bytes have been accepted (0: from the start) */
+    size_t send_chunk;      /* when non-zero, send accepts at most this many bytes a call */
     unsigned recv_calls;
 } bk_script;
 

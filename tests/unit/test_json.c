@@ -1,13 +1,17 @@
 /* The JSON layer: the jsmn tokenizer seam (grammar, limits) and the readers in core/bk_json.c. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "bk_ascii.h"
 #include "bk_json.h"
 
 #define TOKENS_MAX 64
@@ -634,6 +638,273 @@ static void test_uint_strings(void **state) {
     }
 }
 
+/* --- string_cut: diagnostic text cut and marked --- */
+
+/* out is cap bytes of a larger buffer, whose bytes after cap must stay as they were. */
+static char g_cut_out[128];
+
+static bk_result string_cut_of(const char *array_of_one, size_t cap, bool *cut) {
+    assert_true(cap <= sizeof g_cut_out);
+    memset(g_cut_out, 0x55, sizeof g_cut_out);
+    bk_json_doc doc = doc_of(array_of_one);
+    bk_result r = bk_json_string_cut(&doc, 1, g_cut_out, cap, cut);
+    for (size_t i = cap; i < sizeof g_cut_out; i++) {
+        if ((unsigned char)g_cut_out[i] != 0x55) {
+            fail_msg("%s, cap %zu: byte %zu past the field was written", array_of_one, cap, i);
+        }
+    }
+    return r;
+}
+
+static void test_string_cut_boundary(void **state) {
+    (void)state;
+    bool cut = true;
+    /* cap - 1 characters fit whole. */
+    assert_int_equal(string_cut_of("[\"123456789012345\"]", 16, &cut), BK_OK);
+    assert_false(cut);
+    assert_string_equal(g_cut_out, "123456789012345");
+    /* One more is cut to cap - 1 bytes, the last of them the mark. */
+    assert_int_equal(string_cut_of("[\"1234567890123456\"]", 16, &cut), BK_OK);
+    assert_true(cut);
+    assert_string_equal(g_cut_out, "1234567890" BK_CUT_MARK);
+    assert_int_equal(string_cut_of("[\"1234567890123456789012345678901234567890\"]", 16, &cut),
+                     BK_OK);
+    assert_true(cut);
+    assert_string_equal(g_cut_out, "1234567890" BK_CUT_MARK);
+    /* Counted after unescaping: 15 escapes of one character each fit. */
+    assert_int_equal(string_cut_of("[\"\\n\\t\\/\\\\\\\"\\u0041\\u0042\\u0043\\u0044\\u0045\\u0046"
+                                   "\\u0047\\u0048\\u0049\\u004a\"]",
+                                   16, &cut),
+                     BK_OK);
+    assert_false(cut);
+    assert_string_equal(g_cut_out, "\n\t/\\\"ABCDEFGHIJ");
+    /* A NULL cut pointer is allowed. */
+    assert_int_equal(string_cut_of("[\"1234567890123456\"]", 16, NULL), BK_OK);
+    assert_string_equal(g_cut_out, "1234567890" BK_CUT_MARK);
+    /* The smallest field holds the mark alone. */
+    assert_int_equal(string_cut_of("[\"12345\"]", BK_CUT_MARK_LEN + 1, &cut), BK_OK);
+    assert_false(cut);
+    assert_string_equal(g_cut_out, "12345");
+    assert_int_equal(string_cut_of("[\"123456\"]", BK_CUT_MARK_LEN + 1, &cut), BK_OK);
+    assert_true(cut);
+    assert_string_equal(g_cut_out, BK_CUT_MARK);
+}
+
+/* A character written as an escape (or as raw UTF-8) at every offset around the cut point:
+ * kept whole or dropped whole, never split. */
+static void test_string_cut_never_splits_a_character(void **state) {
+    (void)state;
+    static const struct {
+        const char *json; /* as it stands in the text */
+        const char *utf8; /* unescaped */
+    } chars[] = {
+        {"\\u00e9", "\xc3\xa9"},
+        {"\\u20AC", "\xe2\x82\xac"},
+        {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},
+        {"\\uDBFF\\uDFFF", "\xf4\x8f\xbf\xbf"},
+        {"\xc3\xa9", "\xc3\xa9"},
+        {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+    };
+    const size_t cap = 16;
+    const size_t room = cap - 1 - BK_CUT_MARK_LEN;
+    for (size_t c = 0; c < sizeof chars / sizeof chars[0]; c++) {
+        size_t width = strlen(chars[c].utf8);
+        for (size_t at = 0; at + width <= cap + 2; at++) {
+            for (size_t after = 0; after <= 6; after++) {
+                char text[128];
+                char want[64];
+                int n =
+                    snprintf(text, sizeof text, "[\"%.*s%s%.*s\"]", (int)at,
+                             "aaaaaaaaaaaaaaaaaaaaaaaa", chars[c].json, (int)after, "zzzzzzzzzz");
+                assert_true(n > 0 && (size_t)n < sizeof text);
+                int full =
+                    snprintf(want, sizeof want, "%.*s%s%.*s", (int)at, "aaaaaaaaaaaaaaaaaaaaaaaa",
+                             chars[c].utf8, (int)after, "zzzzzzzzzz");
+                bool cut = !((size_t)full < cap);
+                if (cut) {
+                    size_t kept = (at < room && at + width > room) ? at : room;
+                    memcpy(want + kept, BK_CUT_MARK, BK_CUT_MARK_LEN + 1);
+                }
+                bool got_cut = !cut;
+                bk_result r = string_cut_of(text, cap, &got_cut);
+                if (r != BK_OK || got_cut != cut || strcmp(g_cut_out, want) != 0) {
+                    fail_msg("%s: %d, cut %d, \"%s\", want \"%s\"", text, (int)r, got_cut,
+                             g_cut_out, want);
+                }
+            }
+        }
+    }
+}
+
+static void test_string_cut_errors(void **state) {
+    (void)state;
+    bool cut = true;
+    /* The field must have room for the mark and more. */
+    for (size_t cap = 0; cap <= BK_CUT_MARK_LEN; cap++) {
+        cut = true;
+        bk_json_doc doc = doc_of("[\"a\"]");
+        char out[8] = "xxxxxxx";
+        assert_int_equal(bk_json_string_cut(&doc, 1, out, cap, &cut), BK_ERR_ARGUMENT);
+        assert_false(cut);
+    }
+    bk_json_doc doc = doc_of("[\"a\"]");
+    assert_int_equal(bk_json_string_cut(&doc, 1, NULL, 16, &cut), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_json_string_cut(&doc, 2, g_cut_out, 16, &cut), BK_ERR_ARGUMENT);
+    /* An escape that is wrong before the text fills the field is an error, not a cut; so is one
+     * that straddles the cut point. Nothing is left in out. */
+    static const char *const bad[] = {
+        "[\"abc\\ud800xyzxyzxyzxyzxyzxyz\"]",         "[\"aaaaaaaaa\\ud83dxzzzzzzzzzzzzzzzzzz\"]",
+        "[\"aaaaaaaaaa\\ude00zzzzzzzzzzzzzzzzzz\"]",  "[\"aaaaaaaaaaaa\\u0000zzzzzzzzzzzzzzzzzz\"]",
+        "[\"aaaaaaaaaaaaaa\x01zzzzzzzzzzzzzzzzzz\"]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cut = true;
+        bk_result r = string_cut_of(bad[i], 16, &cut);
+        if (r != BK_ERR_JSON_ESCAPE) {
+            fail_msg("case %zu: %d, want BK_ERR_JSON_ESCAPE", i, (int)r);
+        }
+        assert_false(cut);
+        /* Every byte written was wiped; the others still hold the test's 0x55. */
+        for (size_t b = 0; b < 16; b++) {
+            assert_true(g_cut_out[b] == '\0' || (unsigned char)g_cut_out[b] == 0x55);
+        }
+        assert_int_equal(g_cut_out[0], '\0');
+    }
+    assert_int_equal(string_cut_of("[17]", 16, &cut), BK_ERR_JSON_TYPE);
+    assert_int_equal(string_cut_of("[null]", 16, &cut), BK_ERR_JSON_TYPE);
+    assert_false(cut);
+}
+
+/* --- find_unique: fields the operation needs --- */
+
+static void test_find_unique(void **state) {
+    (void)state;
+    bk_json_doc doc = doc_of("{\"a\":1,\"b\":{\"a\":2,\"c\":3},\"c\":[{\"a\":4}]}");
+    int a = bk_json_find_unique(&doc, 0, "a");
+    assert_int_equal(a, bk_json_find(&doc, 0, "a"));
+    assert_memory_equal(doc.text + g_tokens[a].start, "1", 1);
+    /* Same-named keys in nested objects are other objects' members. */
+    assert_int_equal(bk_json_find_unique(&doc, 0, "c"), bk_json_find(&doc, 0, "c"));
+    int b = bk_json_find_unique(&doc, 0, "b");
+    assert_true(b > 0);
+    assert_int_equal(bk_json_find_unique(&doc, b, "a"), bk_json_find(&doc, b, "a"));
+    assert_int_equal(bk_json_find_unique(&doc, 0, "d"), -1);
+    assert_int_equal(bk_json_find_unique(&doc, 0, ""), -1);
+    assert_int_equal(bk_json_find_unique(&doc, bk_json_find(&doc, 0, "c"), "a"), -1);
+
+    static const char *const twice[] = {
+        "{\"primary\":\"x\",\"primary\":\"y\"}",
+        "{\"primary\":\"x\",\"secondary\":\"s\",\"primary\":\"x\"}",
+        "{\"primary\":\"x\",\"primary\":\"y\",\"primary\":\"z\"}",
+        /* spelt with escapes, before or after the plain one */
+        "{\"primary\":\"x\",\"prim\\u0061ry\":\"y\"}",
+        "{\"prim\\u0061ry\":\"y\",\"primary\":\"x\"}",
+        "{\"primary\":\"x\",\"\\u0070\\u0072\\u0069\\u006d\\u0061\\u0072\\u0079\":\"y\"}",
+        "{\"primary\":\"x\",\"pri\\u006Dary\":{}}",
+        "{\"primary\":\"x\",\"\\/\":1,\"prim\\u0061ry\":[1,2]}",
+    };
+    for (size_t i = 0; i < sizeof twice / sizeof twice[0]; i++) {
+        doc = doc_of(twice[i]);
+        if (bk_json_find_unique(&doc, 0, "primary") != -2) {
+            fail_msg("%s: %d, want -2", twice[i], bk_json_find_unique(&doc, 0, "primary"));
+        }
+    }
+    static const char *const once[] = {
+        "{\"primary\":\"x\",\"prim\\u0062ry\":\"y\"}",
+        "{\"primary\":\"x\",\"Primary\":\"y\",\"primary \":\"z\"}",
+        "{\"primary\":\"x\",\"y\":{\"primary\":\"z\"},\"z\":[{\"primary\":1}]}",
+        "{\"primary\":\"x\",\"prim\\u0061ry2\":\"y\",\"\\u0070rimar\":\"z\"}",
+    };
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
+        doc = doc_of(once[i]);
+        int v = bk_json_find_unique(&doc, 0, "primary");
+        if (v < 0 || v != bk_json_find(&doc, 0, "primary")) {
+            fail_msg("%s: %d", once[i], v);
+        }
+    }
+    /* A key spelt only with escapes is not found by its plain name (find compares raw bytes). */
+    doc = doc_of("{\"prim\\u0061ry\":\"y\"}");
+    assert_int_equal(bk_json_find_unique(&doc, 0, "primary"), -1);
+    assert_int_equal(bk_json_find_unique(NULL, 0, "primary"), -1);
+    assert_int_equal(bk_json_find_unique(&doc, 1, "primary"), -1);
+}
+
+/* --- prefix documents: the tokenizer ran out of tokens --- */
+
+static const char prefix_text[] =
+    "{\"error\":{\"code\":\"C\",\"message\":\"M\",\"details\":[{\"code\":\"D1\",\"target\":\"t\"},"
+    "{\"code\":\"D2\",\"details\":[]}],\"additionalInfo\":[{\"type\":\"T\",\"info\":{\"a\":[1,"
+    "2,{\"b\":null}],\"code\":\"x\",\"code\":\"y\"}}]},\"tail\":\"z\",\"code\":\"top\"}";
+
+static const char *const prefix_keys[] = {
+    "error", "code", "message", "details", "additionalInfo", "type",
+    "info",  "a",    "b",       "target",  "tail",           "missing",
+};
+
+/* Every start of one document, each in a token array of exactly its size (so ASan sees any
+ * read past the tokens): find, find_unique, skip, check and string_cut give what the whole
+ * document gives wherever the tokens reach, and stay inside them where they do not. */
+static void test_prefix_documents(void **state) {
+    (void)state;
+    size_t full_count = 0;
+    assert_int_equal(tokenize(prefix_text, &full_count), BK_OK);
+    static bk_json_token full_tokens[TOKENS_MAX];
+    memcpy(full_tokens, g_tokens, sizeof full_tokens);
+    bk_json_doc full = {prefix_text, full_tokens, (int)full_count, false};
+    size_t len = strlen(prefix_text);
+
+    for (size_t budget = 1; budget < full_count; budget++) {
+        bk_json_token *tokens = malloc(budget * sizeof *tokens);
+        assert_non_null(tokens);
+        size_t count = 0;
+        assert_int_equal(bk_json_tokenize(prefix_text, len, tokens, budget, &count),
+                         BK_ERR_JSON_TOO_MANY_TOKENS);
+        assert_int_equal(count, budget);
+        bk_json_doc doc = {prefix_text, tokens, (int)count, true};
+        int n = (int)count;
+        /* The root's subtree is exactly the tokens there are. */
+        assert_int_equal(bk_json_skip(&doc, 0), n);
+        for (int i = 0; i < n; i++) {
+            bk_json_kind kind, full_kind;
+            assert_int_equal(bk_json_check(&doc, i, &kind), BK_OK);
+            assert_int_equal(bk_json_check(&full, i, &full_kind), BK_OK);
+            assert_int_equal(kind, full_kind);
+            int full_skip = bk_json_skip(&full, i);
+            assert_int_equal(bk_json_skip(&doc, i), full_skip < n ? full_skip : n);
+            if (kind == BK_JSON_KIND_STRING) {
+                char text[16], full_text[16];
+                bool cut = true;
+                assert_int_equal(bk_json_string_cut(&doc, i, text, sizeof text, &cut), BK_OK);
+                assert_int_equal(bk_json_string(&full, i, full_text, sizeof full_text, NULL),
+                                 BK_OK);
+                assert_string_equal(text, full_text);
+            }
+            if (kind != BK_JSON_KIND_OBJECT) {
+                continue;
+            }
+            bool whole = full_skip <= n;
+            for (size_t k = 0; k < sizeof prefix_keys / sizeof prefix_keys[0]; k++) {
+                int v = bk_json_find(&doc, i, prefix_keys[k]);
+                int u = bk_json_find_unique(&doc, i, prefix_keys[k]);
+                int full_v = bk_json_find(&full, i, prefix_keys[k]);
+                int full_u = bk_json_find_unique(&full, i, prefix_keys[k]);
+                int want_v = full_v >= 0 && full_v < n ? full_v : -1;
+                if (v != want_v || (whole && u != full_u) || (u != -2 && u != want_v)) {
+                    fail_msg("budget %zu, object %d, \"%s\": find %d/%d, unique %d/%d", budget, i,
+                             prefix_keys[k], v, full_v, u, full_u);
+                }
+            }
+        }
+        /* Nothing at or past the end of the tokens is read. */
+        bk_json_kind kind;
+        assert_int_equal(bk_json_check(&doc, n, &kind), BK_ERR_ARGUMENT);
+        assert_int_equal(bk_json_skip(&doc, n), n);
+        assert_int_equal(bk_json_find(&doc, n, "code"), -1);
+        assert_int_equal(bk_json_find_unique(&doc, n, "code"), -1);
+        free(tokens);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenize_object_with_parent_links),
@@ -660,6 +931,11 @@ int main(void) {
         cmocka_unit_test(test_uint_numbers),
         cmocka_unit_test(test_uint_clamped),
         cmocka_unit_test(test_uint_strings),
+        cmocka_unit_test(test_string_cut_boundary),
+        cmocka_unit_test(test_string_cut_never_splits_a_character),
+        cmocka_unit_test(test_string_cut_errors),
+        cmocka_unit_test(test_find_unique),
+        cmocka_unit_test(test_prefix_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * SPEC_DIR names the spec folder (default ../shared/spec, relative to the repository root); a
  * missing spec folder fails the tests that need it. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -935,6 +936,753 @@ static void test_entra_error_errors(void **state) {
     assert_int_equal(strlen(g_entra_error.trace_id), 39);
 }
 
+/* --- diagnostics cut and marked, needed fields exact --- */
+
+/* A value for a text field: n characters 'a', 'b', ... 'z', 'a', ... (so where a cut fell
+ * shows), or, with straddle, n - 7 of them, a two-byte character escaped, and ten more. */
+static char g_value[BK_TOKEN_MAX + 64];
+static char g_want[BK_TOKEN_MAX + 64];
+
+static const char *value_of(size_t n, bool straddle) {
+    assert_true(n + 16 < sizeof g_value);
+    size_t plain = straddle ? n - 7 : n;
+    for (size_t i = 0; i < plain; i++) {
+        g_value[i] = (char)('a' + i % 26);
+    }
+    g_value[plain] = '\0';
+    if (straddle) {
+        strcat(g_value, "\\u00e9zzzzzzzzzz");
+    }
+    return g_value;
+}
+
+/* What a field of cap bytes holds after value_of(n, straddle): the value, or its start and the
+ * mark. The escaped character of a straddling value sits across the cut point and goes whole. */
+static const char *kept_of(size_t cap, size_t n, bool straddle) {
+    if (!straddle && n < cap) {
+        return value_of(n, false);
+    }
+    size_t keep = straddle ? n - 7 : cap - 1 - BK_CUT_MARK_LEN;
+    memcpy(g_want, value_of(n, false), keep);
+    memcpy(g_want + keep, BK_CUT_MARK, BK_CUT_MARK_LEN + 1);
+    return g_want;
+}
+
+/* The lengths each text field is tried at: the longest that fits, the shortest that is cut,
+ * far longer, and a two-byte character across the cut point. */
+typedef struct field_try {
+    size_t n;
+    bool straddle;
+    bool cut;
+} field_try;
+
+static size_t field_tries(size_t cap, field_try tries[4]) {
+    tries[0] = (field_try){cap - 1, false, false};
+    tries[1] = (field_try){cap, false, true};
+    tries[2] = (field_try){3 * cap + 7, false, true};
+    /* cap - 7 plain characters, then the escape: its two bytes sit at cap - 7 and cap - 6, across
+     * the end of the cap - 6 bytes of text kept beside the mark. */
+    tries[3] = (field_try){cap, true, true};
+    return 4;
+}
+
+/* CloudError with every text field set: each field is tried while the others keep these. */
+enum {
+    CE_CODE,
+    CE_MESSAGE,
+    CE_TARGET,
+    CE_DETAIL_CODE,
+    CE_DETAIL_MESSAGE,
+    CE_DETAIL_TARGET,
+    CE_INFO_TYPE,
+    CE_FIELDS
+};
+static const char *const ce_names[CE_FIELDS] = {"code",
+                                                "message",
+                                                "target",
+                                                "details[0].code",
+                                                "details[0].message",
+                                                "details[0].target",
+                                                "additionalInfo[0].type"};
+static const char *const ce_defaults[CE_FIELDS] = {"C", "M", "T", "DC", "DM", "DT", "IT"};
+
+static const char *cloud_error_with(int field, const char *value) {
+    const char *v[CE_FIELDS];
+    for (int i = 0; i < CE_FIELDS; i++) {
+        v[i] = i == field ? value : ce_defaults[i];
+    }
+    int n = snprintf(g_body, sizeof g_body,
+                     "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"target\":\"%s\","
+                     "\"details\":[{\"code\":\"%s\",\"message\":\"%s\",\"target\":\"%s\"}],"
+                     "\"additionalInfo\":[{\"type\":\"%s\",\"info\":{}}]}}",
+                     v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+    assert_true(n > 0 && (size_t)n < sizeof g_body);
+    return g_body;
+}
+
+static const char *ce_field(int field, size_t *cap) {
+    bk_cloud_error *e = &g_cloud_error;
+    switch (field) {
+    case CE_CODE:
+        *cap = sizeof e->code;
+        return e->code;
+    case CE_MESSAGE:
+        *cap = sizeof e->message;
+        return e->message;
+    case CE_TARGET:
+        *cap = sizeof e->target;
+        return e->target;
+    case CE_DETAIL_CODE:
+        *cap = sizeof e->details[0].code;
+        return e->details[0].code;
+    case CE_DETAIL_MESSAGE:
+        *cap = sizeof e->details[0].message;
+        return e->details[0].message;
+    case CE_DETAIL_TARGET:
+        *cap = sizeof e->details[0].target;
+        return e->details[0].target;
+    default:
+        *cap = sizeof e->additional_info_types[0];
+        return e->additional_info_types[0];
+    }
+}
+
+static void test_cloud_error_every_text_field_at_its_boundary(void **state) {
+    (void)state;
+    for (int field = 0; field < CE_FIELDS; field++) {
+        size_t cap;
+        (void)ce_field(field, &cap);
+        field_try tries[4];
+        size_t count = field_tries(cap, tries);
+        for (size_t t = 0; t < count; t++) {
+            const field_try *f = &tries[t];
+            bk_result r = parse_cloud_error(cloud_error_with(field, value_of(f->n, f->straddle)));
+            if (r != BK_OK) {
+                fail_msg("%s of %zu: %d", ce_names[field], f->n, (int)r);
+            }
+            const char *want = kept_of(cap, f->n, f->straddle);
+            for (int other = 0; other < CE_FIELDS; other++) {
+                size_t other_cap;
+                const char *got = ce_field(other, &other_cap);
+                const char *expected = other == field ? want : ce_defaults[other];
+                if (strcmp(got, expected) != 0) {
+                    fail_msg("%s of %zu%s: %s is \"%s\"", ce_names[field], f->n,
+                             f->straddle ? " (straddling)" : "", ce_names[other], got);
+                }
+            }
+            assert_true(strlen(want) < cap);
+            assert_int_equal(g_cloud_error.cut, f->cut);
+            assert_int_equal(g_cloud_error.detail_count, 1);
+            assert_int_equal(g_cloud_error.details[0].depth, 1);
+            assert_int_equal(g_cloud_error.additional_info_count, 1);
+        }
+    }
+}
+
+static void test_cloud_error_entries_counted_past_the_room(void **state) {
+    (void)state;
+    const int details = 3 * BK_ERROR_DETAILS_MAX + 1, infos = 2 * BK_ERROR_DETAILS_MAX + 3;
+    size_t n = (size_t)snprintf(g_body, sizeof g_body,
+                                "{\"error\":{\"code\":\"c\",\"message\":\"m\",\"details\":[");
+    for (int i = 0; i < details; i++) {
+        n += (size_t)snprintf(g_body + n, sizeof g_body - n, "%s{\"code\":\"D%d\"}",
+                              i > 0 ? "," : "", i);
+    }
+    n += (size_t)snprintf(g_body + n, sizeof g_body - n, "],\"additionalInfo\":[");
+    for (int i = 0; i < infos; i++) {
+        n += (size_t)snprintf(g_body + n, sizeof g_body - n, "%s{\"type\":\"I%d\"}",
+                              i > 0 ? "," : "", i);
+    }
+    n += (size_t)snprintf(g_body + n, sizeof g_body - n, "]}}");
+    assert_true(n < sizeof g_body);
+    assert_int_equal(parse_cloud_error(g_body), BK_OK);
+    assert_string_equal(g_cloud_error.code, "c");
+    assert_string_equal(g_cloud_error.message, "m");
+    assert_int_equal(g_cloud_error.detail_count, BK_ERROR_DETAILS_MAX);
+    assert_int_equal(g_cloud_error.detail_total, details);
+    assert_int_equal(g_cloud_error.additional_info_count, BK_ERROR_DETAILS_MAX);
+    assert_int_equal(g_cloud_error.additional_info_total, infos);
+    for (int i = 0; i < BK_ERROR_DETAILS_MAX; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "D%d", i);
+        assert_string_equal(g_cloud_error.details[i].code, want);
+        snprintf(want, sizeof want, "I%d", i);
+        assert_string_equal(g_cloud_error.additional_info_types[i], want);
+    }
+    assert_true(g_cloud_error.cut);
+}
+
+/* The Entra error's text fields, each tried while the others keep these. */
+enum { EE_ERROR, EE_DESCRIPTION, EE_TRACE_ID, EE_CORRELATION_ID, EE_FIELDS };
+static const char *const ee_names[EE_FIELDS] = {"error", "error_description", "trace_id",
+                                                "correlation_id"};
+static const char *const ee_defaults[EE_FIELDS] = {"E", "ED", "TR", "CO"};
+
+static const char *entra_error_with(int field, const char *value) {
+    const char *v[EE_FIELDS];
+    for (int i = 0; i < EE_FIELDS; i++) {
+        v[i] = i == field ? value : ee_defaults[i];
+    }
+    int n = snprintf(g_body, sizeof g_body,
+                     "{\"error\":\"%s\",\"error_description\":\"%s\",\"error_codes\":[7000215],"
+                     "\"trace_id\":\"%s\",\"correlation_id\":\"%s\"}",
+                     v[0], v[1], v[2], v[3]);
+    assert_true(n > 0 && (size_t)n < sizeof g_body);
+    return g_body;
+}
+
+static const char *ee_field(int field, size_t *cap) {
+    bk_entra_error *e = &g_entra_error;
+    switch (field) {
+    case EE_ERROR:
+        *cap = sizeof e->error;
+        return e->error;
+    case EE_DESCRIPTION:
+        *cap = sizeof e->error_description;
+        return e->error_description;
+    case EE_TRACE_ID:
+        *cap = sizeof e->trace_id;
+        return e->trace_id;
+    default:
+        *cap = sizeof e->correlation_id;
+        return e->correlation_id;
+    }
+}
+
+static void test_entra_error_every_text_field_at_its_boundary(void **state) {
+    (void)state;
+    for (int field = 0; field < EE_FIELDS; field++) {
+        size_t cap;
+        (void)ee_field(field, &cap);
+        field_try tries[4];
+        size_t count = field_tries(cap, tries);
+        for (size_t t = 0; t < count; t++) {
+            const field_try *f = &tries[t];
+            bk_result r = parse_entra_error(entra_error_with(field, value_of(f->n, f->straddle)));
+            if (r != BK_OK) {
+                fail_msg("%s of %zu: %d", ee_names[field], f->n, (int)r);
+            }
+            const char *want = kept_of(cap, f->n, f->straddle);
+            for (int other = 0; other < EE_FIELDS; other++) {
+                size_t other_cap;
+                const char *got = ee_field(other, &other_cap);
+                const char *expected = other == field ? want : ee_defaults[other];
+                if (strcmp(got, expected) != 0) {
+                    fail_msg("%s of %zu: %s is \"%s\"", ee_names[field], f->n, ee_names[other],
+                             got);
+                }
+            }
+            assert_int_equal(g_entra_error.cut, f->cut);
+            assert_int_equal(g_entra_error.error_code_count, 1);
+            assert_int_equal(g_entra_error.error_codes[0], 7000215);
+        }
+    }
+}
+
+static void test_entra_error_codes_counted_and_clamped(void **state) {
+    (void)state;
+    const size_t room = sizeof g_entra_error.error_codes / sizeof g_entra_error.error_codes[0];
+    for (size_t codes = room - 1; codes <= room + 4; codes++) {
+        size_t n = (size_t)snprintf(g_body, sizeof g_body, "{\"error\":\"e\",\"error_codes\":[");
+        for (size_t i = 0; i < codes; i++) {
+            n += (size_t)snprintf(g_body + n, sizeof g_body - n, "%s%zu", i > 0 ? "," : "",
+                                  50000 + i);
+        }
+        snprintf(g_body + n, sizeof g_body - n, "],\"trace_id\":\"t\"}");
+        assert_int_equal(parse_entra_error(g_body), BK_OK);
+        assert_int_equal(g_entra_error.error_code_total, codes);
+        assert_int_equal(g_entra_error.error_code_count, codes < room ? codes : room);
+        for (size_t i = 0; i < g_entra_error.error_code_count; i++) {
+            assert_int_equal(g_entra_error.error_codes[i], 50000 + i);
+        }
+        assert_int_equal(g_entra_error.cut, codes > room);
+        assert_string_equal(g_entra_error.trace_id, "t");
+    }
+    /* A code above UINT32_MAX reads as UINT32_MAX; the rest of the answer stays. */
+    assert_int_equal(parse_entra_error("{\"error\":\"e\",\"error_codes\":[4294967295,4294967296,"
+                                       "99999999999999999999999,7],\"trace_id\":\"t\"}"),
+                     BK_OK);
+    assert_int_equal(g_entra_error.error_code_count, 4);
+    assert_int_equal(g_entra_error.error_codes[0], UINT32_MAX);
+    assert_int_equal(g_entra_error.error_codes[1], UINT32_MAX);
+    assert_int_equal(g_entra_error.error_codes[2], UINT32_MAX);
+    assert_int_equal(g_entra_error.error_codes[3], 7);
+    assert_string_equal(g_entra_error.trace_id, "t");
+}
+
+/* BatchAccount: location and provisioningState are diagnostics, cut and flagged. */
+static const char *account_with(const char *location, const char *state_text) {
+    int n = snprintf(g_body, sizeof g_body,
+                     "{\"name\":\"acct\",\"location\":\"%s\",\"properties\":{"
+                     "\"accountEndpoint\":\"acct.westeurope.batch.azure.com\","
+                     "\"provisioningState\":\"%s\",\"allowedAuthenticationModes\":[\"AAD\"]}}",
+                     location, state_text);
+    assert_true(n > 0 && (size_t)n < sizeof g_body);
+    return g_body;
+}
+
+static void test_account_diagnostics_cut(void **state) {
+    (void)state;
+    for (int which = 0; which < 2; which++) {
+        size_t cap = which == 0 ? sizeof g_account.location : sizeof g_account.provisioning_state;
+        field_try tries[4];
+        size_t count = field_tries(cap, tries);
+        for (size_t t = 0; t < count; t++) {
+            const field_try *f = &tries[t];
+            const char *value = value_of(f->n, f->straddle);
+            bk_result r = parse_account(which == 0 ? account_with(value, "Succeeded")
+                                                   : account_with("westeurope", value));
+            assert_int_equal(r, BK_OK);
+            const char *want = kept_of(cap, f->n, f->straddle);
+            assert_string_equal(which == 0 ? g_account.location : g_account.provisioning_state,
+                                want);
+            assert_string_equal(which == 0 ? g_account.provisioning_state : g_account.location,
+                                which == 0 ? "Succeeded" : "westeurope");
+            assert_int_equal(g_account.cut, f->cut);
+            assert_string_equal(g_account.name, "acct");
+            assert_string_equal(g_account.account_endpoint, "acct.westeurope.batch.azure.com");
+            assert_int_equal(g_account.auth_modes, BK_AUTH_MODE_AAD);
+        }
+    }
+}
+
+static void test_token_type_cut(void **state) {
+    (void)state;
+    size_t cap = sizeof g_token.token_type;
+    field_try tries[4];
+    size_t count = field_tries(cap, tries);
+    for (size_t t = 0; t < count; t++) {
+        const field_try *f = &tries[t];
+        int n = snprintf(g_body, sizeof g_body,
+                         "{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"%s\","
+                         "\"expires_in\":3599}",
+                         value_of(f->n, f->straddle));
+        assert_true(n > 0 && (size_t)n < sizeof g_body);
+        assert_int_equal(parse_token(g_body), BK_OK);
+        assert_string_equal(g_token.token_type, kept_of(cap, f->n, f->straddle));
+        assert_string_equal(g_token.access_token, FAKE_JWT);
+        assert_int_equal(g_token.expires_in_s, 3599);
+    }
+}
+
+/* Fields the operation acts on: the longest that fits is read whole, one character more fails
+ * the parse and leaves nothing behind. */
+static void test_needed_fields_overflow_fails(void **state) {
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *format; /* the value at %s */
+        size_t max;         /* the longest value that fits */
+        int model;          /* 0 keys, 1 account, 2 token */
+    } fields[] = {
+        {"accountName", "{\"accountName\":\"%s\",\"primary\":\"p\",\"secondary\":\"s\"}", 24, 0},
+        {"primary", "{\"accountName\":\"a\",\"primary\":\"%s\",\"secondary\":\"s\"}", BK_KEY_MAX,
+         0},
+        {"secondary", "{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"%s\"}", BK_KEY_MAX,
+         0},
+        {"name",
+         "{\"name\":\"%s\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\","
+         "\"provisioningState\":\"s\"}}",
+         24, 1},
+        {"accountEndpoint",
+         "{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"%s\","
+         "\"provisioningState\":\"s\"}}",
+         BK_HOST_MAX, 1},
+        {"access_token", "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":1}",
+         BK_TOKEN_MAX, 2},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        for (size_t n = fields[i].max; n <= fields[i].max + 1; n++) {
+            int len = snprintf(g_body, sizeof g_body, fields[i].format, value_of(n, false));
+            assert_true(len > 0 && (size_t)len < sizeof g_body);
+            bk_result want = n <= fields[i].max ? BK_OK : BK_ERR_JSON_FIELD_OVERFLOW;
+            bk_result r;
+            const char *got = NULL;
+            if (fields[i].model == 0) {
+                memset(&g_keys, 0x55, sizeof g_keys);
+                r = parse_keys(g_body);
+                got = i == 0 ? g_keys.account_name : i == 1 ? g_keys.primary : g_keys.secondary;
+                if (r != BK_OK) {
+                    assert_all_zero(&g_keys, sizeof g_keys);
+                }
+            } else if (fields[i].model == 1) {
+                memset(&g_account, 0x55, sizeof g_account);
+                r = parse_account(g_body);
+                got = i == 3 ? g_account.name : g_account.account_endpoint;
+                if (r != BK_OK) {
+                    assert_all_zero(&g_account, sizeof g_account);
+                }
+            } else {
+                memset(&g_token, 0x55, sizeof g_token);
+                r = parse_token(g_body);
+                got = g_token.access_token;
+                if (r != BK_OK) {
+                    assert_all_zero(&g_token, sizeof g_token);
+                }
+            }
+            if (r != want) {
+                fail_msg("%s of %zu: %d, want %d", fields[i].name, n, (int)r, (int)want);
+            }
+            if (r == BK_OK) {
+                assert_string_equal(got, value_of(n, false));
+            }
+        }
+    }
+}
+
+/* --- duplicates --- */
+
+static void test_duplicate_needed_fields(void **state) {
+    (void)state;
+    static const struct {
+        int model; /* 0 keys, 1 account, 2 token */
+        const char *body;
+    } cases[] = {
+        {0, "{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\",\"primary\":\"q\"}"},
+        {0, "{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\",\"secondary\":\"s\"}"},
+        {0, "{\"accountName\":\"a\",\"accountName\":\"b\",\"primary\":\"p\",\"secondary\":\"s\"}"},
+        {0,
+         "{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\",\"prim\\u0061ry\":\"q\"}"},
+        {0,
+         "{\"prim\\u0061ry\":\"q\",\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\"}"},
+        {0, "{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\",\"se\\u0063ondary\":1}"},
+        {0, "{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\",\"\\u0061ccountName\":"
+            "null}"},
+        {1, "{\"name\":\"n\",\"name\":\"m\",\"location\":\"l\",\"properties\":{"
+            "\"accountEndpoint\":\"e\",\"provisioningState\":\"s\"}}"},
+        {1, "{\"name\":\"n\",\"n\\u0061me\":\"m\",\"location\":\"l\",\"properties\":{"
+            "\"accountEndpoint\":\"e\",\"provisioningState\":\"s\"}}"},
+        {1, "{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\","
+            "\"provisioningState\":\"s\",\"accountEndpoint\":\"evil\"}}"},
+        {1, "{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\","
+            "\"provisioningState\":\"s\",\"accountEndpoin\\u0074\":\"evil\"}}"},
+        {1, "{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\","
+            "\"provisioningState\":\"s\",\"allowedAuthenticationModes\":[\"AAD\"],"
+            "\"allowedAuthenticationModes\":[\"SharedKey\"]}}"},
+        {1, "{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\","
+            "\"provisioningState\":\"s\",\"allowedAuthenticationModes\":[\"AAD\"],"
+            "\"allowedAuthentic\\u0061tionModes\":null}}"},
+        {1, "{\"name\":\"n\",\"location\":\"l\",\"properties\":{\"accountEndpoint\":\"e\","
+            "\"provisioningState\":\"s\"},\"properties\":{}}"},
+        {2, "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":1,"
+            "\"access_token\":\"u\"}"},
+        {2, "{\"\\u0061ccess_token\":\"u\",\"access_token\":\"t\",\"token_type\":\"Bearer\","
+            "\"expires_in\":1}"},
+        {2, "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":1,"
+            "\"expires_in\":86400}"},
+        {2, "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":1,"
+            "\"expires\\u005fin\":\"1\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].model == 0) {
+            expect_failure(parse_keys, &g_keys, sizeof g_keys, cases[i].body,
+                           BK_ERR_JSON_DUPLICATE_KEY);
+        } else if (cases[i].model == 1) {
+            expect_failure(parse_account, &g_account, sizeof g_account, cases[i].body,
+                           BK_ERR_JSON_DUPLICATE_KEY);
+        } else {
+            expect_failure(parse_token, &g_token, sizeof g_token, cases[i].body,
+                           BK_ERR_JSON_DUPLICATE_KEY);
+        }
+    }
+    /* The same names inside nested objects are other objects' members. */
+    assert_int_equal(parse_keys("{\"accountName\":\"a\",\"primary\":\"p\",\"secondary\":\"s\","
+                                "\"x\":{\"primary\":\"q\",\"secondary\":\"r\"}}"),
+                     BK_OK);
+    assert_string_equal(g_keys.primary, "p");
+    assert_int_equal(parse_account("{\"name\":\"n\",\"location\":\"l\",\"properties\":{"
+                                   "\"name\":\"inner\",\"accountEndpoint\":\"e\","
+                                   "\"provisioningState\":\"s\"}}"),
+                     BK_OK);
+    assert_string_equal(g_account.name, "n");
+}
+
+static void test_duplicate_diagnostic_fields_are_fine(void **state) {
+    (void)state;
+    /* The first of duplicate diagnostics is kept. */
+    assert_int_equal(parse_cloud_error("{\"error\":{\"code\":\"c1\",\"message\":\"first\","
+                                       "\"message\":\"second\",\"code\":\"c2\",\"target\":\"t1\","
+                                       "\"target\":\"t2\",\"details\":[{\"message\":\"d1\","
+                                       "\"message\":\"d2\"}]}}"),
+                     BK_OK);
+    assert_string_equal(g_cloud_error.code, "c1");
+    assert_string_equal(g_cloud_error.message, "first");
+    assert_string_equal(g_cloud_error.target, "t1");
+    assert_string_equal(g_cloud_error.details[0].message, "d1");
+    assert_int_equal(parse_entra_error("{\"error\":\"e1\",\"error_description\":\"d1\","
+                                       "\"error\":\"e2\",\"error_description\":\"d2\","
+                                       "\"trace_id\":\"t1\",\"trace_id\":\"t2\"}"),
+                     BK_OK);
+    assert_string_equal(g_entra_error.error, "e1");
+    assert_string_equal(g_entra_error.error_description, "d1");
+    assert_string_equal(g_entra_error.trace_id, "t1");
+    assert_int_equal(parse_account("{\"name\":\"n\",\"location\":\"l1\",\"location\":\"l2\","
+                                   "\"properties\":{\"accountEndpoint\":\"e\","
+                                   "\"provisioningState\":\"s1\",\"provisioningState\":\"s2\"}}"),
+                     BK_OK);
+    assert_string_equal(g_account.location, "l1");
+    assert_string_equal(g_account.provisioning_state, "s1");
+    assert_int_equal(parse_token("{\"access_token\":\"t\",\"token_type\":\"Bearer\","
+                                 "\"token_type\":\"pop\",\"expires_in\":1}"),
+                     BK_OK);
+    assert_string_equal(g_token.token_type, "Bearer");
+}
+
+/* --- expires_in clamped --- */
+
+static void test_expires_in_clamped(void **state) {
+    (void)state;
+    static const struct {
+        const char *value;
+        uint64_t want;
+    } cases[] = {
+        {"0", 0},
+        {"86399", 86399},
+        {"86400", 86400},
+        {"86401", BK_TOKEN_LIFETIME_MAX_S},
+        {"4294967296", BK_TOKEN_LIFETIME_MAX_S},
+        {"99999999999999999999", BK_TOKEN_LIFETIME_MAX_S},
+        {"\"86400\"", 86400},
+        {"\"86401\"", BK_TOKEN_LIFETIME_MAX_S},
+        {"\"99999999999999999999\"", BK_TOKEN_LIFETIME_MAX_S},
+    };
+    assert_int_equal(BK_TOKEN_LIFETIME_MAX_S, 86400);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(g_body, sizeof g_body,
+                 "{\"access_token\":\"" FAKE_JWT "\",\"token_type\":\"Bearer\",\"expires_in\":%s}",
+                 cases[i].value);
+        assert_int_equal(parse_token(g_body), BK_OK);
+        if (g_token.expires_in_s != cases[i].want) {
+            fail_msg("expires_in %s: %llu", cases[i].value,
+                     (unsigned long long)g_token.expires_in_s);
+        }
+        assert_string_equal(g_token.access_token, FAKE_JWT);
+    }
+}
+
+/* --- error bodies with more tokens than there is room for --- */
+
+static char g_big[65536];
+
+/* An Azure Policy denial as ARM sends it for a Batch account: a long message and entries with
+ * a dozen policy fields each, far more tokens than BK_JSON_TOKENS_MAX. */
+static size_t policy_denial(void) {
+    size_t n = (size_t)snprintf(g_big, sizeof g_big,
+                                "{\"error\":{\"code\":\"RequestDisallowedByPolicy\",\"message\":\""
+                                "Resource 'batchacct01' was disallowed by policy. Policy "
+                                "identifiers: '");
+    for (int i = 0; n < 2100; i++) {
+        n += (size_t)snprintf(
+            g_big + n, sizeof g_big - n,
+            "[{\\\"policyAssignment\\\":{\\\"name\\\":\\\"No shared keys %d\\\",\\\"id\\\":"
+            "\\\"/subscriptions/00000000-0000-0000-0000-000000000000/providers/"
+            "Microsoft.Authorization/policyAssignments/deny-keys-%d\\\"}}] ",
+            i, i);
+    }
+    n += (size_t)snprintf(g_big + n, sizeof g_big - n,
+                          "'.\",\"target\":\"batchacct01\",\"additionalInfo\":[");
+    for (int i = 0; i < 12; i++) {
+        n += (size_t)snprintf(
+            g_big + n, sizeof g_big - n,
+            "%s{\"type\":\"PolicyViolation\",\"info\":{"
+            "\"policyDefinitionDisplayName\":\"Batch accounts should not allow shared keys\","
+            "\"policyDefinitionId\":\"/providers/Microsoft.Authorization/policyDefinitions/"
+            "1f1c6d2e-0000-4000-8000-%012d\","
+            "\"policyDefinitionName\":\"1f1c6d2e-0000-4000-8000-%012d\","
+            "\"policyDefinitionEffect\":\"Deny\","
+            "\"policyAssignmentId\":\"/subscriptions/00000000-0000-0000-0000-000000000000/"
+            "providers/Microsoft.Authorization/policyAssignments/deny-keys-%d\","
+            "\"policyAssignmentName\":\"deny-keys-%d\","
+            "\"policyAssignmentDisplayName\":\"No shared keys %d\","
+            "\"policyAssignmentScope\":\"/subscriptions/00000000-0000-0000-0000-000000000000\","
+            "\"policyAssignmentParameters\":{\"effect\":{\"value\":\"Deny\"}},"
+            "\"policySetDefinitionId\":\"/providers/Microsoft.Authorization/"
+            "policySetDefinitions/batch-baseline\","
+            "\"policyDefinitionReferenceId\":\"noSharedKey%d\","
+            "\"policyExemptionIds\":[],"
+            "\"evaluationDetails\":{\"evaluatedExpressions\":["
+            "{\"result\":\"True\",\"expressionKind\":\"Field\",\"expression\":\"type\","
+            "\"path\":\"type\",\"expressionValue\":\"Microsoft.Batch/batchAccounts\","
+            "\"targetValue\":\"Microsoft.Batch/batchAccounts\",\"operator\":\"Equals\"},"
+            "{\"result\":\"True\",\"expressionKind\":\"Field\",\"expression\":"
+            "\"Microsoft.Batch/batchAccounts/allowedAuthenticationModes[*]\","
+            "\"path\":\"properties.allowedAuthenticationModes[*]\","
+            "\"expressionValue\":[\"SharedKey\",\"AAD\"],\"targetValue\":\"SharedKey\","
+            "\"operator\":\"In\"}],\"reason\":\"Shared key access is not allowed.\"}}}",
+            i > 0 ? "," : "", i, i, i, i, i, i);
+    }
+    n += (size_t)snprintf(g_big + n, sizeof g_big - n, "]}}");
+    assert_true(n < sizeof g_big - 1);
+    return n;
+}
+
+/* The whole document's tokens, for reference. */
+static bk_json_token g_all_tokens[4096];
+
+static bk_json_doc whole_doc(const char *text, size_t len) {
+    size_t count = 0;
+    assert_int_equal(bk_json_tokenize(text, len, g_all_tokens, 4096, &count), BK_OK);
+    bk_json_doc doc = {text, g_all_tokens, (int)count, false};
+    return doc;
+}
+
+/* Entries of the array at arr among the first budget tokens. */
+static size_t entries_within(const bk_json_doc *doc, int arr, size_t budget) {
+    size_t n = 0;
+    for (size_t i = 0; i < budget && i < (size_t)doc->count; i++) {
+        n += doc->tokens[i].parent == arr;
+    }
+    return n;
+}
+
+static void test_policy_denial_read_past_the_token_budget(void **state) {
+    (void)state;
+    size_t len = policy_denial();
+    bk_json_doc whole = whole_doc(g_big, len);
+    assert_true(whole.count > 3 * BK_JSON_TOKENS_MAX);
+
+    /* Room for every token: all of it is read, and what did not fit is cut or counted. */
+    assert_int_equal(bk_parse_cloud_error(g_big, len, g_all_tokens, 4096, &g_cloud_error), BK_OK);
+    assert_string_equal(g_cloud_error.code, "RequestDisallowedByPolicy");
+    assert_int_equal(g_cloud_error.additional_info_count, BK_ERROR_DETAILS_MAX);
+    assert_int_equal(g_cloud_error.additional_info_total, 12);
+    assert_int_equal(g_cloud_error.detail_count, 0);
+    assert_true(g_cloud_error.cut);
+
+    /* The library's own budget: the start of the body, which holds what matters. */
+    assert_int_equal(bk_parse_cloud_error(g_big, len, g_tokens, BK_JSON_TOKENS_MAX, &g_cloud_error),
+                     BK_OK);
+    assert_string_equal(g_cloud_error.code, "RequestDisallowedByPolicy");
+    assert_int_equal(strlen(g_cloud_error.message), BK_MESSAGE_MAX);
+    assert_int_equal(strncmp(g_cloud_error.message, "Resource 'batchacct01' was disallowed", 37),
+                     0);
+    assert_string_equal(g_cloud_error.message + BK_MESSAGE_MAX - BK_CUT_MARK_LEN, BK_CUT_MARK);
+    assert_string_equal(g_cloud_error.target, "batchacct01");
+    assert_true(g_cloud_error.additional_info_count >= 2);
+    assert_true(g_cloud_error.additional_info_total < 12);
+    assert_string_equal(g_cloud_error.additional_info_types[0], "PolicyViolation");
+    assert_string_equal(g_cloud_error.additional_info_types[1], "PolicyViolation");
+    assert_int_equal(g_cloud_error.detail_count, 0);
+    assert_true(g_cloud_error.cut);
+}
+
+/* Every budget, each in an array of exactly that many tokens (so ASan sees a read past them):
+ * the fields the tokens reach are read, the others are empty, and a budget too small for the
+ * error object is a clean failure. */
+static void test_policy_denial_every_token_budget(void **state) {
+    (void)state;
+    size_t len = policy_denial();
+    bk_json_doc whole = whole_doc(g_big, len);
+    int error_obj = bk_json_find(&whole, 0, "error");
+    int code = bk_json_find(&whole, error_obj, "code");
+    int message = bk_json_find(&whole, error_obj, "message");
+    int target = bk_json_find(&whole, error_obj, "target");
+    int infos = bk_json_find(&whole, error_obj, "additionalInfo");
+    assert_true(error_obj > 0 && code > 0 && message > 0 && target > 0 && infos > 0);
+    char full_message[BK_MESSAGE_MAX + 1];
+    bool cut = false;
+    assert_int_equal(bk_json_string_cut(&whole, message, full_message, sizeof full_message, &cut),
+                     BK_OK);
+    assert_true(cut);
+
+    for (size_t budget = 1; budget <= BK_JSON_TOKENS_MAX; budget++) {
+        bk_json_token *tokens = malloc(budget * sizeof *tokens);
+        assert_non_null(tokens);
+        memset(&g_cloud_error, 0x55, sizeof g_cloud_error);
+        bk_result r = bk_parse_cloud_error(g_big, len, tokens, budget, &g_cloud_error);
+        free(tokens);
+        if (budget <= (size_t)error_obj) {
+            /* Not even the error object: the service said nothing readable. */
+            assert_int_equal(r, BK_ERR_JSON_MISSING_FIELD);
+            assert_all_zero(&g_cloud_error, sizeof g_cloud_error);
+            continue;
+        }
+        if (r != BK_OK) {
+            fail_msg("budget %zu: %d", budget, (int)r);
+        }
+        assert_true(g_cloud_error.cut);
+        assert_string_equal(g_cloud_error.code,
+                            budget > (size_t)code ? "RequestDisallowedByPolicy" : "");
+        assert_string_equal(g_cloud_error.message, budget > (size_t)message ? full_message : "");
+        assert_string_equal(g_cloud_error.target, budget > (size_t)target ? "batchacct01" : "");
+        size_t seen = entries_within(&whole, infos, budget);
+        assert_int_equal(g_cloud_error.additional_info_total, seen);
+        assert_int_equal(g_cloud_error.additional_info_count,
+                         seen < BK_ERROR_DETAILS_MAX ? seen : BK_ERROR_DETAILS_MAX);
+        for (size_t i = 0; i < g_cloud_error.additional_info_count; i++) {
+            /* An entry's type is its first member: its value is two tokens in. */
+            int entry = -1;
+            size_t nth = 0;
+            for (int t = 0; t < whole.count; t++) {
+                if (whole.tokens[t].parent == infos && nth++ == i) {
+                    entry = t;
+                    break;
+                }
+            }
+            assert_true(entry > 0);
+            assert_string_equal(g_cloud_error.additional_info_types[i],
+                                budget > (size_t)entry + 2 ? "PolicyViolation" : "");
+        }
+        assert_int_equal(g_cloud_error.detail_count, 0);
+    }
+}
+
+/* An Entra error with a long list of codes: more tokens than the budget, read as far as they
+ * reach, at every budget. */
+static void test_entra_error_every_token_budget(void **state) {
+    (void)state;
+    size_t n =
+        (size_t)snprintf(g_big, sizeof g_big,
+                         "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215:"
+                         " Invalid client secret provided.\",\"error_codes\":[");
+    for (int i = 0; i < 2 * BK_JSON_TOKENS_MAX; i++) {
+        n += (size_t)snprintf(g_big + n, sizeof g_big - n, "%s%d", i > 0 ? "," : "", 7000000 + i);
+    }
+    n += (size_t)snprintf(g_big + n, sizeof g_big - n,
+                          "],\"timestamp\":\"2024-05-01 10:00:00Z\","
+                          "\"trace_id\":\"11111111-2222-3333-4444-555555555555\","
+                          "\"correlation_id\":\"66666666-7777-8888-9999-000000000000\"}");
+    assert_true(n < sizeof g_big);
+    bk_json_doc whole = whole_doc(g_big, n);
+    int error = bk_json_find(&whole, 0, "error");
+    int description = bk_json_find(&whole, 0, "error_description");
+    int codes = bk_json_find(&whole, 0, "error_codes");
+    assert_true(whole.count > BK_JSON_TOKENS_MAX);
+    const size_t room = sizeof g_entra_error.error_codes / sizeof g_entra_error.error_codes[0];
+
+    /* All of it, with room for every token. */
+    assert_int_equal(bk_parse_entra_error(g_big, n, g_all_tokens, 4096, &g_entra_error), BK_OK);
+    assert_int_equal(g_entra_error.error_code_total, 2 * BK_JSON_TOKENS_MAX);
+    assert_string_equal(g_entra_error.trace_id, "11111111-2222-3333-4444-555555555555");
+    assert_string_equal(g_entra_error.correlation_id, "66666666-7777-8888-9999-000000000000");
+    assert_true(g_entra_error.cut);
+
+    for (size_t budget = 1; budget <= BK_JSON_TOKENS_MAX; budget++) {
+        bk_json_token *tokens = malloc(budget * sizeof *tokens);
+        assert_non_null(tokens);
+        memset(&g_entra_error, 0x55, sizeof g_entra_error);
+        bk_result r = bk_parse_entra_error(g_big, n, tokens, budget, &g_entra_error);
+        free(tokens);
+        if (r != BK_OK) {
+            fail_msg("budget %zu: %d", budget, (int)r);
+        }
+        assert_true(g_entra_error.cut);
+        assert_string_equal(g_entra_error.error, budget > (size_t)error ? "invalid_client" : "");
+        assert_string_equal(
+            g_entra_error.error_description,
+            budget > (size_t)description ? "AADSTS7000215: Invalid client secret provided." : "");
+        size_t seen = entries_within(&whole, codes, budget);
+        assert_int_equal(g_entra_error.error_code_total, seen);
+        assert_int_equal(g_entra_error.error_code_count, seen < room ? seen : room);
+        for (size_t i = 0; i < g_entra_error.error_code_count; i++) {
+            assert_int_equal(g_entra_error.error_codes[i], 7000000 + i);
+        }
+        /* trace_id and correlation_id come after the codes: beyond every budget here. */
+        assert_string_equal(g_entra_error.trace_id, "");
+        assert_string_equal(g_entra_error.correlation_id, "");
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_batch_account_get),
@@ -969,6 +1717,19 @@ int main(void) {
         cmocka_unit_test(test_entra_error_invalid_client_secret),
         cmocka_unit_test(test_entra_error_optional_fields),
         cmocka_unit_test(test_entra_error_errors),
+        cmocka_unit_test(test_cloud_error_every_text_field_at_its_boundary),
+        cmocka_unit_test(test_cloud_error_entries_counted_past_the_room),
+        cmocka_unit_test(test_entra_error_every_text_field_at_its_boundary),
+        cmocka_unit_test(test_entra_error_codes_counted_and_clamped),
+        cmocka_unit_test(test_account_diagnostics_cut),
+        cmocka_unit_test(test_token_type_cut),
+        cmocka_unit_test(test_needed_fields_overflow_fails),
+        cmocka_unit_test(test_duplicate_needed_fields),
+        cmocka_unit_test(test_duplicate_diagnostic_fields_are_fine),
+        cmocka_unit_test(test_expires_in_clamped),
+        cmocka_unit_test(test_policy_denial_read_past_the_token_budget),
+        cmocka_unit_test(test_policy_denial_every_token_budget),
+        cmocka_unit_test(test_entra_error_every_token_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
