@@ -39,7 +39,7 @@ typedef enum bk_peer { BK_PEER_AUTHORITY, BK_PEER_ARM, BK_PEER_COUNT } bk_peer;
  * monotonic milliseconds (bk_monotonic_ms). */
 typedef struct bk_connector {
     /* Connects, and makes the stream's every send and recv end by deadline_ms: past it they
-     * answer BK_ERR_TIMEOUT. */
+     * answer BK_ERR_TIMEOUT (0: no deadline). */
     bk_result (*open)(void *ctx, bk_peer peer, const bk_endpoint *endpoint, uint64_t deadline_ms,
                       bk_stream *out);
     void (*close)(void *ctx, bk_peer peer);

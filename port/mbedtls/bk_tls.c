@@ -361,7 +361,8 @@ static bk_result bk_tls_usable(const bk_tls_conn *c) {
     case BK_TLS_PEER_CLOSED:
         return c->closed_result;
     case BK_TLS_FAILED:
-        return BK_ERR_TLS_IO;
+        /* Past the deadline every call answers as the one the deadline cut short did. */
+        return bk_tls_past_end(c) ? BK_ERR_TIMEOUT : BK_ERR_TLS_IO;
     case BK_TLS_CLOSED:
         break;
     }

@@ -2,8 +2,12 @@
 
 #include "bk_tls_connector.h"
 
-/* The time a connect may take: the per-wait timeout, cut to what is left of the deadline. */
+/* The time a connect may take: the per-wait timeout, cut to what is left of the deadline (0:
+ * none). */
 static uint32_t connect_budget_ms(const bk_tls_peers *p, uint64_t deadline_ms) {
+    if (deadline_ms == 0) {
+        return p->timeout_ms;
+    }
     uint64_t now = bk_monotonic_ms();
     uint64_t left = deadline_ms > now ? deadline_ms - now : 0;
     return left < p->timeout_ms ? (uint32_t)left : p->timeout_ms;

@@ -1,6 +1,7 @@
 /* The POSIX platform and the mbedTLS port against real peers: openssl s_server processes started
- * here on loopback ports the kernel picks, and in-process sockets for the refusing, silent and
- * misbehaving peers. The PKI comes from the emulator's make_test_pki.sh:
+ * here on loopback ports the kernel picks, in-process sockets for the refusing, silent and
+ * misbehaving peers, and an mbedTLS server in a thread for the endings s_server cannot script (see
+ * "a TLS peer of our own"). The PKI comes from the emulator's make_test_pki.sh:
  *
  *     sh tests/emulator/make_test_pki.sh DIR && build/tests/tls/test_tls DIR
  *
@@ -10,6 +11,7 @@
  * Linked with -Wl,--wrap=getaddrinfo: __wrap_getaddrinfo below fakes a stuck resolver for a few
  * names under .invalid, answering them only in a thread with signals blocked, and hands every
  * other lookup to the real one. */
+#define _GNU_SOURCE /* POLLRDHUP: the peer's FIN has arrived */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -18,10 +20,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -31,6 +35,9 @@
 #include "bk_platform.h"
 #include "bk_stream.h"
 #include "bk_tls.h"
+#include "bk_tls_connector.h"
+#include "mbedtls/net_sockets.h" /* MBEDTLS_ERR_NET_* for the peer's socket callbacks */
+#include "mbedtls/pk.h"
 
 /* Generous: under valgrind a handshake is some fifty times slower. */
 #define TLS_TIMEOUT_MS 20000
@@ -328,6 +335,271 @@ static int rev_round_trip(bk_tls_conn *c) {
     CHECK(n == sizeof line - 1);
     CHECK(memcmp(got, expected, n) == 0);
     return CASE_PASS;
+}
+
+/* --- a TLS peer of our own, for the endings openssl s_server cannot script ---
+ *
+ * s_server always ends with close_notify and speaks only when spoken to, and killing it after it
+ * wrote would be a race. This peer is an mbedTLS server over the test certificate in a thread of
+ * this process: no timing decides what it sends, the sanitizers and valgrind watch both ends,
+ * and there is no process to reap. It accepts one connection, completes the handshake and plays
+ * its script on a plain socket: a bare FIN is a shutdown(SHUT_WR) that no close_notify precedes,
+ * exactly what a server that drops the TCP connection sends. Every wait of the peer ends after
+ * PEER_MAX_MS, so a broken case cannot hang the run. */
+
+#define PEER_MAX_MS 10000
+#define TRICKLE_MS  100
+#define TRICKLE_MAX 50 /* bytes: 5 s of trickle, far longer than any deadline below */
+
+static const char peer_greeting[] = "batchkey greeting\n";
+
+typedef enum peer_script {
+    PEER_CLOSE_NOTIFY, /* [greeting], close_notify, FIN; then waits for the client to close */
+    PEER_BARE_FIN,     /* [greeting], FIN without close_notify; then waits likewise */
+    PEER_TRICKLE,      /* one byte every TRICKLE_MS until told to stop or the client is gone */
+    PEER_LISTEN,       /* [greeting], then reads until the client ends, noting how it ended */
+} peer_script;
+
+typedef struct tls_peer {
+    peer_script script;
+    int greet; /* the script starts with peer_greeting, as one record */
+    int listener;
+    uint16_t port;
+    int stop[2]; /* closing stop[1] ends the wait for the client and the trickle */
+    pthread_t thread;
+    int running;
+    int fd;
+    /* What the peer saw: read after tls_peer_end. */
+    int handshake_ret;
+    size_t bytes_read; /* application bytes from the client */
+    int end_ret;       /* PEER_LISTEN: how the client's side ended (mbedtls_ssl_read) */
+    size_t trickled;
+} tls_peer;
+
+static struct {
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt cert;
+    mbedtls_pk_context key;
+    mbedtls_ssl_config conf;
+    int ready;
+} peer_tls;
+
+static int peer_config_init(void) {
+    static const unsigned char personalization[] = "batchkey test peer";
+    mbedtls_entropy_init(&peer_tls.entropy);
+    mbedtls_ctr_drbg_init(&peer_tls.drbg);
+    mbedtls_x509_crt_init(&peer_tls.cert);
+    mbedtls_pk_init(&peer_tls.key);
+    mbedtls_ssl_config_init(&peer_tls.conf);
+    peer_tls.ready = 1;
+    int ret = mbedtls_ctr_drbg_seed(&peer_tls.drbg, mbedtls_entropy_func, &peer_tls.entropy,
+                                    personalization, sizeof personalization - 1);
+    if (ret == 0) {
+        ret = mbedtls_x509_crt_parse_file(&peer_tls.cert, fx.cert);
+    }
+    if (ret == 0) {
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+        ret = mbedtls_pk_parse_keyfile(&peer_tls.key, fx.key, NULL, mbedtls_ctr_drbg_random,
+                                       &peer_tls.drbg);
+#else
+        ret = mbedtls_pk_parse_keyfile(&peer_tls.key, fx.key, NULL);
+#endif
+    }
+    if (ret == 0) {
+        ret = mbedtls_ssl_config_defaults(&peer_tls.conf, MBEDTLS_SSL_IS_SERVER,
+                                          MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    }
+    if (ret == 0) {
+        mbedtls_ssl_conf_rng(&peer_tls.conf, mbedtls_ctr_drbg_random, &peer_tls.drbg);
+        ret = mbedtls_ssl_conf_own_cert(&peer_tls.conf, &peer_tls.cert, &peer_tls.key);
+    }
+    if (ret != 0) {
+        printf("test peer: mbedTLS -0x%04X\n", (unsigned)-ret);
+    }
+    return ret == 0;
+}
+
+static void peer_config_free(void) {
+    if (peer_tls.ready) {
+        mbedtls_ssl_config_free(&peer_tls.conf);
+        mbedtls_pk_free(&peer_tls.key);
+        mbedtls_x509_crt_free(&peer_tls.cert);
+        mbedtls_ctr_drbg_free(&peer_tls.drbg);
+        mbedtls_entropy_free(&peer_tls.entropy);
+        peer_tls.ready = 0;
+    }
+}
+
+/* Waits until fd is ready for events (or, when stoppable, until the test says stop); 1 if it is
+ * ready. */
+static int peer_wait(const tls_peer *p, int fd, short events, int stoppable) {
+    struct pollfd pfd[2] = {{fd, events, 0}, {p->stop[0], POLLIN, 0}};
+    int n;
+    do {
+        n = poll(pfd, stoppable ? 2 : 1, PEER_MAX_MS);
+    } while (n < 0 && errno == EINTR);
+    return n > 0 && pfd[0].revents != 0 && (!stoppable || pfd[1].revents == 0);
+}
+
+static int peer_bio_send(void *ctx, const unsigned char *buf, size_t len) {
+    tls_peer *p = ctx;
+    if (!peer_wait(p, p->fd, POLLOUT, 0)) {
+        return MBEDTLS_ERR_NET_SEND_FAILED;
+    }
+    ssize_t n = send(p->fd, buf, len, MSG_NOSIGNAL);
+    return n < 0 ? MBEDTLS_ERR_NET_SEND_FAILED : (int)n;
+}
+
+static int peer_bio_recv(void *ctx, unsigned char *buf, size_t len) {
+    tls_peer *p = ctx;
+    if (!peer_wait(p, p->fd, POLLIN, 0)) {
+        return MBEDTLS_ERR_NET_RECV_FAILED;
+    }
+    ssize_t n = recv(p->fd, buf, len, 0);
+    return n < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : (int)n;
+}
+
+static int peer_write(mbedtls_ssl_context *ssl, const char *data, size_t len) {
+    while (len > 0) {
+        int n = mbedtls_ssl_write(ssl, (const unsigned char *)data, len);
+        if (n <= 0) {
+            return 0;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 1;
+}
+
+static void peer_play(tls_peer *p, mbedtls_ssl_context *ssl) {
+    if (p->greet && !peer_write(ssl, peer_greeting, sizeof peer_greeting - 1)) {
+        return;
+    }
+    if (p->script == PEER_TRICKLE) {
+        /* The pause is a wait on the stop pipe: told to stop, the peer ends at once. */
+        while (p->trickled < TRICKLE_MAX && peer_write(ssl, "t", 1)) {
+            p->trickled++;
+            struct pollfd stop = {p->stop[0], POLLIN, 0};
+            if (poll(&stop, 1, TRICKLE_MS) != 0) {
+                break;
+            }
+        }
+        return;
+    }
+    if (p->script == PEER_LISTEN) {
+        unsigned char buf[256];
+        int n;
+        while ((n = mbedtls_ssl_read(ssl, buf, sizeof buf)) > 0) {
+            p->bytes_read += (size_t)n;
+        }
+        p->end_ret = n;
+        return;
+    }
+    if (p->script == PEER_CLOSE_NOTIFY) {
+        (void)mbedtls_ssl_close_notify(ssl);
+    }
+    (void)shutdown(p->fd, SHUT_WR);
+    /* Closing only once the client has: a close with its bytes unread would send an RST,
+     * which may discard what the client has not read yet. */
+    char buf[256];
+    while (peer_wait(p, p->fd, POLLIN, 0) && recv(p->fd, buf, sizeof buf, 0) > 0) {
+    }
+}
+
+static void *peer_main(void *arg) {
+    tls_peer *p = arg;
+    if (!peer_wait(p, p->listener, POLLIN, 1)) {
+        return NULL;
+    }
+    p->fd = accept(p->listener, NULL, NULL);
+    if (p->fd < 0) {
+        return NULL;
+    }
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_init(&ssl);
+    int ret = mbedtls_ssl_setup(&ssl, &peer_tls.conf);
+    if (ret == 0) {
+        mbedtls_ssl_set_bio(&ssl, p, peer_bio_send, peer_bio_recv, NULL);
+        ret = mbedtls_ssl_handshake(&ssl);
+    }
+    p->handshake_ret = ret;
+    if (ret == 0) {
+        peer_play(p, &ssl);
+    }
+    mbedtls_ssl_free(&ssl);
+    close(p->fd);
+    p->fd = -1;
+    return NULL;
+}
+
+/* Tells the peer to stop waiting for a client or trickling, and waits for its thread to end
+ * (a script waiting for the client's close ends when the client has closed). */
+static void tls_peer_end(tls_peer *p) {
+    if (p->stop[1] >= 0) {
+        close(p->stop[1]);
+    }
+    if (p->running) {
+        pthread_join(p->thread, NULL);
+    }
+    if (p->stop[0] >= 0) {
+        close(p->stop[0]);
+    }
+    if (p->listener >= 0) {
+        close(p->listener);
+    }
+    p->running = 0;
+    p->stop[0] = p->stop[1] = p->listener = -1;
+}
+
+/* Listens on 127.0.0.1 and starts the peer's thread; 1 on success. */
+static int tls_peer_start(tls_peer *p, peer_script script, int greet) {
+    memset(p, 0, sizeof *p);
+    p->script = script;
+    p->greet = greet;
+    p->fd = -1;
+    p->stop[0] = p->stop[1] = -1;
+    p->listener = loopback_socket(AF_INET, 1, &p->port);
+    if (p->listener < 0 || pipe(p->stop) != 0 || fcntl(p->stop[0], F_SETFD, FD_CLOEXEC) != 0 ||
+        fcntl(p->stop[1], F_SETFD, FD_CLOEXEC) != 0 ||
+        pthread_create(&p->thread, NULL, peer_main, p) != 0) {
+        printf("    cannot start the test peer: %s\n", strerror(errno));
+        tls_peer_end(p);
+        return 0;
+    }
+    p->running = 1;
+    return 1;
+}
+
+static bk_result tls_peer_connect(bk_tls_conn *c, const tls_peer *p) {
+    return bk_tls_connect_as(c, &fx.trusted, "127.0.0.1", p->port, "localhost", TLS_TIMEOUT_MS);
+}
+
+/* Waits (PEER_MAX_MS at most) until the peer's FIN has reached fd: whatever the peer sent
+ * before it is then waiting there too. */
+static int wait_for_fin(int fd) {
+    struct pollfd pfd = {fd, POLLRDHUP, 0};
+    int n;
+    do {
+        n = poll(&pfd, 1, PEER_MAX_MS);
+    } while (n < 0 && errno == EINTR);
+    return n == 1 && (pfd.revents & POLLRDHUP) != 0;
+}
+
+/* Waits (PEER_MAX_MS at most) until fd has bytes to read. */
+static int wait_readable(int fd) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int n;
+    do {
+        n = poll(&pfd, 1, PEER_MAX_MS);
+    } while (n < 0 && errno == EINTR);
+    return n == 1;
+}
+
+/* Bytes waiting in fd's receive queue, which no read has taken; -1 on error. */
+static int unread_bytes(int fd) {
+    int n = -1;
+    return ioctl(fd, FIONREAD, &n) == 0 ? n : -1;
 }
 
 /* --- the POSIX platform --- */
@@ -952,6 +1224,312 @@ static int test_tls_unread_answer_not_reusable(void) {
     return CASE_PASS;
 }
 
+/* Reads from s until it answers an error, which it returns; the bytes go to buf. */
+static int32_t read_to_end(const bk_stream *s, uint8_t *buf, size_t cap, size_t *len) {
+    int32_t n = 0;
+    *len = 0;
+    for (int calls = 0; calls < 1000 && *len < cap; calls++) {
+        n = s->recv(s->ctx, buf + *len, cap - *len);
+        if (n < 0) {
+            return n;
+        }
+        *len += (size_t)n;
+    }
+    return 0; /* never ended */
+}
+
+/* The peer ends by script, after its greeting: recv gives the greeting, then `expected`, and
+ * keeps giving it. */
+static int peer_ends_after_data(peer_script script, bk_result expected) {
+    tls_peer p;
+    CHECK(tls_peer_start(&p, script, 1));
+    bk_tls_conn c;
+    bk_result r = tls_peer_connect(&c, &p);
+    bk_stream s = bk_tls_stream(&c);
+    uint8_t got[64];
+    size_t len = 0;
+    int32_t end = r == BK_OK ? read_to_end(&s, got, sizeof got, &len) : r;
+    int reusable = bk_tls_is_reusable(&c);
+    int32_t again = s.recv(s.ctx, got, sizeof got);
+    int32_t sent = s.send(s.ctx, (const uint8_t *)"x", 1);
+    int raw = bk_tls_last_error(&c);
+    const char *version = r == BK_OK ? mbedtls_ssl_get_version(&c.ssl) : "no handshake";
+    bk_tls_close(&c);
+    tls_peer_end(&p);
+    printf("    (%s: %zu bytes, then %s: mbedTLS %d)\n", version, len, bk_strerror((bk_result)end),
+           raw);
+    CHECK_RESULT(r, BK_OK);
+    CHECK(len == sizeof peer_greeting - 1 && memcmp(got, peer_greeting, len) == 0);
+    CHECK_RESULT(end, expected);
+    CHECK(!reusable);
+    CHECK_RESULT(again, expected);
+    CHECK_RESULT(sent, expected);
+    return CASE_PASS;
+}
+
+/* The peer ends an idle connection by script: bk_tls_is_reusable sees it, and send and recv then
+ * answer `expected`, as they would had they seen it themselves. */
+static int peer_ends_while_idle(peer_script script, bk_result expected) {
+    tls_peer p;
+    CHECK(tls_peer_start(&p, script, 0));
+    bk_tls_conn c;
+    bk_result r = tls_peer_connect(&c, &p);
+    int fin = r == BK_OK && wait_for_fin(c.socket.handle);
+    int reusable = bk_tls_is_reusable(&c);
+    bk_stream s = bk_tls_stream(&c);
+    uint8_t got[16];
+    int32_t received = s.recv(s.ctx, got, sizeof got);
+    int32_t sent = s.send(s.ctx, (const uint8_t *)"x", 1);
+    bk_tls_close(&c);
+    tls_peer_end(&p);
+    CHECK_RESULT(r, BK_OK);
+    CHECK(fin);
+    CHECK(reusable == 0);
+    CHECK_RESULT(received, expected);
+    CHECK_RESULT(sent, expected);
+    return CASE_PASS;
+}
+
+static int test_tls_close_notify(void) {
+    CHECK(peer_ends_after_data(PEER_CLOSE_NOTIFY, BK_ERR_STREAM_CLOSED) == CASE_PASS);
+    CHECK(peer_ends_while_idle(PEER_CLOSE_NOTIFY, BK_ERR_STREAM_CLOSED) == CASE_PASS);
+    return CASE_PASS;
+}
+
+/* A FIN with no close_notify may have cut the data short: never an orderly close. */
+static int test_tls_bare_fin(void) {
+    CHECK(peer_ends_after_data(PEER_BARE_FIN, BK_ERR_STREAM_UNCLEAN_CLOSE) == CASE_PASS);
+    CHECK(peer_ends_while_idle(PEER_BARE_FIN, BK_ERR_STREAM_UNCLEAN_CLOSE) == CASE_PASS);
+    return CASE_PASS;
+}
+
+/* The deadline cuts the per-wait timeout: against a silent peer (s_server -www waits for a
+ * request) recv ends at the deadline, not after 5 s, and later calls answer the same at once. */
+static int test_tls_deadline_recv(void) {
+    bk_tls_conn c;
+    CHECK_RESULT(
+        bk_tls_connect_as(&c, &fx.trusted, "127.0.0.1", fx.www4.port, "localhost", TLS_TIMEOUT_MS),
+        BK_OK);
+    bk_tls_set_timeout(&c, 5000);
+    uint64_t start = bk_monotonic_ms();
+    bk_tls_set_deadline(&c, start + 300);
+    bk_stream s = bk_tls_stream(&c);
+    uint8_t buf[64];
+    int32_t n = s.recv(s.ctx, buf, sizeof buf);
+    uint64_t took = elapsed_since(start);
+    uint64_t after_start = bk_monotonic_ms();
+    int32_t again = s.recv(s.ctx, buf, sizeof buf);
+    int32_t sent = s.send(s.ctx, (const uint8_t *)"x", 1);
+    uint64_t after = elapsed_since(after_start);
+    int reusable = bk_tls_is_reusable(&c);
+    bk_tls_close(&c);
+    printf("    (BK_ERR_TIMEOUT after %llu ms; then %llu ms for two more calls)\n",
+           (unsigned long long)took, (unsigned long long)after);
+    CHECK_RESULT(n, BK_ERR_TIMEOUT);
+    CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+    CHECK_RESULT(again, BK_ERR_TIMEOUT);
+    CHECK_RESULT(sent, BK_ERR_TIMEOUT);
+    CHECK(after < 100);
+    CHECK(!reusable);
+    return CASE_PASS;
+}
+
+/* A peer that keeps sending, a byte at a time, cannot hold recv past the deadline either. */
+static int test_tls_deadline_trickle(void) {
+    tls_peer p;
+    CHECK(tls_peer_start(&p, PEER_TRICKLE, 0));
+    bk_tls_conn c;
+    bk_result r = tls_peer_connect(&c, &p);
+    size_t bytes = 0;
+    int calls = 0;
+    int singles = 1;
+    int32_t n = r;
+    int32_t again = r;
+    uint64_t took = 0;
+    if (r == BK_OK) {
+        bk_tls_set_timeout(&c, 5000);
+        uint64_t start = bk_monotonic_ms();
+        bk_tls_set_deadline(&c, start + 500);
+        bk_stream s = bk_tls_stream(&c);
+        uint8_t buf[64];
+        for (; calls < 10000; calls++) {
+            n = s.recv(s.ctx, buf, sizeof buf);
+            if (n < 0) {
+                break;
+            }
+            bytes += (size_t)n;
+            singles = singles && n <= 1 && (n == 0 || buf[0] == 't');
+        }
+        took = elapsed_since(start);
+        again = s.recv(s.ctx, buf, sizeof buf);
+    }
+    bk_tls_close(&c);
+    tls_peer_end(&p);
+    printf("    (%zu bytes in %d calls, then %s after %llu ms; the peer sent %zu)\n", bytes, calls,
+           bk_strerror((bk_result)n), (unsigned long long)took, p.trickled);
+    CHECK_RESULT(r, BK_OK);
+    CHECK_RESULT(n, BK_ERR_TIMEOUT);
+    CHECK(singles);
+    CHECK(bytes >= 2);
+    CHECK(took >= 490 && took < 500 + LATE_SLACK_MS);
+    CHECK_RESULT(again, BK_ERR_TIMEOUT);
+    return CASE_PASS;
+}
+
+/* Once the deadline has passed, send and recv answer at once without touching the socket, and
+ * bk_tls_close sends no close_notify. The peer tells what reached it; for contrast, a close
+ * before the deadline does send close_notify. */
+static int test_tls_deadline_passed(void) {
+    tls_peer p;
+    bk_tls_conn c;
+    bk_stream s = bk_tls_stream(&c);
+    uint8_t buf[64];
+
+    /* send first: nothing leaves */
+    CHECK(tls_peer_start(&p, PEER_LISTEN, 0));
+    bk_result r = tls_peer_connect(&c, &p);
+    bk_tls_set_deadline(&c, bk_monotonic_ms() - 1);
+    uint64_t start = bk_monotonic_ms();
+    int32_t sent = s.send(s.ctx, (const uint8_t *)"x", 1);
+    int32_t received = s.recv(s.ctx, buf, sizeof buf);
+    bk_tls_close(&c);
+    uint64_t took = elapsed_since(start);
+    tls_peer_end(&p);
+    printf("    (send, recv and close took %llu ms)\n", (unsigned long long)took);
+    CHECK_RESULT(r, BK_OK);
+    CHECK_RESULT(sent, BK_ERR_TIMEOUT);
+    CHECK_RESULT(received, BK_ERR_TIMEOUT);
+    CHECK(took < 100);
+    CHECK(p.handshake_ret == 0 && p.bytes_read == 0);
+    CHECK(p.end_ret == 0 || p.end_ret == MBEDTLS_ERR_SSL_CONN_EOF);
+
+    /* recv first: what waits in the socket stays there */
+    CHECK(tls_peer_start(&p, PEER_LISTEN, 1));
+    r = tls_peer_connect(&c, &p);
+    int readable = r == BK_OK && wait_readable(c.socket.handle);
+    int before = unread_bytes(c.socket.handle);
+    bk_tls_set_deadline(&c, bk_monotonic_ms() - 1);
+    start = bk_monotonic_ms();
+    received = s.recv(s.ctx, buf, sizeof buf);
+    sent = s.send(s.ctx, (const uint8_t *)"x", 1);
+    took = elapsed_since(start);
+    int after = unread_bytes(c.socket.handle);
+    bk_tls_close(&c);
+    tls_peer_end(&p);
+    CHECK_RESULT(r, BK_OK);
+    CHECK(readable);
+    CHECK_RESULT(received, BK_ERR_TIMEOUT);
+    CHECK_RESULT(sent, BK_ERR_TIMEOUT);
+    CHECK(took < 100);
+    CHECK(before > 0 && after >= before);
+
+    /* close alone: a bare FIN past the deadline, close_notify before it */
+    for (int past = 1; past >= 0; past--) {
+        CHECK(tls_peer_start(&p, PEER_LISTEN, 0));
+        r = tls_peer_connect(&c, &p);
+        if (past) {
+            bk_tls_set_deadline(&c, bk_monotonic_ms() - 1);
+        }
+        start = bk_monotonic_ms();
+        bk_tls_close(&c);
+        took = elapsed_since(start);
+        tls_peer_end(&p);
+        CHECK_RESULT(r, BK_OK);
+        CHECK(took < 100);
+        if (past) {
+            CHECK(p.end_ret == 0 || p.end_ret == MBEDTLS_ERR_SSL_CONN_EOF);
+        } else {
+            CHECK(p.end_ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY);
+        }
+    }
+    return CASE_PASS;
+}
+
+/* --- the connector (bk_tls_connector.c) --- */
+
+static bk_tls_peers connector_peers;
+
+/* A connect ends by the deadline it is given, however long the per-wait timeout; one already
+ * past does not even start. Against a listener that accepts TCP and never answers the
+ * handshake. */
+static int test_tls_connector_open_deadline(void) {
+    uint16_t port = 0;
+    int fd = loopback_socket(AF_INET, 4, &port);
+    CHECK(fd >= 0);
+    bk_connector connector = bk_tls_connector(&connector_peers, &fx.trusted, 5000);
+    bk_endpoint ep;
+    memset(&ep, 0, sizeof ep);
+    strcpy(ep.host, "127.0.0.1"); /* the handshake never gets as far as the name */
+    ep.port = port;
+    bk_stream s;
+
+    uint64_t start = bk_monotonic_ms();
+    bk_result past = connector.open(connector.ctx, BK_PEER_ARM, &ep, start - 1, &s);
+    uint64_t took_past = elapsed_since(start);
+    struct pollfd knock = {fd, POLLIN, 0};
+    int connected = poll(&knock, 1, 0); /* a connection waiting in the listener's queue */
+
+    start = bk_monotonic_ms();
+    bk_result r = connector.open(connector.ctx, BK_PEER_ARM, &ep, start + 300, &s);
+    uint64_t took = elapsed_since(start);
+    int left_open = connector_peers.conns[BK_PEER_ARM].socket.handle != -1;
+    connector.close(connector.ctx, BK_PEER_ARM);
+    close(fd);
+    printf("    (past deadline: %llu ms; 300 ms away: %s after %llu ms)\n",
+           (unsigned long long)took_past, bk_strerror(r), (unsigned long long)took);
+    CHECK_RESULT(past, BK_ERR_TIMEOUT);
+    CHECK(took_past < 100);
+    CHECK(connected == 0);
+    CHECK_RESULT(r, BK_ERR_TIMEOUT);
+    CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+    CHECK(!left_open);
+    return CASE_PASS;
+}
+
+/* reuse hands a kept connection its new deadline, which the stream then keeps. */
+static int test_tls_connector_reuse_deadline(void) {
+    struct addrinfo hints;
+    struct addrinfo *list = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo("localhost", NULL, &hints, &list) != 0) {
+        SKIP("\"localhost\" does not resolve here");
+    }
+    freeaddrinfo(list);
+    bk_connector connector = bk_tls_connector(&connector_peers, &fx.trusted, TLS_TIMEOUT_MS);
+    bk_endpoint ep;
+    memset(&ep, 0, sizeof ep);
+    strcpy(ep.host, "localhost");
+    ep.port = fx.rev4.port;
+    bk_stream s;
+    bk_tls_conn *c = &connector_peers.conns[BK_PEER_ARM];
+    uint64_t deadline = bk_monotonic_ms() + TLS_TIMEOUT_MS / 2; /* cuts the connect's budget */
+    bk_result r = connector.open(connector.ctx, BK_PEER_ARM, &ep, deadline, &s);
+    /* The stream keeps the open's deadline, and the per-wait timeout the connect was cut from. */
+    int opened_with = c->end_ms == deadline && c->timeout_ms == TLS_TIMEOUT_MS;
+    int round_trip = r == BK_OK ? rev_round_trip(c) : CASE_FAIL;
+    uint64_t start = bk_monotonic_ms();
+    bool reused = connector.reuse(connector.ctx, BK_PEER_ARM, start + 300);
+    int reused_with = c->end_ms == start + 300;
+    uint8_t buf[64];
+    int32_t n = r == BK_OK ? s.recv(s.ctx, buf, sizeof buf) : r; /* -rev says nothing unasked */
+    uint64_t took = elapsed_since(start);
+    bool reused_again = connector.reuse(connector.ctx, BK_PEER_ARM, bk_monotonic_ms() + 60000);
+    connector.close(connector.ctx, BK_PEER_ARM);
+    printf("    (recv: %s after %llu ms)\n", bk_strerror((bk_result)n), (unsigned long long)took);
+    CHECK_RESULT(r, BK_OK);
+    CHECK(s.ctx == c);
+    CHECK(opened_with);
+    CHECK(round_trip == CASE_PASS);
+    CHECK(reused);
+    CHECK(reused_with);
+    CHECK_RESULT(n, BK_ERR_TIMEOUT);
+    CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+    CHECK(!reused_again); /* the answer was cut short: the connection is spent */
+    CHECK(c->socket.handle == -1);
+    return CASE_PASS;
+}
+
 static int test_tls_describe(void) {
     char text[512];
     bk_tls_describe(MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, MBEDTLS_X509_BADCERT_CN_MISMATCH, text,
@@ -1030,7 +1608,7 @@ static int fixture_setup(const char *dir) {
         printf("cannot load %s: %s\n", fx.ca, bk_strerror(r));
         return 0;
     }
-    return 1;
+    return peer_config_init(); /* after the client's: on 3.x that one started PSA */
 }
 
 static void fixture_teardown(void) {
@@ -1038,6 +1616,7 @@ static void fixture_teardown(void) {
         close(fx.slow_gate[1]); /* a failed case may have left lookups waiting */
     }
     bk_tls_config_free(&fx.trusted);
+    peer_config_free();
     bk_tls_global_free();
     server_stop(&fx.rev4);
     server_stop(&fx.rev6);
@@ -1085,6 +1664,15 @@ int main(int argc, char **argv) {
     run("tls: recv timeout after the handshake", test_tls_recv_timeout);
     run("tls: peer close -> BK_ERR_STREAM_CLOSED, not reusable", test_tls_peer_close);
     run("tls: unread answer -> not reusable", test_tls_unread_answer_not_reusable);
+    run("tls: close_notify -> BK_ERR_STREAM_CLOSED, after data and while idle",
+        test_tls_close_notify);
+    run("tls: bare FIN -> BK_ERR_STREAM_UNCLEAN_CLOSE, after data and while idle",
+        test_tls_bare_fin);
+    run("tls: deadline cuts a recv wait; later calls time out at once", test_tls_deadline_recv);
+    run("tls: deadline ends a trickle", test_tls_deadline_trickle);
+    run("tls: deadline passed: no I/O, close without close_notify", test_tls_deadline_passed);
+    run("tls: connector open bounded by the deadline", test_tls_connector_open_deadline);
+    run("tls: connector reuse sets the new deadline", test_tls_connector_reuse_deadline);
     run("tls: describe", test_tls_describe);
 
     fixture_teardown();
