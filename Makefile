@@ -15,6 +15,7 @@
 
 BOARD ?= linux
 BUILD ?= build
+.DEFAULT_GOAL := all
 SPEC_DIR ?= ../shared/spec
 
 CC ?= cc
