@@ -1,12 +1,17 @@
+# SPDX-License-Identifier: MIT
 # batchkey: one entry point.
-#   make            the batchkey CLI for this Linux host (build/host/batchkey)
-#   make test       unit tests, core checks, cross build of the core, integration tests, and the
-#                   unit, TLS and integration tests again on mbedTLS 3.6 (built from Debian's source)
+#   make            the batchkey CLI for this Linux host (build/host/batchkey) and the README's C
+#                   example (build/host/example_regenerate)
+#   make test       unit tests, core checks, cross build of the core, integration tests, the
+#                   README's snippets, and the unit, TLS and integration tests again on mbedTLS 3.6
+#                   (built from Debian's source)
 #   make demo       show, keys, regenerate against the local Azure emulator
+#   make emulator   the emulator in the foreground, to try batchkey by hand (Ctrl-C stops it)
+#   make deps-build, deps-demo, deps-test (or deps)   the Debian packages each needs
 #   make fuzz       libFuzzer on the response reader and the JSON models
 #   make bench      cost of one regenerate against the emulator (RSS, CPU, binary size)
 #   make core-m4    the core for a Cortex-M4 (arm-none-eabi-gcc), with its size per file
-#   make format     clang-format every C file
+#   make format     clang-format every C file (in a git checkout)
 #
 # Variables: BOARD (a directory under boards/), BUILD (output directory), CFLAGS (default -O2 -g),
 # CPPFLAGS (extra -D, e.g. CPPFLAGS=-DBK_KEY_MAX=200 to resize a buffer of core/bk_config.h), V=1.
@@ -83,12 +88,25 @@ include tests/tls/tls.mk
 include tests/fuzz/fuzz.mk
 include tests/mbedtls3/mbedtls3.mk
 
-.PHONY: all deps test unit-tests core-checks core-m4 emulator-tests format clean demo bench
+.PHONY: all deps test unit-tests core-checks core-m4 emulator-tests format clean demo emulator \
+    bench
 all: $(BOARD_TARGETS)
 
-# Debian packages, installed when missing (needs root or sudo).
-deps:
-	@sh tests/install_deps.sh
+# Debian packages, installed when missing (apt-get, as root or through sudo), in three groups that
+# tests/install_deps.sh lists: build (make), demo (make demo), test (make test; also make deps).
+.PHONY: deps-build deps-demo deps-test
+deps: deps-test
+deps-build deps-demo deps-test:
+	@sh tests/install_deps.sh $(@:deps-%=%)
+
+# Plain `make` (or `make all`) without the build group: one line naming what is missing and what
+# to run, instead of a compiler error. One dpkg-query; other goals skip it.
+ifeq ($(filter-out all,$(MAKECMDGOALS)),)
+BUILD_DEPS_MISSING := $(shell sh tests/install_deps.sh --check build 2>&1)
+ifneq ($(BUILD_DEPS_MISSING),)
+$(error $(BUILD_DEPS_MISSING))
+endif
+endif
 
 # --- unit tests: core + port/jsmn + crypto port, a deterministic test platform, sanitizers ---
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -124,16 +142,26 @@ core-m4:
 	done
 	@arm-none-eabi-size $(BUILD)/m4/*.o
 
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory unit-tests core-checks mirror-tests core-m4 tls-tests fuzz-smoke \
 	    emulator-tests $(BOARD_TEST_TARGETS) mbedtls3-tests
 
+# With Debian's own python3 too when another one comes first on PATH: a fresh machine has only it.
 emulator-tests:
 	python3 -m unittest tests/emulator/test_emulator.py
+	@if [ -x /usr/bin/python3 ] && [ "$$(command -v python3)" != /usr/bin/python3 ]; then \
+	    echo "/usr/bin/python3 -m unittest tests/emulator/test_emulator.py"; \
+	    /usr/bin/python3 -m unittest tests/emulator/test_emulator.py; fi
 
-demo: deps
+demo: deps-demo
 	@$(MAKE) --no-print-directory $(BUILD)/host/batchkey
 	@sh tests/emulator/with_emulator.sh sh tests/emulator/demo.sh $(BUILD)/host/batchkey
+
+# The local Azure emulator in the foreground, to try batchkey by hand: in another terminal
+# `. build/emulator.env`, then build/host/batchkey show. Ctrl-C stops it.
+emulator: deps-demo
+	@$(MAKE) --no-print-directory $(BUILD)/host/batchkey
+	@sh tests/emulator/serve.sh $(BUILD)/emulator.env $(BUILD)/host/batchkey
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/host/batchkey

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Azure Resource Manager requests for a Batch account: parameter checks and the request writer. */
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Azure Resource Manager requests for a Batch account (api-version 2024-07-01).
  *
  *     bk_account_ref acct = {"12345678-1234-1234-1234-123456789012", "my-rg", "myacct"};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "bk_ascii.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Text helpers shared by the parsers and writers: ASCII classes and case, hex and decimal
  * numbers, and cutting diagnostic text to fit a field.
  *

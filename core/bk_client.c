@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <string.h>
 
 #include "bk_ascii.h"
@@ -69,9 +70,20 @@ static void log_status(const char *what, const bk_http_response *resp) {
 }
 
 /* A fresh record for a call, with the client request id all its attempts carry. */
-static bk_result record_start(bk_call_record *rec) {
+static bk_result record_start(bk_call_record *rec, const char *operation,
+                              const bk_endpoint *endpoint) {
     memset(rec, 0, sizeof *rec);
+    rec->operation = operation;
+    rec->endpoint = endpoint;
     return bk_uuid4(rec->client_request_id);
+}
+
+/* What a call that got a transient answer until the retries ran out returns: busy, not refused
+ * (try later, rather than fix something). Network failures keep their own result. */
+static bk_result retries_over(bk_result r) {
+    bool answered =
+        r == BK_ERR_ARM_REFUSED || r == BK_ERR_UNEXPECTED_STATUS || r == BK_ERR_AUTH_REFUSED;
+    return answered ? BK_ERR_SERVICE_BUSY : r;
 }
 
 /* What the last attempt got: its status and request id, as far as the answer came. */
@@ -206,7 +218,7 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
     if (c->credential.kind != BK_CREDENTIAL_CLIENT_SECRET) {
         return BK_ERR_UNSUPPORTED;
     }
-    bk_result r = record_start(rec);
+    bk_result r = record_start(rec, "token request", &c->authority);
     if (r != BK_OK) {
         return r;
     }
@@ -251,8 +263,11 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
         }
         /* The buffer held the token (possibly more than once: moved in place) or the secret. */
         bk_wipe(c->io, sizeof c->io);
-        if (verdict != BK_ATTEMPT_RETRY || !wait_before_retry(c, deadline, attempt, asked_ms)) {
+        if (verdict != BK_ATTEMPT_RETRY) {
             return r;
+        }
+        if (!wait_before_retry(c, deadline, attempt, asked_ms)) {
+            return retries_over(r);
         }
     }
 }
@@ -330,7 +345,7 @@ static const char *operation_name(bk_arm_operation op) {
 static bk_result arm_call(bk_client *c, bk_arm_operation op, bk_key_name key, arm_parse_fn parse,
                           void *out, uint64_t deadline) {
     bool idempotent = op != BK_ARM_REGENERATE_KEY;
-    bk_result r = record_start(&c->call);
+    bk_result r = record_start(&c->call, operation_name(op), &c->arm);
     if (r == BK_OK) {
         r = bk_validate_account_ref(&c->account);
     }
@@ -398,8 +413,11 @@ static bk_result arm_call(bk_client *c, bk_arm_operation op, bk_key_name key, ar
             attempt--;
             continue;
         }
-        if (verdict != BK_ATTEMPT_RETRY || !wait_before_retry(c, deadline, attempt, asked_ms)) {
+        if (verdict != BK_ATTEMPT_RETRY) {
             return r;
+        }
+        if (!wait_before_retry(c, deadline, attempt, asked_ms)) {
+            return retries_over(r);
         }
     }
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The batchkey client: token, ARM calls, retries and connection reuse over the seams.
  *
  *     static bk_client client;               // large: keep it out of small stacks
@@ -60,6 +61,8 @@ typedef struct bk_credential {
 
 /* What one call sent and what came back, for the report and for support. */
 typedef struct bk_call_record {
+    const char *operation;               /* "token request", "GET account", "POST listKeys", ... */
+    const bk_endpoint *endpoint;         /* where it went (the client's arm or authority) */
     uint32_t attempts;                   /* requests that left, retries included */
     int status;                          /* the last answer's HTTP status; 0 when none came */
     bk_result failure;                   /* why the last attempt had no usable answer; BK_OK */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batchkey compile-time sizes. Override any of them with -D on the command line or in a board's
  * build fragment; every buffer in the library is sized from here. Overflowing one the operation
  * needs is an error; diagnostic text (messages, ids) is cut and marked instead. */

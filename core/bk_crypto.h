@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The crypto seam: the few primitives core needs, implemented in port/mbedtls (tests may link
  * deterministic ones instead).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Endpoints (https://host[:port]), host names and literals, GUIDs and UUIDs. */
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Endpoints, GUIDs and UUIDs.
  *
  *     bk_endpoint arm;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Microsoft Entra ID v2.0 client-credentials token requests. */
 #include <stdbool.h>
 #include <stddef.h>

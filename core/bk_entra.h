@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Microsoft Entra ID v2.0 token requests.
  *
  *     bk_token_request tr = {&authority, tenant, client_id, secret, NULL, NULL,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.1 response reader: incremental, bounded, strict about framing.
  *
  *     ... write a request into buf (bk_arm.h, bk_entra.h), bk_stream_send_all() it ...

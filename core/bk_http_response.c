@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.1 response reader: a byte-driven state machine over one caller buffer.
  *
  * Bytes are received at buf + w, where w is the write cursor of the current phase (the header

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading values out of a tokenized JSON document: find, skip, check, unescape, numbers. */
 #include <limits.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JSON answers of ARM and Entra ID, extracted into fixed buffers.
  *
  *     bk_json_token tokens[BK_JSON_TOKENS_MAX];

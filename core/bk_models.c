@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The JSON answers batchkey reads from ARM and Entra ID, each into its fixed struct.
  *
  * Two kinds of field. What an operation needs (keys, account name and endpoint, the token and its

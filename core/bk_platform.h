@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The OS contract. It lives with the core that calls it; each platform (platform/posix/,
  * platform/lwip/, a board's own) implements it and one is linked in. platform/null/ answers
  * BK_ERR_UNSUPPORTED everywhere, so a missing port shows at link time or at the first call,

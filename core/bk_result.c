@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "bk_result.h"
 
 const char *bk_strerror(bk_result result) {
@@ -120,6 +121,8 @@ const char *bk_strerror(bk_result result) {
         return "Azure Resource Manager refused the operation";
     case BK_ERR_UNEXPECTED_STATUS:
         return "unexpected HTTP status";
+    case BK_ERR_SERVICE_BUSY:
+        return "the service is busy or unavailable; try again later";
     case BK_ERR_OUTCOME_UNKNOWN:
         return "regenerateKeys was sent and may have acted: outcome unknown";
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batchkey results: one enum for every library call.
  *
  *     bk_result r = bk_arm_write_request(&req, buf, sizeof buf, &len);
@@ -88,7 +89,8 @@ typedef enum bk_result {
     BK_ERR_ARM_UNAUTHORIZED = -101,  /* ARM did not accept the token (401) */
     BK_ERR_ARM_REFUSED = -102,       /* ARM answered with an error */
     BK_ERR_UNEXPECTED_STATUS = -103, /* a status the operation does not define, no error body */
-    BK_ERR_OUTCOME_UNKNOWN = -104    /* regenerateKeys was sent and no definite answer came */
+    BK_ERR_OUTCOME_UNKNOWN = -104,   /* regenerateKeys was sent and no definite answer came */
+    BK_ERR_SERVICE_BUSY = -105       /* 408, 429 or 5xx until the retries or the deadline ran out */
 } bk_result;
 
 /* A short, constant, English description; never NULL. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "bk_retry.h"
 
 bool bk_retry_network_failure(bk_result result) {

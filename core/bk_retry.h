@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The retry rule, in one place: whether a failed attempt may be sent again, and how long to wait.
  *
  *     bk_attempt_verdict v = bk_retry_classify(idempotent, sent, result, &resp);

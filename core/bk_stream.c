@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "bk_stream.h"
 
 #include "bk_config.h"

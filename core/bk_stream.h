@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stream seam: how core moves bytes, whatever carries them (TLS, a test script).
  *
  *     bk_stream s = {my_send, my_recv, &my_conn};

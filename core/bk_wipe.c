@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "bk_crypto.h"
 
 void bk_wipe(void *p, size_t len) {

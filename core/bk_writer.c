@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The request side of HTTP: a bounded writer and header value checks. */
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The bounded writer that builds requests (and log lines) in caller-owned buffers.
  *
  *     bk_writer w;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `make bench`: what one `batchkey regenerate` costs against the local emulator: peak RSS and
 # user+sys CPU over RUNS runs (GNU time), and the binary's size.
 # Usage: tests/emulator/with_emulator.sh tests/bench.sh PATH-TO-BATCHKEY [RUNS]

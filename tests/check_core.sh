@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The core's own rules, checked on its objects and sources:
 #  - no object references the heap (malloc, calloc, realloc, free, strdup, strndup);
 #  - core/ includes no OS, libc-beyond-freestanding or mbedTLS/jsmn header.
@@ -35,7 +36,18 @@ if [ "$jsmn_users" != "port/jsmn/bk_jsmn.c" ]; then
     echo "FAIL: <jsmn.h> must be included by port/jsmn/bk_jsmn.c alone, found: $jsmn_users"
     status=1
 fi
+# Every source file says its license in its first two lines (after a #! line at most).
+unlicensed=$(find . \( -name .git -o -name build -o -name __pycache__ -o -path "./${build_dir#./}" \) \
+    -prune -o -type f \( -name '*.[ch]' -o -name '*.py' -o -name '*.sh' -o -name '*.mk' \
+    -o -name Makefile -o -path ./.ci/run \) -print | sort | while read -r f; do
+        head -n 2 "$f" | grep -q 'SPDX-License-Identifier: MIT' || echo "$f"
+    done)
+if [ -n "$unlicensed" ]; then
+    echo "FAIL: no SPDX-License-Identifier in the first lines of:" $unlicensed
+    status=1
+fi
 if [ $status -eq 0 ]; then
-    echo "core checks: $# objects without heap references; core headers freestanding; jsmn in one unit"
+    echo "core checks: $# objects without heap references; core headers freestanding; jsmn in one" \
+        "unit; every source file licensed"
 fi
 exit $status

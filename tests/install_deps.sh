@@ -1,22 +1,89 @@
 #!/bin/sh
-# Installs the Debian packages batchkey builds and tests with, when any is missing.
+# SPDX-License-Identifier: MIT
+# The Debian packages batchkey needs, in three groups, each what its make target really runs.
+#   tests/install_deps.sh [GROUP]          installs the group's missing packages (default: test) with
+#                                          apt-get --no-install-recommends, as root or through sudo
+#   tests/install_deps.sh --check GROUP    installs nothing: one line naming the missing packages
+#                                          and exit 1, or silence and exit 0 (also off Debian)
+# GROUP is build, demo or test; each includes the one before it.
 set -eu
-packages="gcc make libc6-dev binutils libmbedtls-dev libjsmn-dev libcmocka-dev
-  gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
-  python3 openssl ca-certificates valgrind time clang libclang-rt-dev
-  dpkg-dev bzip2 xz-utils"
+
+# build: `make` (build/host/batchkey, build/host/example_regenerate): cc and its linker (gcc,
+# binutils), the libc headers (gcc only recommends them), make, mbedTLS 2.28, jsmn's header.
+build="gcc libc6-dev binutils make libmbedtls-dev libjsmn-dev"
+# demo: `make demo`, i.e. build and tests/emulator/with_emulator.sh: python3 runs the emulator
+# (standard library only), openssl makes its throwaway PKI (make_test_pki.sh). The CLI trusts
+# that PKI's CA alone (BATCHKEY_CA_FILE): no ca-certificates.
+demo="$build python3 openssl"
+# test: `make test` (and `make bench`, `make fuzz`, `make tls-valgrind`), i.e. demo and
+#   unit-tests        libcmocka-dev (gcc brings its sanitizer runtimes)
+#   core-m4           gcc-arm-none-eabi, binutils-arm-none-eabi (arm-none-eabi-size), and newlib's
+#                     headers (libnewlib-dev): the core is only compiled, never linked, so newlib's
+#                     370 MB of libraries (libnewlib-arm-none-eabi) are not needed
+#   tls-tests         openssl (s_server, s_client); ca-certificates for the system bundle case,
+#                     which is skipped without it
+#   fuzz-smoke        clang, libclang-rt-dev (libFuzzer and the sanitizer runtimes)
+#   integration-tests valgrind
+#   mbedtls3-tests    apt-get source (its deb-src line names debian-archive-keyring's keyring),
+#                     dpkg-source (dpkg-dev; bzip2 and xz-utils unpack the .orig.tar.bz2 and the
+#                     .debian.tar.xz), then python3 scripts/config.py, make, cc and ar; readelf
+#   bench             time (GNU time); size and strip are binutils
+test="$demo libcmocka-dev gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-dev ca-certificates
+  clang libclang-rt-dev valgrind dpkg-dev bzip2 xz-utils debian-archive-keyring time"
+
+check=""
+if [ "${1:-}" = --check ]; then
+    check=1
+    shift
+fi
+group=${1:-test}
+case $group in
+build) packages=$build ;;
+demo) packages=$demo ;;
+test) packages=$test ;;
+*)
+    echo "usage: tests/install_deps.sh [--check] [build|demo|test]" >&2
+    exit 2
+    ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    [ -n "$check" ] && exit 0 # not Debian: nothing to tell, the build will say
+    # shellcheck disable=SC2086 # one line
+    echo "batchkey: no dpkg here; install the equivalents of these Debian packages yourself:" \
+        $packages >&2
+    exit 1
+fi
+
+# One dpkg-query for the whole list: the packages installed, the others are missing.
+# shellcheck disable=SC2086
+installed=" $(dpkg-query -W -f='${db:Status-Status} ${Package}\n' $packages 2>/dev/null |
+    awk '$1 == "installed" { printf "%s ", $2 }')"
 missing=""
 for p in $packages; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
-        missing="$missing $p"
-    fi
+    case $installed in
+    *" $p "*) ;;
+    *) missing="$missing $p" ;;
+    esac
 done
 [ -z "$missing" ] && exit 0
+
+if [ -n "$check" ]; then
+    echo "batchkey: missing Debian packages:$missing; run 'make deps-$group'" \
+        "(apt-get, as root or through sudo) or install them yourself" >&2
+    exit 1
+fi
+
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+        echo "batchkey: missing Debian packages:$missing; installing them needs root or sudo" >&2
+        exit 1
+    fi
     sudo="sudo"
 fi
-echo "batchkey: installing Debian packages:$missing"
+echo "batchkey: installing Debian packages for $group:$missing"
 $sudo apt-get update -qq
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null

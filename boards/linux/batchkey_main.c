@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The batchkey command-line tool: the Linux board's application. */
 #define _GNU_SOURCE /* getopt_long */
 #include <getopt.h>
@@ -60,44 +61,89 @@ typedef struct options {
     const char *client_id;
     const char *client_secret;
     bool verbose;
-    bk_key_name key_name; /* --key, parsed */
+    bool help;
+    bk_key_name key_name; /* --key-name, parsed */
 } options;
 
 static bk_client client;
 static bk_tls_config tls;
 static bk_tls_peers peers;
 
+typedef enum command { CMD_SHOW, CMD_KEYS, CMD_REGENERATE, CMD_TOKEN, CMD_COUNT } command;
+
+/* Each command's help: a line in `batchkey --help`, and `batchkey COMMAND --help`. */
+static const struct {
+    const char *name;
+    const char *summary;
+    const char *synopsis;
+    const char *details;
+    const char *example;
+} commands[CMD_COUNT] = {
+    {"show", "the Batch account: endpoint, provisioning state, authentication modes",
+     "batchkey show [-o json|tsv|env|none]",
+     "Reads the account (GET). -o env prints AZURE_BATCH_ACCOUNT and AZURE_BATCH_ENDPOINT.",
+     "batchkey show -g my-rg -n mybatchaccount -o tsv"},
+    {"keys", "the account's two shared keys (listKeys)",
+     "batchkey keys [--key-name primary|secondary] [-o json|tsv|env|none]",
+     "json and tsv print both keys. -o env prints export lines for the Batch tools:\n"
+     "AZURE_BATCH_ACCOUNT, AZURE_BATCH_ENDPOINT (read with one more GET) and\n"
+     "AZURE_BATCH_ACCESS_KEY, the key --key-name names (primary by default).",
+     "eval \"$(batchkey keys -o env --key-name secondary)\""},
+    {"regenerate", "regenerate one key, then print the account's keys",
+     "batchkey regenerate --key-name primary|secondary [-o json|tsv|env|none]",
+     "Regenerate the key your devices are NOT using: the old value stops working at once.\n"
+     "Sent at most once (again only after a 429). When no definite answer comes, batchkey\n"
+     "reads the keys with listKeys, prints them and exits 8. -o env gives the new key as\n"
+     "AZURE_BATCH_ACCESS_KEY.",
+     "batchkey regenerate --key-name secondary -o none"},
+    {"token", "acquire an access token; prints its type, expiry and length, never the token",
+     "batchkey token [-o json|tsv|env|none]",
+     "Checks the credential: one client-credentials request to Microsoft Entra ID.",
+     "batchkey token -o tsv"},
+};
+
+static const char common_options[] =
+    "options (environment variable in brackets; options win):\n"
+    "  --subscription ID        [AZURE_SUBSCRIPTION_ID]\n"
+    "  -g, --resource-group RG  [BATCHKEY_RESOURCE_GROUP]\n"
+    "  -n, --account NAME       [BATCHKEY_ACCOUNT] the Batch account\n"
+    "  --key-name, --key K      primary or secondary (any case)\n"
+    "  -o, --output FORMAT      json (default), tsv, env (export lines) or none\n"
+    "  --cloud NAME             AzureCloud (default), AzureChinaCloud, AzureUSGovernment\n"
+    "  --arm-endpoint URL       [BATCHKEY_ARM_ENDPOINT] https://host[:port]\n"
+    "  --ca-file PATH           [BATCHKEY_CA_FILE] PEM CA bundle; default: the system's\n"
+    "  --state-dir DIR          [BATCHKEY_STATE_DIR] rotation state\n"
+    "  --deadline SECONDS       [BATCHKEY_DEADLINE] the whole command, retries and waits\n"
+    "                           included; default 60\n"
+    "  --timeout SECONDS        [BATCHKEY_TIMEOUT] the longest one connect or wait for the\n"
+    "                           network may take; default 20\n"
+    "  -v, --verbose            diagnostics on stderr, secrets redacted\n"
+    "  -h, --help, --version\n"
+    "\n"
+    "credentials: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service\n"
+    "principal); AZURE_AUTHORITY_HOST https://host[:port] replaces the cloud's Entra ID.\n"
+    "\n"
+    "exit codes: 0 ok; 1 internal error; 2 usage or invalid input (nothing sent);\n"
+    "3 authentication failed; 4 Azure refused the operation (fix the request or the\n"
+    "configuration); 5 network, TLS, timeout, or Azure busy after the retries (try again\n"
+    "later); 6 malformed, oversized or cut-short response; 7 rotation incomplete;\n"
+    "8 outcome unknown (regenerateKeys sent, no definite answer: the keys printed are\n"
+    "what the service holds now).\n";
+
 static void usage(FILE *out) {
-    fputs("usage: batchkey [options] show | keys | regenerate --key primary|secondary | token\n"
-          "\n"
-          "  show                    the Batch account: endpoint, state, authentication modes\n"
-          "  keys                    the account's shared keys (listKeys)\n"
-          "  regenerate --key K      regenerate the primary or secondary key; prints the new keys\n"
-          "  token                   acquire an access token; prints its expiry and length only\n"
-          "\n"
-          "options (environment variable in brackets):\n"
-          "  --subscription ID       [AZURE_SUBSCRIPTION_ID]\n"
-          "  --resource-group RG     [BATCHKEY_RESOURCE_GROUP]\n"
-          "  --account NAME          [BATCHKEY_ACCOUNT]\n"
-          "  --cloud NAME            AzureCloud (default), AzureChinaCloud, AzureUSGovernment\n"
-          "  --arm-endpoint URL      [BATCHKEY_ARM_ENDPOINT] https://host[:port]\n"
-          "  --ca-file PATH          [BATCHKEY_CA_FILE] default: the system CA bundle\n"
-          "  --state-dir DIR         [BATCHKEY_STATE_DIR] rotation state\n"
-          "  --deadline SECONDS      [BATCHKEY_DEADLINE] the whole command, retries and waits\n"
-          "                          included, default 60\n"
-          "  --timeout SECONDS       [BATCHKEY_TIMEOUT] the longest one connect or wait for the\n"
-          "                          network may take, default 20\n"
-          "  --output json|tsv|env   json (default) uses the service's field names\n"
-          "  -v, --verbose           diagnostics on stderr, secrets redacted\n"
-          "  -h, --help, --version\n"
-          "\n"
-          "credentials: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET;\n"
-          "AZURE_AUTHORITY_HOST https://host[:port] overrides the cloud's Entra ID endpoint.\n"
-          "\n"
-          "exit codes: 0 ok, 1 internal error, 2 usage or invalid input (nothing sent),\n"
-          "3 authentication failed, 4 Azure refused the operation, 5 network/TLS/timeout,\n"
-          "6 malformed or oversized response, 7 rotation incomplete, 8 outcome unknown.\n",
-          out);
+    fputs("usage: batchkey [options] COMMAND\n\ncommands:\n", out);
+    for (size_t i = 0; i < CMD_COUNT; i++) {
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    }
+    fputs("\n'batchkey COMMAND --help' tells more of one.\n\n", out);
+    fputs(common_options, out);
+}
+
+static void command_usage(command cmd, FILE *out) {
+    fprintf(out, "usage: %s [options]\n\n%s: %s.\n%s\n\nexample:\n  %s\n\n", commands[cmd].synopsis,
+            commands[cmd].name, commands[cmd].summary, commands[cmd].details,
+            commands[cmd].example);
+    fputs(common_options, out);
 }
 
 static int usage_error(const char *what, const char *detail) {
@@ -142,6 +188,7 @@ static int exit_code_for(bk_result r) {
         return EXIT_REFUSED;
     case BK_ERR_OUTCOME_UNKNOWN:
         return EXIT_OUTCOME_UNKNOWN;
+    case BK_ERR_SERVICE_BUSY: /* try again later, unlike a refusal */
     case BK_ERR_STREAM_SEND:
     case BK_ERR_STREAM_RECV:
     case BK_ERR_STREAM_CLOSED:
@@ -204,13 +251,10 @@ static void report_failure(const char *what, bk_result r) {
 static int parse_options(int argc, char **argv, options *o) {
     enum {
         OPT_SUBSCRIPTION = 256,
-        OPT_RG,
-        OPT_ACCOUNT,
         OPT_CLOUD,
         OPT_ARM,
         OPT_CA,
         OPT_STATE,
-        OPT_OUTPUT,
         OPT_KEY,
         OPT_TIMEOUT,
         OPT_DEADLINE,
@@ -218,14 +262,15 @@ static int parse_options(int argc, char **argv, options *o) {
     };
     static const struct option long_options[] = {
         {"subscription", required_argument, NULL, OPT_SUBSCRIPTION},
-        {"resource-group", required_argument, NULL, OPT_RG},
-        {"account", required_argument, NULL, OPT_ACCOUNT},
+        {"resource-group", required_argument, NULL, 'g'},
+        {"account", required_argument, NULL, 'n'},
         {"cloud", required_argument, NULL, OPT_CLOUD},
         {"arm-endpoint", required_argument, NULL, OPT_ARM},
         {"ca-file", required_argument, NULL, OPT_CA},
         {"state-dir", required_argument, NULL, OPT_STATE},
-        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"output", required_argument, NULL, 'o'},
         {"key", required_argument, NULL, OPT_KEY},
+        {"key-name", required_argument, NULL, OPT_KEY},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"deadline", required_argument, NULL, OPT_DEADLINE},
         {"verbose", no_argument, NULL, 'v'},
@@ -235,15 +280,15 @@ static int parse_options(int argc, char **argv, options *o) {
     opterr = 0;
     int c;
     /* GNU getopt permutes argv, so options may come before or after the command. */
-    while ((c = getopt_long(argc, argv, ":vh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":vhg:n:o:", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_SUBSCRIPTION:
             o->subscription = optarg;
             break;
-        case OPT_RG:
+        case 'g':
             o->resource_group = optarg;
             break;
-        case OPT_ACCOUNT:
+        case 'n':
             o->account = optarg;
             break;
         case OPT_CLOUD:
@@ -258,7 +303,7 @@ static int parse_options(int argc, char **argv, options *o) {
         case OPT_STATE:
             o->state_dir = optarg;
             break;
-        case OPT_OUTPUT:
+        case 'o':
             o->output = optarg;
             break;
         case OPT_KEY:
@@ -274,8 +319,8 @@ static int parse_options(int argc, char **argv, options *o) {
             o->verbose = true;
             break;
         case 'h':
-            usage(stdout);
-            return -1;
+            o->help = true;
+            break;
         case OPT_VERSION:
             printf("batchkey %s (%s)\n", BK_VERSION, MBEDTLS_VERSION_STRING_FULL);
             return -1;
@@ -285,17 +330,17 @@ static int parse_options(int argc, char **argv, options *o) {
             return usage_error("unknown option", argv[optind - 1]);
         }
     }
-    if (optind >= argc) {
-        return usage_error("no command given", NULL);
+    if (optind < argc) {
+        o->command = argv[optind++];
     }
-    o->command = argv[optind++];
     if (optind < argc) {
         return usage_error("unexpected argument", argv[optind]);
     }
+    if (o->command == NULL && !o->help) {
+        return usage_error("no command given", NULL);
+    }
     return 0;
 }
-
-typedef enum command { CMD_SHOW, CMD_KEYS, CMD_REGENERATE, CMD_TOKEN } command;
 
 typedef struct time_limits {
     uint32_t timeout_ms;  /* one connect or one wait for the network */
@@ -319,34 +364,44 @@ static bool seconds_ok(const char *text, long max, uint32_t *ms) {
 /* Resolves and checks every input; nothing is sent before this passes. */
 static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud **cl,
                    time_limits *times) {
-    static const char *const names[] = {"show", "keys", "regenerate", "token"};
     size_t i = 0;
-    while (i < 4 && strcmp(o->command, names[i]) != 0) {
+    while (o->command != NULL && i < CMD_COUNT && strcmp(o->command, commands[i].name) != 0) {
         i++;
     }
-    if (i == 4) {
+    if (o->help) {
+        if (o->command == NULL) {
+            usage(stdout);
+        } else if (i < CMD_COUNT) {
+            command_usage((command)i, stdout);
+        } else {
+            return usage_error("unknown command", o->command);
+        }
+        return -1;
+    }
+    if (i == CMD_COUNT) {
         return usage_error("unknown command", o->command);
     }
     *cmd = (command)i;
     if (*cmd == CMD_REGENERATE && o->key == NULL) {
-        return usage_error("regenerate needs --key primary|secondary", NULL);
+        return usage_error("regenerate needs --key-name primary|secondary", NULL);
     }
-    if (*cmd != CMD_REGENERATE && o->key != NULL) {
-        return usage_error("--key goes with regenerate only", NULL);
+    if (*cmd != CMD_REGENERATE && *cmd != CMD_KEYS && o->key != NULL) {
+        return usage_error("--key-name goes with keys and regenerate only", NULL);
     }
+    o->key_name = BK_KEY_PRIMARY;
     if (o->key != NULL && bk_key_name_parse(o->key, &o->key_name) != BK_OK) {
-        return usage_error("--key must be primary or secondary, not", o->key);
+        return usage_error("--key-name must be primary or secondary, not", o->key);
     }
+    static const char *const formats[] = {"json", "tsv", "env", "none"};
     const char *output = o->output ? o->output : "json";
-    if (strcmp(output, "json") == 0) {
-        *format = BK_CLI_JSON;
-    } else if (strcmp(output, "tsv") == 0) {
-        *format = BK_CLI_TSV;
-    } else if (strcmp(output, "env") == 0) {
-        *format = BK_CLI_ENV;
-    } else {
-        return usage_error("--output must be json, tsv or env, not", output);
+    size_t f = 0;
+    while (f < 4 && strcasecmp(output, formats[f]) != 0) {
+        f++;
     }
+    if (f == 4) {
+        return usage_error("--output must be json, tsv, env or none, not", output);
+    }
+    *format = (bk_cli_format)f;
     const char *cloud_name = o->cloud_name ? o->cloud_name : "AzureCloud";
     *cl = NULL;
     for (size_t c = 0; c < sizeof clouds / sizeof clouds[0]; c++) {
@@ -376,17 +431,22 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
     }
     o->ca_file = option_or_env(o->ca_file, "BATCHKEY_CA_FILE");
     if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
-        return usage_error("cannot read the CA file", o->ca_file);
+        return usage_error("cannot read the CA file (--ca-file or BATCHKEY_CA_FILE: a PEM bundle)",
+                           o->ca_file);
     }
     o->state_dir = option_or_env(o->state_dir, "BATCHKEY_STATE_DIR");
 
     o->tenant = option_or_env(NULL, "AZURE_TENANT_ID");
     o->client_id = option_or_env(NULL, "AZURE_CLIENT_ID");
     o->client_secret = option_or_env(NULL, "AZURE_CLIENT_SECRET");
-    if (o->tenant == NULL || o->client_id == NULL || o->client_secret == NULL) {
-        return usage_error("credentials missing: set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
-                           "AZURE_CLIENT_SECRET",
-                           NULL);
+    static const char credentials[] = "batchkey signs in as a service principal with "
+                                      "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET";
+    const char *missing = o->tenant == NULL          ? "AZURE_TENANT_ID is not set"
+                          : o->client_id == NULL     ? "AZURE_CLIENT_ID is not set"
+                          : o->client_secret == NULL ? "AZURE_CLIENT_SECRET is not set"
+                                                     : NULL;
+    if (missing != NULL) {
+        return usage_error(missing, credentials);
     }
     if (bk_validate_tenant_id(o->tenant) != BK_OK) {
         return usage_error("AZURE_TENANT_ID is not a GUID or domain name", o->tenant);
@@ -407,11 +467,11 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         return usage_error("no subscription: give --subscription or AZURE_SUBSCRIPTION_ID", NULL);
     }
     if (o->resource_group == NULL) {
-        return usage_error("no resource group: give --resource-group or BATCHKEY_RESOURCE_GROUP",
+        return usage_error("no resource group: give -g/--resource-group or BATCHKEY_RESOURCE_GROUP",
                            NULL);
     }
     if (o->account == NULL) {
-        return usage_error("no account: give --account or BATCHKEY_ACCOUNT", NULL);
+        return usage_error("no account: give -n/--account or BATCHKEY_ACCOUNT", NULL);
     }
     if (bk_validate_subscription_id(o->subscription) != BK_OK) {
         return usage_error("the subscription ID is not a GUID", o->subscription);
@@ -434,31 +494,37 @@ static int run(const options *o, command cmd, bk_cli_format format) {
         if (r == BK_OK) {
             bk_cli_print_token(&client.token, format);
         } else {
-            report_failure("token request", r);
+            report_failure("token", r);
         }
-    } else if (cmd == CMD_SHOW) {
-        bk_batch_account account;
-        r = bk_client_get_account(&client, &account);
-        if (r == BK_OK) {
-            bk_cli_print_account(&account, format);
-        } else {
-            report_failure("get account", r);
-        }
-    } else {
-        static bk_account_keys keys;
-        if (cmd == CMD_KEYS) {
-            r = bk_client_list_keys(&client, &keys);
-        } else {
-            r = bk_client_regenerate_key(&client, o->key_name, &keys);
-        }
-        if (r == BK_OK || (r == BK_ERR_OUTCOME_UNKNOWN && client.reconcile_result == BK_OK)) {
-            bk_cli_print_keys(&keys, format);
-        }
-        if (r != BK_OK) {
-            report_failure(cmd == CMD_KEYS ? "listKeys" : "regenerateKeys", r);
-        }
-        bk_wipe(&keys, sizeof keys);
+        return exit_code_for(r);
     }
+    /* show, and env output of keys, need the account's endpoint: read it first, so that a
+     * failure there comes before anything is regenerated. */
+    static bk_batch_account account;
+    if (cmd == CMD_SHOW || format == BK_CLI_ENV) {
+        r = bk_client_get_account(&client, &account);
+        if (r != BK_OK) {
+            report_failure(commands[cmd].name, r);
+            return exit_code_for(r);
+        }
+        if (cmd == CMD_SHOW) {
+            bk_cli_print_account(&account, format);
+            return EXIT_OK;
+        }
+    }
+    static bk_account_keys keys;
+    if (cmd == CMD_KEYS) {
+        r = bk_client_list_keys(&client, &keys);
+    } else {
+        r = bk_client_regenerate_key(&client, o->key_name, &keys);
+    }
+    if (r == BK_OK || (r == BK_ERR_OUTCOME_UNKNOWN && client.reconcile_result == BK_OK)) {
+        bk_cli_print_keys(&keys, o->key_name, account.account_endpoint, format);
+    }
+    if (r != BK_OK) {
+        report_failure(commands[cmd].name, r);
+    }
+    bk_wipe(&keys, sizeof keys);
     return exit_code_for(r);
 }
 
@@ -477,12 +543,18 @@ int main(int argc, char **argv) {
     bk_client_init(&client, placeholder);
     rc = resolve(&o, &cmd, &format, &cl, &limits);
     if (rc != 0) {
-        return rc;
+        return rc < 0 ? EXIT_OK : rc; /* -1: help was asked for and printed */
     }
     bk_log_set_level(o.verbose ? BK_LOG_DEBUG : BK_LOG_ERROR);
     bk_result r = bk_tls_config_init(&tls, o.ca_file);
     if (r != BK_OK) {
-        fprintf(stderr, "batchkey: TLS setup failed: %s\n", bk_strerror(r));
+        fprintf(stderr, "batchkey: TLS setup failed: %s", bk_strerror(r));
+        if (r == BK_ERR_TLS_CA) {
+            fprintf(stderr, " from %s; give a PEM bundle with --ca-file%s",
+                    o.ca_file != NULL ? o.ca_file : BK_TLS_SYSTEM_CA_FILE,
+                    o.ca_file != NULL ? "" : ", or install Debian's ca-certificates");
+        }
+        fputc('\n', stderr);
         bk_tls_global_free();
         return exit_code_for(r);
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The batchkey CLI's output: keys, account and token in json, tsv or env form, and service text
  * made safe for one line of a terminal or log. */
 #include "bk_cli_output.h"
@@ -31,7 +32,8 @@ static void print_json_string(const char *s) {
     putchar('"');
 }
 
-/* NAME=value, single-quoted when the value holds anything a shell would read. */
+/* export NAME=value, single-quoted when the value holds anything a shell would read: the lines
+ * are meant for eval, and what eval sets must reach the programs started next. */
 static void print_env(const char *name, const char *value) {
     bool plain = value[0] != '\0';
     for (const char *p = value; *p != '\0'; p++) {
@@ -39,10 +41,10 @@ static void print_env(const char *name, const char *value) {
                           (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'));
     }
     if (plain) {
-        printf("%s=%s\n", name, value);
+        printf("export %s=%s\n", name, value);
         return;
     }
-    printf("%s='", name);
+    printf("export %s='", name);
     for (const char *p = value; *p != '\0'; p++) {
         if (*p == '\'') {
             fputs("'\\''", stdout);
@@ -53,13 +55,25 @@ static void print_env(const char *name, const char *value) {
     puts("'");
 }
 
-void bk_cli_print_keys(const bk_account_keys *keys, bk_cli_format format) {
+/* "https://" and the account endpoint, as the Batch tools want AZURE_BATCH_ENDPOINT. */
+static void print_endpoint_env(const char *account_endpoint) {
+    char url[BK_HOST_MAX + 16];
+    snprintf(url, sizeof url, "https://%s", account_endpoint);
+    print_env("AZURE_BATCH_ENDPOINT", url);
+}
+
+void bk_cli_print_keys(const bk_account_keys *keys, bk_key_name access_key,
+                       const char *account_endpoint, bk_cli_format format) {
+    if (format == BK_CLI_NONE) {
+        return;
+    }
     if (format == BK_CLI_TSV) {
         printf("%s\t%s\t%s\n", keys->account_name, keys->primary, keys->secondary);
     } else if (format == BK_CLI_ENV) {
         print_env("AZURE_BATCH_ACCOUNT", keys->account_name);
-        print_env("AZURE_BATCH_PRIMARY_KEY", keys->primary);
-        print_env("AZURE_BATCH_SECONDARY_KEY", keys->secondary);
+        print_endpoint_env(account_endpoint);
+        print_env("AZURE_BATCH_ACCESS_KEY",
+                  access_key == BK_KEY_PRIMARY ? keys->primary : keys->secondary);
     } else {
         fputs("{\n  \"accountName\": ", stdout);
         print_json_string(keys->account_name);
@@ -90,21 +104,17 @@ static void print_auth_modes(const bk_batch_account *a, const char *separator, b
 }
 
 void bk_cli_print_account(const bk_batch_account *a, bk_cli_format format) {
+    if (format == BK_CLI_NONE) {
+        return;
+    }
     if (format == BK_CLI_TSV) {
         printf("%s\t%s\t%s\t%s\t", a->name, a->location, a->account_endpoint,
                a->provisioning_state);
         print_auth_modes(a, ",", false);
         putchar('\n');
     } else if (format == BK_CLI_ENV) {
-        char endpoint[BK_HOST_MAX + 16];
-        snprintf(endpoint, sizeof endpoint, "https://%s", a->account_endpoint);
         print_env("AZURE_BATCH_ACCOUNT", a->name);
-        print_env("AZURE_BATCH_ENDPOINT", endpoint);
-        print_env("AZURE_BATCH_LOCATION", a->location);
-        print_env("AZURE_BATCH_PROVISIONING_STATE", a->provisioning_state);
-        fputs("AZURE_BATCH_AUTHENTICATION_MODES=", stdout);
-        print_auth_modes(a, ",", false);
-        putchar('\n');
+        print_endpoint_env(a->account_endpoint);
     } else {
         fputs("{\n  \"name\": ", stdout);
         print_json_string(a->name);
@@ -131,13 +141,16 @@ void bk_cli_print_token(const bk_token *t, bk_cli_format format) {
         strftime(expires_on, sizeof expires_on, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     unsigned long long expires_in = (unsigned long long)t->expires_in_s;
+    if (format == BK_CLI_NONE) {
+        return;
+    }
     if (format == BK_CLI_TSV) {
         printf("%s\t%llu\t%s\t%zu\n", t->token_type, expires_in, expires_on, t->access_token_len);
     } else if (format == BK_CLI_ENV) {
         print_env("AZURE_TOKEN_TYPE", t->token_type);
-        printf("AZURE_TOKEN_EXPIRES_IN=%llu\n", expires_in);
+        printf("export AZURE_TOKEN_EXPIRES_IN=%llu\n", expires_in);
         print_env("AZURE_TOKEN_EXPIRES_ON", expires_on);
-        printf("AZURE_TOKEN_LENGTH=%zu\n", t->access_token_len);
+        printf("export AZURE_TOKEN_LENGTH=%zu\n", t->access_token_len);
     } else {
         fputs("{\n  \"token_type\": ", stdout);
         print_json_string(t->token_type);
@@ -199,6 +212,41 @@ static void report_outcome_unknown(const bk_client *client) {
     print_ids("listKeys ", &client->call);
 }
 
+/* What went wrong before any answer came, saying where: "host name lookup failed for HOST",
+ * "TCP connect to HOST:PORT failed", "TLS handshake with HOST:PORT failed: ...". */
+static void print_no_answer(bk_result r, const bk_call_record *rec, const char *tls_detail) {
+    const bk_endpoint *ep = rec->endpoint;
+    if (ep == NULL) {
+        fputs(bk_strerror(r), stderr);
+        return;
+    }
+    switch (r) {
+    case BK_ERR_DNS:
+        fprintf(stderr, "host name lookup failed for %s", ep->host);
+        return;
+    case BK_ERR_CONNECT:
+        fprintf(stderr, "TCP connect to %s:%u failed", ep->host, (unsigned)ep->port);
+        break;
+    case BK_ERR_TLS_HANDSHAKE:
+    case BK_ERR_TLS_VERIFY:
+        fprintf(stderr, "TLS handshake with %s:%u failed: %s", ep->host, (unsigned)ep->port,
+                bk_strerror(r));
+        break;
+    default:
+        fprintf(stderr, "%s to %s:%u: %s", rec->operation != NULL ? rec->operation : "request",
+                ep->host, (unsigned)ep->port, bk_strerror(r));
+        break;
+    }
+    if (tls_detail != NULL && tls_detail[0] != '\0') {
+        fprintf(stderr, " (%s)", tls_detail);
+    }
+    if (r == BK_ERR_TLS_VERIFY) {
+        fputs("; if the server's certificate comes from a private CA, give that CA with "
+              "--ca-file",
+              stderr);
+    }
+}
+
 void bk_cli_report_failure(const char *what, bk_result r, const bk_client *client,
                            const char *tls_detail) {
     if (r == BK_ERR_OUTCOME_UNKNOWN) {
@@ -207,10 +255,10 @@ void bk_cli_report_failure(const char *what, bk_result r, const bk_client *clien
         fputc('\n', stderr);
         return;
     }
-    fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
     const bk_call_record *rec = &client->call;
+    fprintf(stderr, "batchkey: %s failed: ", what);
     if (r == BK_ERR_AUTH_REFUSED) {
-        fprintf(stderr, ": HTTP %d ", rec->status);
+        fprintf(stderr, "%s: HTTP %d ", bk_strerror(r), rec->status);
         bk_cli_print_one_line(stderr, client->entra_error.error, false);
         fputs(": ", stderr);
         bk_cli_print_one_line(stderr, client->entra_error.error_description, true);
@@ -221,17 +269,19 @@ void bk_cli_report_failure(const char *what, bk_result r, const bk_client *clien
             bk_cli_print_one_line(stderr, client->entra_error.correlation_id, false);
             fputc(')', stderr);
         }
-    } else if (r == BK_ERR_ARM_REFUSED || r == BK_ERR_ARM_UNAUTHORIZED ||
-               r == BK_ERR_UNEXPECTED_STATUS) {
-        fprintf(stderr, ": HTTP %d", rec->status);
-        if (client->cloud_error.code[0] != '\0') {
+    } else if (rec->status != 0 && rec->failure == BK_OK) {
+        /* A whole answer came: what the service said, in its own words. */
+        fprintf(stderr, "%s: HTTP %d", bk_strerror(r), rec->status);
+        if (rec->endpoint == &client->authority) {
+            fputs(" from the token endpoint", stderr);
+        } else if (client->cloud_error.code[0] != '\0') {
             fputc(' ', stderr);
             bk_cli_print_one_line(stderr, client->cloud_error.code, false);
             fputs(": ", stderr);
             bk_cli_print_one_line(stderr, client->cloud_error.message, false);
         }
-    } else if (tls_detail != NULL && tls_detail[0] != '\0') {
-        fprintf(stderr, " (%s)", tls_detail);
+    } else {
+        print_no_answer(r, rec, tls_detail);
     }
     if (rec->request_id[0] != '\0' || rec->attempts > 0) {
         print_ids("", rec);

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* The batchkey CLI's output formats.
  *
- *     bk_cli_print_keys(&keys, BK_CLI_TSV);     // account, primary, secondary, tab-separated
+ *     bk_cli_print_keys(&keys, BK_KEY_PRIMARY, endpoint, BK_CLI_TSV);  // tab-separated
  */
 #ifndef BK_CLI_OUTPUT_H
 #define BK_CLI_OUTPUT_H
@@ -14,10 +15,14 @@
 typedef enum bk_cli_format {
     BK_CLI_JSON, /* the service's own field names */
     BK_CLI_TSV,  /* one line, tab-separated */
-    BK_CLI_ENV   /* NAME=value lines a shell can eval */
+    BK_CLI_ENV,  /* export NAME=value lines a shell can eval, named as the Batch tools read them */
+    BK_CLI_NONE  /* nothing: for timers whose logs must not hold keys */
 } bk_cli_format;
 
-void bk_cli_print_keys(const bk_account_keys *keys, bk_cli_format format);
+/* The keys; env gives access_key's as AZURE_BATCH_ACCESS_KEY, with the account's endpoint (the
+ * host name from the account's properties) as AZURE_BATCH_ENDPOINT. */
+void bk_cli_print_keys(const bk_account_keys *keys, bk_key_name access_key,
+                       const char *account_endpoint, bk_cli_format format);
 void bk_cli_print_account(const bk_batch_account *account, bk_cli_format format);
 /* Expiry and length of the token, never the token. */
 void bk_cli_print_token(const bk_token *token, bk_cli_format format);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The Linux board: the batchkey CLI and the library example, over POSIX sockets and mbedTLS.
 LINUX_LIB_SRC := $(CORE_SRC) $(JSMN_SRC) $(sort $(wildcard port/mbedtls/*.c)) $(POSIX_SRC)
 LINUX_INCLUDES := -Iport/mbedtls
@@ -24,8 +25,15 @@ $(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_
 	    $(JSMN_DEFS) $^ -o $@ -pthread $(MBEDTLS_LIBS)
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
-BOARD_TEST_TARGETS := integration-tests
+BOARD_TEST_TARGETS := integration-tests readme-tests
 
 .PHONY: integration-tests
 integration-tests: $(BOARD_TARGETS)
 	python3 tests/integration/test_cli.py --bin $(BUILD)/host/batchkey --example $(BUILD)/host/example_regenerate
+
+# The README's shell snippets marked <!-- test: emulator -->, run as written against the emulator
+# (started by serve.sh, as `make emulator` does), after the runner's own self-test.
+.PHONY: readme-tests
+readme-tests: $(BUILD)/host/batchkey
+	@sh tests/readme/test_runner.sh
+	python3 tests/readme/run_snippets.py --bin-dir $(BUILD)/host README.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The null platform: every function of bk_platform.h, none of them working.
  *
  * Why it exists (the idea of the Azure SDK for C's az_noplatform.c):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The POSIX (Linux) platform: BSD sockets whose every wait is a poll() against a deadline,
  * clock_gettime clocks, getrandom entropy and a one-line stderr log.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tokenizer seam on jsmn: the one translation unit that includes <jsmn.h>.
  *
  * jsmn's strict mode still lets through documents that are not JSON (`[1 2]`, `{"a" "b"}`,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The crypto seam (core/bk_crypto.h) on mbedTLS: SHA-256 and HMAC through the md layer (the one
  * API that is the same in 2.28 and 3.x), base64 through mbedtls_base64_* behind a strict check.
  * bk_wipe is core's own (core/bk_wipe.c). */

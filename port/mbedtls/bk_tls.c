@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TLS stream over mbedTLS. Every difference between mbedTLS 2.28 and 3.x that this port
  * meets sits behind an MBEDTLS_VERSION_NUMBER check in this file (and the PSA one in
  * bk_crypto_mbedtls.c). */

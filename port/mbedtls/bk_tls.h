@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TLS stream: mbedTLS over a platform socket, exposed as core's bk_stream.
  *
  *     static bk_tls_config tls;                 // one per run, shared by its connections

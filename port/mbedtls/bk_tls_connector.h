@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client's connection seam over mbedTLS: one TLS connection per peer slot.
  *
  *     static bk_tls_config tls;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A local stand-in for Microsoft Entra ID and Azure Resource Manager (Batch account keys).
 
 Two HTTPS listeners on loopback: "login" plays login.microsoftonline.com (client-credentials token

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make_test_pki.sh DIR — the throwaway PKI the Azure emulator and its clients use in tests.
 #
 # Creates in DIR (EC P-256 keys, SHA-256 signatures, valid for 3 days):

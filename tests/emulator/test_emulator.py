@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tests of the Azure emulator itself: python3 -m unittest tests/emulator/test_emulator.py"""
 
 import base64

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libFuzzer targets (clang): the response reader through a scripted stream, and the JSON models.
 #   make fuzz                 each target for FUZZ_SECONDS (default 60)
 #   make fuzz-smoke           each target for a fixed, seeded number of runs (part of make test)

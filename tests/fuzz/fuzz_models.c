@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer: every JSON model on the same input; each must succeed or fail cleanly, and a
  * failure must leave its output zeroed. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer: the response reader fed through a scripted stream. The first byte picks how the
  * rest is delivered (piece size, "no progress" returns), as a network would vary it. */
 #include <stddef.h>

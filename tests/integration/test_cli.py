@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The batchkey CLI against the local Azure emulator: commands, output formats, exit codes,
 faults, keep-alive, TLS failures, secrets, valgrind, and the README's C example.
 
@@ -119,9 +120,8 @@ class CliTest(unittest.TestCase):
                           "Succeeded", "SharedKey,AAD,TaskAuthenticationToken"])
         p = self.run_cli("show", "--output", "env")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn(f"AZURE_BATCH_ACCOUNT={emu.DEFAULT_ACCOUNT}\n", p.stdout)
-        self.assertIn("AZURE_BATCH_ENDPOINT=https://batchkeyacct.westeurope.batch.azure.com\n",
-                      p.stdout)
+        self.assertEqual(p.stdout, f"export AZURE_BATCH_ACCOUNT={emu.DEFAULT_ACCOUNT}\n"
+                         "export AZURE_BATCH_ENDPOINT=https://batchkeyacct.westeurope.batch.azure.com\n")
 
     def test_keys_every_format(self):
         acct = self.account()
@@ -132,10 +132,13 @@ class CliTest(unittest.TestCase):
                                                 "secondary": acct.secondary})
         p = self.run_cli("keys", "--output", "tsv")
         self.assertEqual(p.stdout, f"{emu.DEFAULT_ACCOUNT}\t{acct.primary}\t{acct.secondary}\n")
-        p = self.run_cli("keys", "--output", "env")
-        self.assertEqual(p.stdout, f"AZURE_BATCH_ACCOUNT={emu.DEFAULT_ACCOUNT}\n"
-                                   f"AZURE_BATCH_PRIMARY_KEY={acct.primary}\n"
-                                   f"AZURE_BATCH_SECONDARY_KEY={acct.secondary}\n")
+        endpoint = "https://batchkeyacct.westeurope.batch.azure.com"
+        for extra, key in (([], acct.primary), (["--key-name", "SECONDARY"], acct.secondary)):
+            p = self.run_cli("keys", "--output", "env", *extra)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout, f"export AZURE_BATCH_ACCOUNT={emu.DEFAULT_ACCOUNT}\n"
+                                       f"export AZURE_BATCH_ENDPOINT={endpoint}\n"
+                                       f"export AZURE_BATCH_ACCESS_KEY={key}\n")
         lk = self.requests(op="listKeys")
         self.assertEqual(lk[0]["headers"]["Content-Length"], "0")
         self.assertNotIn("Content-Type", lk[0]["header_names"])
@@ -177,7 +180,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(tok[0]["grant_type"], "client_credentials")
         self.assertEqual(tok[0]["scope"], "https://management.azure.com/.default")
         p = self.run_cli("token", "--output", "env")
-        self.assertIn("AZURE_TOKEN_LENGTH=1600\n", p.stdout)
+        self.assertIn("export AZURE_TOKEN_LENGTH=1600\n", p.stdout)
 
     def test_options_from_command_line_override_environment(self):
         env = self.env(BATCHKEY_ACCOUNT="nosuchaccount")
@@ -187,7 +190,8 @@ class CliTest(unittest.TestCase):
     def test_help_and_version(self):
         p = self.run_cli("--help")
         self.assertEqual(p.returncode, 0)
-        self.assertIn("regenerate --key primary|secondary", p.stdout)
+        for command in ("show", "keys", "regenerate", "token"):
+            self.assertRegex(p.stdout, rf"\n  {command} +\S")
         p = self.run_cli("--version")
         self.assertEqual(p.returncode, 0)
         self.assertTrue(p.stdout.startswith("batchkey 0.1.0"))
@@ -203,30 +207,34 @@ class CliTest(unittest.TestCase):
             (["show", "--resource-group", "ends.with.dot."], "invalid resource group"),
             (["show", "--resource-group", "x" * 91], "invalid resource group"),
             (["show", "--resource-group", "bad\r\nX-Injected: 1"], "invalid resource group"),
-            (["regenerate"], "needs --key"),
+            (["regenerate"], "needs --key-name"),
             (["regenerate", "--key", "tertiary"], "primary or secondary"),
-            (["keys", "--key", "primary"], "regenerate only"),
+            (["show", "--key", "primary"], "keys and regenerate only"),
+            (["token", "--key-name", "primary"], "keys and regenerate only"),
             (["frobnicate"], "unknown command"),
             (["--bogus", "show"], "unknown option"),
             (["show", "extra"], "unexpected argument"),
-            (["show", "--output", "xml"], "json, tsv or env"),
+            (["show", "--output", "xml"], "json, tsv, env or none"),
+            (["show", "-o"], "missing value"),
             (["show", "--cloud", "Mars"], "unknown --cloud"),
             (["show", "--arm-endpoint", "http://localhost:1"], "https://host[:port]"),
-            (["show", "--ca-file", "/nonexistent/ca.pem"], "cannot read the CA file"),
+            (["show", "--ca-file", "/nonexistent/ca.pem"], "cannot read the CA file", "--ca-file"),
             (["show", "--timeout", "0"], "--timeout"),
             (["show", "--deadline", "0"], "--deadline"),
             (["show", "--deadline", "1.5"], "--deadline"),
             (["show", "--deadline", "86401"], "--deadline"),
             ([], "no command"),
         ]
-        for args, fragment in cases:
+        for args, *fragments in cases:
             with self.subTest(args=args):
                 p = self.run_cli(*args)
                 self.assertEqual(p.returncode, 2, p.stderr)
-                self.assert_one_line_error(p, fragment)
+                self.assert_one_line_error(p, *fragments)
                 self.assertEqual(p.stdout, "")
         env_cases = [
-            (self.env(AZURE_CLIENT_SECRET=None), "credentials missing"),
+            (self.env(AZURE_CLIENT_SECRET=None), "AZURE_CLIENT_SECRET is not set"),
+            (self.env(AZURE_TENANT_ID=None), "AZURE_TENANT_ID is not set"),
+            (self.env(AZURE_CLIENT_ID=None), "AZURE_CLIENT_ID is not set"),
             (self.env(AZURE_CLIENT_ID="nope"), "AZURE_CLIENT_ID"),
             (self.env(AZURE_CLIENT_SECRET="line\nbreak"), "control character"),
             (self.env(AZURE_TENANT_ID="bad tenant"), "AZURE_TENANT_ID"),
@@ -271,7 +279,7 @@ class CliTest(unittest.TestCase):
     def test_untrusted_ca(self):
         p = self.run_cli("keys", "--ca-file", os.path.join(self.pki, "untrusted-ca.crt"))
         self.assertEqual(p.returncode, 5, p.stderr)
-        self.assert_one_line_error(p, "not trusted")
+        self.assert_one_line_error(p, "not trusted", f"TLS handshake with localhost:", "--ca-file")
         self.assertEqual(self.requests(), [])
         conns = self.emulator.wait_connections(1)
         self.assertGreaterEqual(len(conns), 1)
@@ -291,7 +299,7 @@ class CliTest(unittest.TestCase):
         p = self.run_cli("keys", env=self.env(AZURE_AUTHORITY_HOST=f"https://localhost:{port}",
                                               BATCHKEY_ARM_ENDPOINT=f"https://localhost:{port}"))
         self.assertEqual(p.returncode, 5, p.stderr)
-        self.assert_one_line_error(p, "connect")
+        self.assert_one_line_error(p, f"TCP connect to localhost:{port} failed")
 
     # --- faults ---
 
@@ -325,12 +333,37 @@ class CliTest(unittest.TestCase):
                 self.assertEqual([r["status"] for r in self.requests(op="listKeys")],
                                  [status, 200])
 
-    def test_reads_give_up_after_four_attempts(self):
-        self.emulator.add_fault("status", op="get", status=503, count=-1, retry_after=0)
-        p = self.run_cli("show")
+    def test_busy_to_the_end_is_not_a_refusal(self):
+        # Transient answers that outlast the retries: exit 5, try again later.
+        for status in (408, 429, 500, 503):
+            with self.subTest(status=status):
+                self.emulator.clear_log()
+                self.emulator.add_fault("status", op="get", status=status, count=-1,
+                                        retry_after=0)
+                p = self.run_cli("show")
+                self.assertEqual(p.returncode, 5, p.stderr)
+                rid = self.requests(op="get")[-1]["request_id"]
+                self.assert_one_line_error(p, "try again later", f"HTTP {status}",
+                                           f"x-ms-request-id: {rid}")
+                self.assertEqual(len(self.requests(op="get")), 4)
+                self.emulator.clear_faults()
+        # A refusal: exit 4, fix the request, at once.
+        self.emulator.clear_log()
+        p = self.run_cli("show", "-n", "nosuchaccount")
         self.assertEqual(p.returncode, 4, p.stderr)
-        self.assert_one_line_error(p, "HTTP 503")
-        self.assertEqual(len(self.requests(op="get")), 4)
+        self.assert_one_line_error(p, "refused", "HTTP 404", "ResourceNotFound")
+        self.assertEqual(len(self.requests(op="get")), 1)
+
+    def test_request_id_only_of_the_request_that_failed(self):
+        # A 503 first, then answers that never come: the 503's id is not the failure's.
+        self.emulator.add_fault("status", op="listKeys", status=503, retry_after=0)
+        self.emulator.add_fault("drop_before", op="listKeys", count=-1)
+        p = self.run_cli("keys")
+        self.assertEqual(p.returncode, 5, p.stderr)
+        first = self.requests(op="listKeys")[0]
+        self.assertEqual(first["status"], 503)
+        self.assertNotIn(first["request_id"], p.stderr)
+        self.assert_one_line_error(p, "POST listKeys to localhost:", "x-ms-client-request-id")
 
     def test_regenerate_not_resent_after_500(self):
         acct = self.account()
@@ -400,7 +433,7 @@ class CliTest(unittest.TestCase):
                 self.emulator.add_fault("malformed", op="listKeys", body=body)
                 p = self.run_cli("keys")
                 self.assertEqual(p.returncode, 6, p.stderr)
-                self.assert_one_line_error(p, "listKeys failed")
+                self.assert_one_line_error(p, "keys failed: POST listKeys to localhost:")
                 self.assertEqual(p.stdout, "")
         # A regenerate that answered 200 acted: unreadable is not the same as refused.
         self.emulator.add_fault("malformed", op="regenerateKeys")
@@ -595,6 +628,58 @@ class CliTest(unittest.TestCase):
         regen = self.requests(op="regenerateKeys")
         self.assertEqual(len(regen), 1)
         self.assert_outcome_unknown(p, regen[0])
+
+    # --- the az CLI's language ---
+
+    def test_az_style_options_and_case(self):
+        acct = self.account()
+        env = self.env(BATCHKEY_RESOURCE_GROUP=None, BATCHKEY_ACCOUNT=None)
+        p = self.run_cli("keys", "-g", emu.DEFAULT_RESOURCE_GROUP, "-n", emu.DEFAULT_ACCOUNT,
+                         "-o", "TSV", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, f"{emu.DEFAULT_ACCOUNT}\t{acct.primary}\t{acct.secondary}\n")
+        p = self.run_cli("regenerate", "--key-name", "Secondary", "--output", "Json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["secondary"], self.account().secondary)
+        self.assertEqual(self.requests(op="regenerateKeys")[-1]["key_name"], "Secondary")
+
+    def test_output_none_prints_nothing(self):
+        for command in (["show"], ["keys"], ["regenerate", "--key", "primary"], ["token"]):
+            with self.subTest(command=command[0]):
+                p = self.run_cli(*command, "-o", "none")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(p.stdout, "")
+                self.assertEqual(p.stderr, "")
+
+    def test_command_help(self):
+        for command in ("show", "keys", "regenerate", "token"):
+            with self.subTest(command=command):
+                p = self.run_cli(command, "--help")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertTrue(p.stdout.startswith(f"usage: batchkey {command}"), p.stdout)
+                example = p.stdout.split("example:\n  ", 1)[1].split("\n", 1)[0]
+                self.assertIn(f"batchkey {command}", example)
+                self.assertIn("--deadline", p.stdout)
+        self.assert_nothing_sent()
+
+    def test_env_output_reaches_the_next_program(self):
+        # eval of -o env sets exported variables: a program started next sees them.
+        script = (f'eval "$("{ARGS.bin}" keys -o env --key-name secondary)" && '
+                  'sh -c \'printf "%s %s %s" "$AZURE_BATCH_ACCOUNT" "$AZURE_BATCH_ENDPOINT" '
+                  '"$AZURE_BATCH_ACCESS_KEY"\'')
+        p = subprocess.run(["sh", "-c", script], env=self.env(), capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, f"{emu.DEFAULT_ACCOUNT} "
+                         "https://batchkeyacct.westeurope.batch.azure.com "
+                         f"{self.account().secondary}")
+
+    def test_failed_host_lookup_names_the_host(self):
+        p = self.run_cli("keys", "--timeout", "10",
+                         env=self.env(AZURE_AUTHORITY_HOST="https://login.batchkey-test.invalid"))
+        self.assertEqual(p.returncode, 5, p.stderr)
+        self.assert_one_line_error(p, "login.batchkey-test.invalid")
+        self.assertEqual(self.emulator.connections(), [])
 
     # --- connections, secrets, memory ---
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds mbedTLS 3.6 LTS from Debian's source package, configured as Debian configures it, into
 # DEST/include and DEST/lib. Debian 12 ships only 2.28; its successor's archive carries 3.6, and
 # apt fetches and verifies the source against that archive's signed index.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The same tests against mbedTLS 3.6 LTS, the other version the TLS and crypto ports support.
 # Included by the main Makefile.
 #

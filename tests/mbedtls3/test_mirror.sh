@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # build_mbedtls3.sh takes its Debian mirror from the machine's apt sources. Checked here on sample
 # sources, which APT_CONFIG shows apt in place of the machine's own: nothing is downloaded.
 set -eu

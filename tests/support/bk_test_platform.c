@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A deterministic platform for unit tests. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test support: a scripted stream and a deterministic platform for unit tests. */
 #ifndef BK_TEST_SUPPORT_H
 #define BK_TEST_SUPPORT_H

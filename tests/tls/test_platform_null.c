@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The null platform answers every call, and none of them works: BK_ERR_UNSUPPORTED or the
  * neutral value, and a socket that stays closed. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The POSIX platform and the mbedTLS port against real peers: openssl s_server processes started
  * here on loopback ports the kernel picks, in-process sockets for the refusing, silent and
  * misbehaving peers, and an mbedTLS server in a thread for the endings s_server cannot script (see

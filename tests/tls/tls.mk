@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of the POSIX platform, the mbedTLS TLS port and the null platform. Included by the main
 # Makefile after its object rules (it uses san_obj, rel_obj, SAN, MBEDTLS_LIBS, BUILD):
 #

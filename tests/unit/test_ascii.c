@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The text helpers of core/bk_ascii.c at their boundaries: every byte value against a reference
  * written independently here, decimal limits, and cutting text at character boundaries. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client over a scripted connector: token reuse, connection reuse, retries, the
  * regenerateKeys ambiguity rule and CAE challenges, with no network. */
 #define _GNU_SOURCE /* memmem */
@@ -268,7 +269,8 @@ static void test_get_gives_up_after_four_attempts(void **state) {
                         {BK_PEER_ARM, BK_OK, error_answer(3, "HTTP/1.1 504 Late", "Timeout")}};
     script(a, 5);
     bk_batch_account account;
-    assert_int_equal(bk_client_get_account(&client, &account), BK_ERR_ARM_REFUSED);
+    /* Busy to the end: try again later, not a refusal to fix. */
+    assert_int_equal(bk_client_get_account(&client, &account), BK_ERR_SERVICE_BUSY);
     assert_int_equal(client.call.attempts, 4);
     assert_int_equal(client.response.status, 504);
     assert_string_equal(client.cloud_error.code, "Timeout");
@@ -283,7 +285,7 @@ static void test_retry_after_beyond_cap_ends_retries(void **state) {
          "HTTP/1.1 429 Slow down\r\nRetry-After: 3600\r\nContent-Length: 0\r\n\r\n"}};
     script(a, 2);
     bk_account_keys keys;
-    assert_int_equal(bk_client_list_keys(&client, &keys), BK_ERR_UNEXPECTED_STATUS);
+    assert_int_equal(bk_client_list_keys(&client, &keys), BK_ERR_SERVICE_BUSY);
     assert_int_equal(client.call.attempts, 1);
     assert_int_equal(bk_test_slept_ms, 0);
 }
@@ -361,7 +363,7 @@ static void test_regenerate_truncated_answer_is_ambiguous(void **state) {
     assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys),
                      BK_ERR_OUTCOME_UNKNOWN);
     /* listKeys could not tell either: the outcome stays unknown, and says why. */
-    assert_int_equal(client.reconcile_result, BK_ERR_ARM_REFUSED);
+    assert_int_equal(client.reconcile_result, BK_ERR_SERVICE_BUSY);
     assert_int_equal(client.regenerate.status, 200);
     assert_int_equal(client.regenerate.failure, BK_ERR_HTTP_TRUNCATED);
     assert_int_equal(count_requests(REGENERATE_LINE), 1);
@@ -577,7 +579,7 @@ static void test_retry_that_cannot_finish_is_not_started(void **state) {
     script(a, 4);
     bk_client_set_deadline(&client, 10000);
     bk_batch_account account;
-    assert_int_equal(bk_client_get_account(&client, &account), BK_ERR_UNEXPECTED_STATUS);
+    assert_int_equal(bk_client_get_account(&client, &account), BK_ERR_SERVICE_BUSY);
     assert_int_equal(bk_test_slept_ms, 0);
     assert_int_equal(client.call.attempts, 1);
     assert_string_equal(client.call.request_id, "r1");
@@ -634,6 +636,39 @@ static void test_regenerate_ambiguous_answers(void **state) {
         assert_int_equal(client.regenerate.status, atoi(heads[i] + 9));
         assert_int_equal(client.regenerate.attempts, 1);
     }
+}
+
+/* Throttled to the end: nothing was regenerated, and the caller is told to try later. */
+static void test_regenerate_throttled_to_the_end_is_busy(void **state) {
+    (void)state;
+    const char *throttled =
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n";
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
+                        {BK_PEER_ARM, BK_OK, throttled},
+                        {BK_PEER_ARM, BK_OK, throttled},
+                        {BK_PEER_ARM, BK_OK, throttled},
+                        {BK_PEER_ARM, BK_OK, throttled}};
+    script(a, 5);
+    bk_account_keys keys;
+    assert_int_equal(bk_client_regenerate_key(&client, BK_KEY_PRIMARY, &keys), BK_ERR_SERVICE_BUSY);
+    assert_int_equal(count_requests(REGENERATE_LINE), 4);
+    assert_int_equal(count_requests(LIST_LINE), 0);
+    assert_int_equal(client.regenerate.status, 429);
+}
+
+/* The token endpoint busy to the end is busy too, not a refused credential. */
+static void test_token_endpoint_busy(void **state) {
+    (void)state;
+    const char *busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
+    const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, busy},
+                        {BK_PEER_AUTHORITY, BK_OK, busy},
+                        {BK_PEER_AUTHORITY, BK_OK, busy},
+                        {BK_PEER_AUTHORITY, BK_OK, busy}};
+    script(a, 4);
+    assert_int_equal(bk_client_token(&client, NULL), BK_ERR_SERVICE_BUSY);
+    assert_int_equal(client.call.attempts, 4);
+    assert_string_equal(client.call.operation, "token request");
+    assert_ptr_equal(client.call.endpoint, &client.authority);
 }
 
 /* Answering a CAE challenge would mean a second POST: a regenerate takes the 401 as a refusal. */
@@ -795,6 +830,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_regenerate_ambiguous_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regenerate_claims_challenge_not_resent, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_regenerate_throttled_to_the_end_is_busy, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_token_endpoint_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regenerate_stall_leaves_time_to_reconcile, setup,
                                         teardown),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The crypto seam on mbedTLS: published vectors for SHA-256 (FIPS 180-2) and HMAC-SHA256
  * (RFC 4231), base64 (RFC 4648) including overflow and malformed input, and the Batch SharedKey
  * vector of spec/sharedkey-test-vector.txt (read through SPEC_DIR). */

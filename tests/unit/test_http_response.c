@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The response reader, fed through scripted streams: every case is read whole, one byte at a
  * time, with "no progress" returns between bytes, and split in two at every byte position, and
  * must give the same result each way. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The JSON layer: the jsmn tokenizer seam (grammar, limits) and the readers in core/bk_json.c. */
 #include <stdarg.h>
 #include <stdbool.h>

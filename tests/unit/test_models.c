@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The JSON models: the service's own examples from the REST spec, a recorded answer, CloudError
  * in both layouts, Entra ID token and error responses, and every error path.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Request writers: byte-exact ARM and Entra requests, refusal before writing, overflow at every
  * buffer size, the bounded writer itself and UUIDs. */
 #include <setjmp.h>

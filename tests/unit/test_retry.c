@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The retry rule (core/bk_retry.c) as tables a reader can check against the design: every answer
  * status with every kind of retry hint, for an idempotent request (GET, listKeys, the token) and
  * for regenerateKeys, then every way an attempt can fail before a whole answer came. Some answers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Parameter validators and endpoint parsing, at their boundaries. */
 #include <setjmp.h>
 #include <stdarg.h>
