@@ -34,6 +34,6 @@ integration-tests: $(BOARD_TARGETS)
 # The README's shell snippets marked <!-- test: emulator -->, run as written against the emulator
 # (started by serve.sh, as `make emulator` does), after the runner's own self-test.
 .PHONY: readme-tests
-readme-tests: $(BUILD)/host/batchkey
+readme-tests: $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate.c
 	@sh tests/readme/test_runner.sh
 	python3 tests/readme/run_snippets.py --bin-dir $(BUILD)/host README.md
