@@ -20,6 +20,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "emulator"))
 import azure_emulator as emu  # noqa: E402
+import emulator_env  # noqa: E402
 
 ARGS = None
 
@@ -49,18 +50,9 @@ class CliTest(unittest.TestCase):
     # --- helpers ---
 
     def env(self, **overrides):
-        e = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "AZURE_TENANT_ID": emu.DEFAULT_TENANT_ID,
-            "AZURE_CLIENT_ID": emu.DEFAULT_CLIENT_ID,
-            "AZURE_CLIENT_SECRET": emu.DEFAULT_CLIENT_SECRET,
-            "AZURE_SUBSCRIPTION_ID": emu.DEFAULT_SUBSCRIPTION_ID,
-            "BATCHKEY_RESOURCE_GROUP": emu.DEFAULT_RESOURCE_GROUP,
-            "BATCHKEY_ACCOUNT": emu.DEFAULT_ACCOUNT,
-            "AZURE_AUTHORITY_HOST": self.emulator.login_url,
-            "BATCHKEY_ARM_ENDPOINT": self.emulator.arm_url,
-            "BATCHKEY_CA_FILE": os.path.join(self.pki, "ca.crt"),
-        }
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+             **emulator_env.settings(self.emulator.login_port, self.emulator.arm_port,
+                                     os.path.join(self.pki, "ca.crt"))}
         for k, v in overrides.items():
             if v is None:
                 e.pop(k, None)
