@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
 # The Linux board: the batchkey CLI and the library example, over POSIX sockets and mbedTLS.
 LINUX_LIB_SRC := $(CORE_SRC) $(JSMN_SRC) $(sort $(wildcard port/mbedtls/*.c)) $(POSIX_SRC)
-LINUX_INCLUDES := -Iport/mbedtls
+LINUX_INCLUDES := -Iport/mbedtls -Iboards/common
 
-$(BUILD)/rel/boards/linux/%.o $(BUILD)/rel/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
-$(BUILD)/san/boards/linux/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
+$(BUILD)/rel/boards/%.o $(BUILD)/rel/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
+$(BUILD)/san/boards/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
 
-CLI_SRC := boards/linux/batchkey_main.c boards/linux/bk_cli_output.c
+CLI_SRC := boards/linux/batchkey_main.c boards/common/bk_cli.c boards/common/bk_cli_output.c
 
 $(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) $(CLI_SRC))
 	@mkdir -p $(dir $@)

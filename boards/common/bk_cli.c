@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: MIT */
+/* The batchkey command line, one code for every board: options, checks, the commands, the
+ * output and the exit codes. A board's main gives it argv and a bk_cli_board (where settings
+ * and CA certificates come from, and its TLS). */
+#define _GNU_SOURCE /* getopt_long on glibc; newlib declares it anyway */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bk_ascii.h"
+#include "bk_cli.h"
+#include "bk_cli_output.h"
+#include "bk_client.h"
+#include "bk_crypto.h"
+#include "bk_platform.h"
+#include "bk_writer.h"
+
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_INTERNAL = 1,
+    EXIT_USAGE = 2,
+    EXIT_AUTH = 3,
+    EXIT_REFUSED = 4,
+    EXIT_NETWORK = 5,
+    EXIT_MALFORMED = 6,
+    EXIT_ROTATION = 7,
+    EXIT_OUTCOME_UNKNOWN = 8
+};
+
+typedef struct cloud {
+    const char *name;
+    const char *arm;
+    const char *authority;
+    const char *scope;
+} cloud;
+
+static const cloud clouds[] = {
+    {"AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com",
+     "https://management.azure.com/.default"},
+    {"AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn",
+     "https://management.chinacloudapi.cn/.default"},
+    {"AzureUSGovernment", "https://management.usgovcloudapi.net",
+     "https://login.microsoftonline.us", "https://management.usgovcloudapi.net/.default"},
+};
+
+typedef struct options {
+    const char *command;
+    const char *key;
+    const char *subscription;
+    const char *resource_group;
+    const char *account;
+    const char *cloud_name;
+    const char *arm_endpoint;
+    const char *authority_host;
+    const char *ca_file;
+    const char *state_dir;
+    const char *output;
+    const char *timeout;
+    const char *deadline;
+    const char *tenant;
+    const char *client_id;
+    const char *client_secret;
+    bool verbose;
+    bool help;
+    bk_key_name key_name; /* --key-name, parsed */
+} options;
+
+static bk_client client;
+static const bk_cli_board *board;
+
+typedef enum command { CMD_SHOW, CMD_KEYS, CMD_REGENERATE, CMD_TOKEN, CMD_COUNT } command;
+
+/* Each command's help: a line in `batchkey --help`, and `batchkey COMMAND --help`. */
+static const struct {
+    const char *name;
+    const char *summary;
+    const char *synopsis;
+    const char *details;
+    const char *example;
+} commands[CMD_COUNT] = {
+    {"show", "the Batch account: endpoint, provisioning state, authentication modes",
+     "batchkey show [-o json|tsv|env|none]",
+     "Reads the account (GET). -o env prints AZURE_BATCH_ACCOUNT and AZURE_BATCH_ENDPOINT.",
+     "batchkey show -g my-rg -n mybatchaccount -o tsv"},
+    {"keys", "the account's two shared keys (listKeys)",
+     "batchkey keys [--key-name primary|secondary] [-o json|tsv|env|none]",
+     "json and tsv print both keys. -o env prints export lines for the Batch tools:\n"
+     "AZURE_BATCH_ACCOUNT, AZURE_BATCH_ENDPOINT (read with one more GET) and\n"
+     "AZURE_BATCH_ACCESS_KEY, the key --key-name names (primary by default).",
+     "eval \"$(batchkey keys -o env --key-name secondary)\""},
+    {"regenerate", "regenerate one key, then print the account's keys",
+     "batchkey regenerate --key-name primary|secondary [-o json|tsv|env|none]",
+     "Regenerate the key your devices are NOT using: the old value stops working at once.\n"
+     "Sent at most once (again only after a 429). When no definite answer comes, batchkey\n"
+     "reads the keys with listKeys, prints them and exits 8. -o env gives the new key as\n"
+     "AZURE_BATCH_ACCESS_KEY.",
+     "batchkey regenerate --key-name secondary -o none"},
+    {"token", "acquire an access token; prints its type, expiry and length, never the token",
+     "batchkey token [-o json|tsv|env|none]",
+     "Checks the credential: one client-credentials request to Microsoft Entra ID.",
+     "batchkey token -o tsv"},
+};
+
+static const char common_options[] =
+    "options (environment variable in brackets; options win):\n"
+    "  --subscription ID        [AZURE_SUBSCRIPTION_ID]\n"
+    "  -g, --resource-group RG  [BATCHKEY_RESOURCE_GROUP]\n"
+    "  -n, --account NAME       [BATCHKEY_ACCOUNT] the Batch account\n"
+    "  --key-name, --key K      primary or secondary (any case)\n"
+    "  -o, --output FORMAT      json (default), tsv, env (export lines) or none\n"
+    "  --cloud NAME             AzureCloud (default), AzureChinaCloud, AzureUSGovernment\n"
+    "  --arm-endpoint URL       [BATCHKEY_ARM_ENDPOINT] https://host[:port]\n"
+    "  --ca-file PATH           [BATCHKEY_CA_FILE] PEM CA bundle; default: the system's\n"
+    "  --state-dir DIR          [BATCHKEY_STATE_DIR] rotation state\n"
+    "  --deadline SECONDS       [BATCHKEY_DEADLINE] the whole command, retries and waits\n"
+    "                           included; default 60\n"
+    "  --timeout SECONDS        [BATCHKEY_TIMEOUT] the longest one connect or wait for the\n"
+    "                           network may take; default 20\n"
+    "  -v, --verbose            diagnostics on stderr, secrets redacted\n"
+    "  -h, --help, --version\n"
+    "\n"
+    "credentials: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service\n"
+    "principal); AZURE_AUTHORITY_HOST https://host[:port] replaces the cloud's Entra ID.\n"
+    "\n"
+    "exit codes: 0 ok; 1 internal error; 2 usage or invalid input (nothing sent);\n"
+    "3 authentication failed; 4 Azure refused the operation (fix the request or the\n"
+    "configuration); 5 network, TLS, timeout, or Azure busy after the retries (try again\n"
+    "later); 6 malformed, oversized or cut-short response; 7 rotation incomplete;\n"
+    "8 outcome unknown (regenerateKeys sent, no definite answer: the keys printed are\n"
+    "what the service holds now).\n";
+
+static void usage(FILE *out) {
+    fputs("usage: batchkey [options] COMMAND\n\ncommands:\n", out);
+    for (size_t i = 0; i < CMD_COUNT; i++) {
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    }
+    fputs("\n'batchkey COMMAND --help' tells more of one.\n\n", out);
+    fputs(common_options, out);
+}
+
+static void command_usage(command cmd, FILE *out) {
+    fprintf(out, "usage: %s [options]\n\n%s: %s.\n%s\n\nexample:\n  %s\n\n", commands[cmd].synopsis,
+            commands[cmd].name, commands[cmd].summary, commands[cmd].details,
+            commands[cmd].example);
+    fputs(common_options, out);
+}
+
+static int usage_error(const char *what, const char *detail) {
+    fprintf(stderr, "batchkey: %s", what);
+    if (detail != NULL) {
+        fputs(": ", stderr);
+        bk_cli_print_one_line(stderr, detail, false);
+    }
+    fputs(" (see batchkey --help)\n", stderr);
+    return EXIT_USAGE;
+}
+
+static const char *option_or_env(const char *option, const char *env) {
+    if (option != NULL) {
+        return option;
+    }
+    const char *value = board->getenv(env);
+    return (value != NULL && value[0] != '\0') ? value : NULL;
+}
+
+static int exit_code_for(bk_result r) {
+    switch (r) {
+    case BK_OK:
+        return EXIT_OK;
+    case BK_ERR_ARGUMENT:
+    case BK_ERR_INVALID_SUBSCRIPTION:
+    case BK_ERR_INVALID_RESOURCE_GROUP:
+    case BK_ERR_INVALID_ACCOUNT:
+    case BK_ERR_INVALID_TENANT:
+    case BK_ERR_INVALID_CLIENT_ID:
+    case BK_ERR_INVALID_SECRET:
+    case BK_ERR_INVALID_HEADER_VALUE:
+    case BK_ERR_INVALID_URL:
+    case BK_ERR_INVALID_KEY_NAME:
+    case BK_ERR_REQUEST_OVERFLOW:
+        return EXIT_USAGE;
+    case BK_ERR_AUTH_REFUSED:
+    case BK_ERR_ARM_UNAUTHORIZED:
+        return EXIT_AUTH;
+    case BK_ERR_ARM_REFUSED:
+    case BK_ERR_UNEXPECTED_STATUS:
+        return EXIT_REFUSED;
+    case BK_ERR_OUTCOME_UNKNOWN:
+        return EXIT_OUTCOME_UNKNOWN;
+    case BK_ERR_SERVICE_BUSY: /* try again later, unlike a refusal */
+    case BK_ERR_STREAM_SEND:
+    case BK_ERR_STREAM_RECV:
+    case BK_ERR_STREAM_CLOSED:
+    case BK_ERR_STREAM_UNCLEAN_CLOSE:
+    case BK_ERR_STREAM_STALLED:
+    case BK_ERR_TIMEOUT:
+    case BK_ERR_DNS:
+    case BK_ERR_CONNECT:
+    case BK_ERR_TLS_SETUP:
+    case BK_ERR_TLS_CA:
+    case BK_ERR_TLS_HANDSHAKE:
+    case BK_ERR_TLS_VERIFY:
+    case BK_ERR_TLS_IO:
+        return EXIT_NETWORK;
+    case BK_ERR_HTTP_STATUS_LINE:
+    case BK_ERR_HTTP_HEADER_SYNTAX:
+    case BK_ERR_HTTP_BARE_LF:
+    case BK_ERR_HTTP_BARE_CR:
+    case BK_ERR_HTTP_OBS_FOLD:
+    case BK_ERR_HTTP_NUL:
+    case BK_ERR_HTTP_EMPTY_HEADER_NAME:
+    case BK_ERR_HTTP_HEADERS_TOO_LARGE:
+    case BK_ERR_HTTP_BODY_TOO_LARGE:
+    case BK_ERR_HTTP_LENGTH_AND_CHUNKED:
+    case BK_ERR_HTTP_LENGTH_CONFLICT:
+    case BK_ERR_HTTP_LENGTH_INVALID:
+    case BK_ERR_HTTP_TRANSFER_CODING:
+    case BK_ERR_HTTP_CONTENT_CODING:
+    case BK_ERR_HTTP_CHUNK_SIZE_INVALID:
+    case BK_ERR_HTTP_CHUNK_SIZE_OVERFLOW:
+    case BK_ERR_HTTP_CHUNK_SYNTAX:
+    case BK_ERR_HTTP_TRUNCATED:
+    case BK_ERR_JSON_SYNTAX:
+    case BK_ERR_JSON_TOO_MANY_TOKENS:
+    case BK_ERR_JSON_MISSING_FIELD:
+    case BK_ERR_JSON_TYPE:
+    case BK_ERR_JSON_ESCAPE:
+    case BK_ERR_JSON_FIELD_OVERFLOW:
+    case BK_ERR_JSON_NUMBER:
+    case BK_ERR_JSON_DUPLICATE_KEY:
+        return EXIT_MALFORMED;
+    case BK_ERR_UNSUPPORTED:
+    case BK_ERR_ENTROPY:
+    case BK_ERR_CRYPTO:
+    case BK_ERR_BASE64:
+        break;
+    }
+    return EXIT_INTERNAL;
+}
+
+/* The one line that says what failed, with what TLS said about a failed connection. */
+static void report_failure(const char *what, bk_result r) {
+    char detail[256] = "";
+    board->tls_describe(detail, sizeof detail);
+    bk_cli_report_failure(what, r, &client, detail);
+}
+
+static int parse_options(int argc, char **argv, options *o) {
+    enum {
+        OPT_SUBSCRIPTION = 256,
+        OPT_CLOUD,
+        OPT_ARM,
+        OPT_CA,
+        OPT_STATE,
+        OPT_KEY,
+        OPT_TIMEOUT,
+        OPT_DEADLINE,
+        OPT_VERSION
+    };
+    static const struct option long_options[] = {
+        {"subscription", required_argument, NULL, OPT_SUBSCRIPTION},
+        {"resource-group", required_argument, NULL, 'g'},
+        {"account", required_argument, NULL, 'n'},
+        {"cloud", required_argument, NULL, OPT_CLOUD},
+        {"arm-endpoint", required_argument, NULL, OPT_ARM},
+        {"ca-file", required_argument, NULL, OPT_CA},
+        {"state-dir", required_argument, NULL, OPT_STATE},
+        {"output", required_argument, NULL, 'o'},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"key-name", required_argument, NULL, OPT_KEY},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"deadline", required_argument, NULL, OPT_DEADLINE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0}};
+    opterr = 0;
+    int c;
+    /* GNU getopt permutes argv, so options may come before or after the command. */
+    while ((c = getopt_long(argc, argv, ":vhg:n:o:", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_SUBSCRIPTION:
+            o->subscription = optarg;
+            break;
+        case 'g':
+            o->resource_group = optarg;
+            break;
+        case 'n':
+            o->account = optarg;
+            break;
+        case OPT_CLOUD:
+            o->cloud_name = optarg;
+            break;
+        case OPT_ARM:
+            o->arm_endpoint = optarg;
+            break;
+        case OPT_CA:
+            o->ca_file = optarg;
+            break;
+        case OPT_STATE:
+            o->state_dir = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case OPT_KEY:
+            o->key = optarg;
+            break;
+        case OPT_TIMEOUT:
+            o->timeout = optarg;
+            break;
+        case OPT_DEADLINE:
+            o->deadline = optarg;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'h':
+            o->help = true;
+            break;
+        case OPT_VERSION:
+            printf("batchkey %s (%s)\n", BK_VERSION, board->version);
+            return -1;
+        case ':':
+            return usage_error("missing value for", argv[optind - 1]);
+        default:
+            return usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        o->command = argv[optind++];
+    }
+    if (optind < argc) {
+        return usage_error("unexpected argument", argv[optind]);
+    }
+    if (o->command == NULL && !o->help) {
+        return usage_error("no command given", NULL);
+    }
+    return 0;
+}
+
+typedef struct time_limits {
+    uint32_t timeout_ms;  /* one connect or one wait for the network */
+    uint32_t deadline_ms; /* the whole command */
+} time_limits;
+
+/* Whole seconds from 1 to max; *ms is left as it is when text is NULL. */
+static bool seconds_ok(const char *text, long max, uint32_t *ms) {
+    if (text == NULL) {
+        return true;
+    }
+    char *end = NULL;
+    long seconds = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || seconds < 1 || seconds > max) {
+        return false;
+    }
+    *ms = (uint32_t)seconds * 1000u;
+    return true;
+}
+
+/* Resolves and checks every input; nothing is sent before this passes. */
+static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud **cl,
+                   time_limits *times) {
+    size_t i = 0;
+    while (o->command != NULL && i < CMD_COUNT && strcmp(o->command, commands[i].name) != 0) {
+        i++;
+    }
+    if (o->help) {
+        if (o->command == NULL) {
+            usage(stdout);
+        } else if (i < CMD_COUNT) {
+            command_usage((command)i, stdout);
+        } else {
+            return usage_error("unknown command", o->command);
+        }
+        return -1;
+    }
+    if (i == CMD_COUNT) {
+        return usage_error("unknown command", o->command);
+    }
+    *cmd = (command)i;
+    if (*cmd == CMD_REGENERATE && o->key == NULL) {
+        return usage_error("regenerate needs --key-name primary|secondary", NULL);
+    }
+    if (*cmd != CMD_REGENERATE && *cmd != CMD_KEYS && o->key != NULL) {
+        return usage_error("--key-name goes with keys and regenerate only", NULL);
+    }
+    o->key_name = BK_KEY_PRIMARY;
+    if (o->key != NULL && bk_key_name_parse(o->key, &o->key_name) != BK_OK) {
+        return usage_error("--key-name must be primary or secondary, not", o->key);
+    }
+    static const char *const formats[] = {"json", "tsv", "env", "none"};
+    const char *output = o->output ? o->output : "json";
+    size_t f = 0;
+    while (f < 4 && !bk_ascii_ieq(output, strlen(output), formats[f])) {
+        f++;
+    }
+    if (f == 4) {
+        return usage_error("--output must be json, tsv, env or none, not", output);
+    }
+    *format = (bk_cli_format)f;
+    const char *cloud_name = o->cloud_name ? o->cloud_name : "AzureCloud";
+    *cl = NULL;
+    for (size_t c = 0; c < sizeof clouds / sizeof clouds[0]; c++) {
+        if (bk_ascii_ieq(cloud_name, strlen(cloud_name), clouds[c].name)) {
+            *cl = &clouds[c];
+        }
+    }
+    if (*cl == NULL) {
+        return usage_error("unknown --cloud", cloud_name);
+    }
+    o->timeout = option_or_env(o->timeout, "BATCHKEY_TIMEOUT");
+    if (!seconds_ok(o->timeout, 3600, &times->timeout_ms)) {
+        return usage_error("--timeout must be 1 to 3600 seconds, not", o->timeout);
+    }
+    o->deadline = option_or_env(o->deadline, "BATCHKEY_DEADLINE");
+    if (!seconds_ok(o->deadline, 86400, &times->deadline_ms)) {
+        return usage_error("--deadline must be 1 to 86400 seconds, not", o->deadline);
+    }
+    o->arm_endpoint = option_or_env(o->arm_endpoint, "BATCHKEY_ARM_ENDPOINT");
+    o->authority_host = option_or_env(NULL, "AZURE_AUTHORITY_HOST");
+    if (bk_endpoint_parse(&client.arm, o->arm_endpoint ? o->arm_endpoint : (*cl)->arm) != BK_OK) {
+        return usage_error("the ARM endpoint is not https://host[:port]", o->arm_endpoint);
+    }
+    if (bk_endpoint_parse(&client.authority,
+                          o->authority_host ? o->authority_host : (*cl)->authority) != BK_OK) {
+        return usage_error("AZURE_AUTHORITY_HOST is not https://host[:port]", o->authority_host);
+    }
+    o->ca_file = option_or_env(o->ca_file, "BATCHKEY_CA_FILE");
+    if (o->ca_file != NULL && !board->readable(o->ca_file)) {
+        return usage_error("cannot read the CA file (--ca-file or BATCHKEY_CA_FILE: a PEM bundle)",
+                           o->ca_file);
+    }
+    o->state_dir = option_or_env(o->state_dir, "BATCHKEY_STATE_DIR");
+
+    o->tenant = option_or_env(NULL, "AZURE_TENANT_ID");
+    o->client_id = option_or_env(NULL, "AZURE_CLIENT_ID");
+    o->client_secret = option_or_env(NULL, "AZURE_CLIENT_SECRET");
+    static const char credentials[] = "batchkey signs in as a service principal with "
+                                      "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET";
+    const char *missing = o->tenant == NULL          ? "AZURE_TENANT_ID is not set"
+                          : o->client_id == NULL     ? "AZURE_CLIENT_ID is not set"
+                          : o->client_secret == NULL ? "AZURE_CLIENT_SECRET is not set"
+                                                     : NULL;
+    if (missing != NULL) {
+        return usage_error(missing, credentials);
+    }
+    if (bk_validate_tenant_id(o->tenant) != BK_OK) {
+        return usage_error("AZURE_TENANT_ID is not a GUID or domain name", o->tenant);
+    }
+    if (!bk_guid_ok(o->client_id)) {
+        return usage_error("AZURE_CLIENT_ID is not a GUID", o->client_id);
+    }
+    if (!bk_header_value_ok(o->client_secret, strlen(o->client_secret))) {
+        return usage_error("AZURE_CLIENT_SECRET holds a control character", NULL);
+    }
+    if (*cmd == CMD_TOKEN) {
+        return 0;
+    }
+    o->subscription = option_or_env(o->subscription, "AZURE_SUBSCRIPTION_ID");
+    o->resource_group = option_or_env(o->resource_group, "BATCHKEY_RESOURCE_GROUP");
+    o->account = option_or_env(o->account, "BATCHKEY_ACCOUNT");
+    if (o->subscription == NULL) {
+        return usage_error("no subscription: give --subscription or AZURE_SUBSCRIPTION_ID", NULL);
+    }
+    if (o->resource_group == NULL) {
+        return usage_error("no resource group: give -g/--resource-group or BATCHKEY_RESOURCE_GROUP",
+                           NULL);
+    }
+    if (o->account == NULL) {
+        return usage_error("no account: give -n/--account or BATCHKEY_ACCOUNT", NULL);
+    }
+    if (bk_validate_subscription_id(o->subscription) != BK_OK) {
+        return usage_error("the subscription ID is not a GUID", o->subscription);
+    }
+    if (bk_validate_resource_group(o->resource_group) != BK_OK) {
+        return usage_error("invalid resource group name (1-90 letters, digits, - . _ ( ), not "
+                           "ending in '.')",
+                           o->resource_group);
+    }
+    if (bk_validate_account_name(o->account) != BK_OK) {
+        return usage_error("invalid account name (3-24 letters and digits)", o->account);
+    }
+    return 0;
+}
+
+static int run(const options *o, command cmd, bk_cli_format format) {
+    bk_result r;
+    if (cmd == CMD_TOKEN) {
+        r = bk_client_token(&client, NULL);
+        if (r == BK_OK) {
+            bk_cli_print_token(&client.token, format);
+        } else {
+            report_failure("token", r);
+        }
+        return exit_code_for(r);
+    }
+    /* show, and env output of keys, need the account's endpoint: read it first, so that a
+     * failure there comes before anything is regenerated. */
+    static bk_batch_account account;
+    if (cmd == CMD_SHOW || format == BK_CLI_ENV) {
+        r = bk_client_get_account(&client, &account);
+        if (r != BK_OK) {
+            report_failure(commands[cmd].name, r);
+            return exit_code_for(r);
+        }
+        if (cmd == CMD_SHOW) {
+            bk_cli_print_account(&account, format);
+            return EXIT_OK;
+        }
+    }
+    static bk_account_keys keys;
+    if (cmd == CMD_KEYS) {
+        r = bk_client_list_keys(&client, &keys);
+    } else {
+        r = bk_client_regenerate_key(&client, o->key_name, &keys);
+    }
+    if (r == BK_OK || (r == BK_ERR_OUTCOME_UNKNOWN && client.reconcile_result == BK_OK)) {
+        bk_cli_print_keys(&keys, o->key_name, account.account_endpoint, format);
+    }
+    if (r != BK_OK) {
+        report_failure(commands[cmd].name, r);
+    }
+    bk_wipe(&keys, sizeof keys);
+    return exit_code_for(r);
+}
+
+int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
+    board = the_board;
+    options o;
+    memset(&o, 0, sizeof o);
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0) {
+        return rc < 0 ? EXIT_OK : rc;
+    }
+    command cmd = CMD_SHOW;
+    bk_cli_format format = BK_CLI_JSON;
+    const cloud *cl = &clouds[0];
+    time_limits limits = {20000, 60000};
+    bk_connector placeholder = {NULL, NULL, NULL, NULL};
+    bk_client_init(&client, placeholder);
+    rc = resolve(&o, &cmd, &format, &cl, &limits);
+    if (rc != 0) {
+        return rc < 0 ? EXIT_OK : rc; /* -1: help was asked for and printed */
+    }
+    bk_log_set_level(o.verbose ? BK_LOG_DEBUG : BK_LOG_ERROR);
+    bk_connector connector;
+    bk_result r = board->tls_start(o.ca_file, limits.timeout_ms, &connector);
+    if (r != BK_OK) {
+        fprintf(stderr, "batchkey: TLS setup failed: %s", bk_strerror(r));
+        if (r == BK_ERR_TLS_CA) {
+            fprintf(stderr, " from %s; give a PEM bundle with --ca-file%s",
+                    o.ca_file != NULL ? o.ca_file : board->default_ca,
+                    o.ca_file != NULL ? "" : board->default_ca_hint);
+        }
+        fputc('\n', stderr);
+        board->tls_stop();
+        return exit_code_for(r);
+    }
+    bk_endpoint arm = client.arm;
+    bk_endpoint authority = client.authority;
+    bk_client_init(&client, connector);
+    bk_client_set_deadline(&client, limits.deadline_ms);
+    client.arm = arm;
+    client.authority = authority;
+    client.scope = cl->scope;
+    client.credential.kind = BK_CREDENTIAL_CLIENT_SECRET;
+    client.credential.tenant_id = o.tenant;
+    client.credential.client_id = o.client_id;
+    client.credential.client_secret = o.client_secret;
+    client.account.subscription_id = o.subscription;
+    client.account.resource_group = o.resource_group;
+    client.account.account_name = o.account;
+
+    rc = run(&o, cmd, format);
+
+    bk_client_close(&client);
+    board->tls_stop();
+    /* The secret lives in the board's environment block; it is not needed any more. */
+    bk_wipe((char *)o.client_secret, strlen(o.client_secret));
+    fflush(stdout);
+    return rc;
+}
