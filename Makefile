@@ -119,6 +119,13 @@ $(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(UNIT_LIB_OBJ)
 unit-tests: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; SPEC_DIR=$(SPEC_DIR) $$t; done
 
+# The same unit tests under the mps2-an386 board's smaller sizes (one suite, every configuration),
+# in a build directory of their own.
+.PHONY: unit-tests-small
+unit-tests-small:
+	@$(MAKE) --no-print-directory unit-tests BUILD=$(BUILD)/small \
+	    CPPFLAGS="-include boards/mps2-an386/bk_config_board.h"
+
 # --- the core's own rules: no heap, no OS or mbedTLS header, freestanding cross build ---
 CORE_REL_OBJ := $(call rel_obj,$(CORE_SRC))
 core-checks: $(CORE_REL_OBJ) $(call rel_obj,$(JSMN_SRC))
@@ -143,8 +150,8 @@ core-m4:
 	@arm-none-eabi-size $(BUILD)/m4/*.o
 
 test: deps-test
-	@$(MAKE) --no-print-directory unit-tests core-checks mirror-tests core-m4 tls-tests fuzz-smoke \
-	    emulator-tests $(BOARD_TEST_TARGETS) mbedtls3-tests
+	@$(MAKE) --no-print-directory unit-tests unit-tests-small core-checks mirror-tests core-m4 \
+	    tls-tests fuzz-smoke emulator-tests $(BOARD_TEST_TARGETS) mbedtls3-tests
 
 # With Debian's own python3 too when another one comes first on PATH: a fresh machine has only it.
 emulator-tests:

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* The mps2-an386 board's sizes for core/bk_config.h (given with -include): one TLS connection
+ * and about 16 KiB of client state in 64 KiB of RAM. Linux keeps the roomier defaults. */
+#ifndef BK_CONFIG_BOARD_H
+#define BK_CONFIG_BOARD_H
+
+/* The request (an ARM token of up to BK_TOKEN_MAX and ~400 bytes of headers) and the largest
+ * answer read whole: a token answer, or a BatchAccount of ~1.5 KB. */
+#define BK_IO_BUFFER_SIZE 5120
+/* App-only ARM tokens are ~1.5-3.5 KB. */
+#define BK_TOKEN_MAX 4096
+/* A full BatchAccount answer needs about 100. */
+#define BK_JSON_TOKENS_MAX 128
+/* Diagnostics: cut and marked beyond these, never failing an answer. */
+#define BK_MESSAGE_MAX 256
+#define BK_ERROR_DETAILS_MAX 2
+#define BK_WWW_AUTHENTICATE_MAX 512
+
+#endif
