@@ -26,7 +26,10 @@ BK_MUST_CHECK bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16
                                        uint32_t timeout_ms);
 /* Bytes sent (> 0) or a negative bk_result; BK_ERR_TIMEOUT when nothing moved in time. */
 int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms);
-/* Bytes received (> 0), BK_ERR_STREAM_CLOSED on orderly close, or a negative bk_result. */
+/* Bytes received (> 0), BK_ERR_STREAM_CLOSED on orderly close, or a negative bk_result.
+ * Both: a timeout_ms of 0 checks once without waiting. A polled stack (lwIP's raw API, no OS)
+ * may also answer 0 before timeout_ms is up: "nothing yet, I polled the interface"; the caller
+ * calls again until its own time is up (core/bk_tcp_stream.c does). */
 int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms);
 void bk_tcp_close(bk_socket *sock);
 

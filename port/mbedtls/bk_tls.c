@@ -9,7 +9,7 @@
 
 #include "bk_config.h"
 #include "mbedtls/error.h"
-#include "mbedtls/net_sockets.h" /* MBEDTLS_ERR_NET_* for the socket callbacks */
+#include "mbedtls/net_sockets.h" /* MBEDTLS_ERR_NET_* for the carrier callbacks */
 #include "mbedtls/platform_util.h"
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
@@ -163,59 +163,60 @@ void bk_tls_global_free(void) {
 #endif
 }
 
-/* --- socket callbacks (mbedTLS's BIO) --- */
+/* --- the carrier (mbedTLS's BIO) --- */
 
-/* How long the next socket operation may wait: what is left of a connect or close deadline,
- * else the per-call timeout cut to the stream's deadline; nothing at all while probing. */
-static uint32_t bk_tls_wait_ms(const bk_tls_conn *c) {
-    if (c->poll_only) {
-        return 0;
+/* Passes a deadline (or a probe) down to the carrier, if it waits at all. */
+static void bk_tls_bound_carrier(bk_tls_conn *c, uint64_t deadline_ms, bool wait) {
+    if (c->carrier_deadline != NULL) {
+        c->carrier_deadline(c->carrier.ctx, deadline_ms, wait);
     }
-    uint64_t limit = c->use_deadline ? c->deadline_ms : c->end_ms;
-    if (limit == 0) {
-        return c->timeout_ms;
-    }
-    uint64_t now = bk_monotonic_ms();
-    uint64_t left = now >= limit ? 0 : limit - now;
-    if (!c->use_deadline && left > c->timeout_ms) {
-        left = c->timeout_ms;
-    }
-    return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
+/* True once deadline_ms (0: none) has passed. */
+static int bk_tls_past(uint64_t deadline_ms) {
+    return deadline_ms != 0 && bk_monotonic_ms() >= deadline_ms;
 }
 
 /* True once the stream's deadline has passed. */
 static int bk_tls_past_end(const bk_tls_conn *c) {
-    return c->end_ms != 0 && bk_monotonic_ms() >= c->end_ms;
+    return bk_tls_past(c->end_ms);
+}
+
+/* mbedTLS counts in int; the stream in int32_t. */
+static size_t bk_tls_clamp(size_t len) {
+    return len > INT32_MAX ? (size_t)INT32_MAX : len;
 }
 
 static int bk_tls_bio_send(void *ctx, const unsigned char *buf, size_t len) {
     bk_tls_conn *c = ctx;
-    int32_t n = bk_tcp_send(&c->socket, buf, len, bk_tls_wait_ms(c));
-    if (n >= 0) {
+    len = bk_tls_clamp(len);
+    int32_t n = c->carrier.send(c->carrier.ctx, buf, len);
+    if (n > 0 && (size_t)n <= len) {
         return (int)n;
     }
-    c->io_result = (bk_result)n;
-    if (n == BK_ERR_TIMEOUT) {
-        return c->poll_only ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_SSL_TIMEOUT;
+    if (n == 0) {
+        return MBEDTLS_ERR_SSL_WANT_WRITE; /* no progress yet: the caller retries by its deadline */
     }
-    return MBEDTLS_ERR_NET_SEND_FAILED;
+    c->io_result = n > 0 ? BK_ERR_STREAM_SEND : (bk_result)n;
+    return n == BK_ERR_TIMEOUT ? MBEDTLS_ERR_SSL_TIMEOUT : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 static int bk_tls_bio_recv(void *ctx, unsigned char *buf, size_t len) {
     bk_tls_conn *c = ctx;
-    int32_t n = bk_tcp_recv(&c->socket, buf, len, bk_tls_wait_ms(c));
-    if (n >= 0) {
+    len = bk_tls_clamp(len);
+    int32_t n = c->carrier.recv(c->carrier.ctx, buf, len);
+    if (n > 0 && (size_t)n <= len) {
         return (int)n;
     }
-    c->io_result = (bk_result)n;
-    if (n == BK_ERR_STREAM_CLOSED) {
-        return 0; /* mbedTLS's EOF */
-    }
-    if (n == BK_ERR_TIMEOUT) {
+    if (n == 0) {
         /* WANT_READ is the one "nothing yet" answer mbedTLS documents as resumable. */
-        return c->poll_only ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_SSL_TIMEOUT;
+        return MBEDTLS_ERR_SSL_WANT_READ;
     }
-    return MBEDTLS_ERR_NET_RECV_FAILED;
+    c->io_result = n > 0 ? BK_ERR_STREAM_RECV : (bk_result)n;
+    if (n == BK_ERR_STREAM_CLOSED || n == BK_ERR_STREAM_UNCLEAN_CLOSE) {
+        return 0; /* mbedTLS's EOF: without close_notify before it, an unclean close */
+    }
+    return n == BK_ERR_TIMEOUT ? MBEDTLS_ERR_SSL_TIMEOUT : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
 /* --- connections --- */
@@ -234,12 +235,22 @@ static int bk_tls_is_ticket(int ret) {
 #endif
 }
 
-/* Frees the TLS context and the socket; the diagnostics stay readable. */
+/* An empty connection: every path below may release it. A zeroed context is what
+ * mbedtls_ssl_init makes. */
+static void bk_tls_init(bk_tls_conn *c) {
+    memset(c, 0, sizeof *c);
+    mbedtls_ssl_init(&c->ssl);
+    bk_tcp_stream_init(&c->tcp);
+    c->state = BK_TLS_CLOSED;
+}
+
+/* Frees the TLS context and c's own carrier, and forgets any other; the diagnostics stay
+ * readable. */
 static void bk_tls_release(bk_tls_conn *c) {
     mbedtls_ssl_free(&c->ssl);
-    bk_tcp_close(&c->socket);
-    c->use_deadline = 0;
-    c->poll_only = 0;
+    bk_tcp_stream_close(&c->tcp);
+    memset(&c->carrier, 0, sizeof c->carrier);
+    c->carrier_deadline = NULL;
     c->state = BK_TLS_CLOSED;
 }
 
@@ -258,30 +269,9 @@ static bk_result bk_tls_handshake_result(const bk_tls_conn *c, int ret) {
     return BK_ERR_TLS_HANDSHAKE;
 }
 
-bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address, uint16_t port,
-                            const char *server_name, uint32_t timeout_ms) {
-    if (c == NULL) {
-        return BK_ERR_ARGUMENT;
-    }
-    /* A zeroed context is what mbedtls_ssl_init makes, so every path below may release c. */
-    memset(c, 0, sizeof *c);
-    mbedtls_ssl_init(&c->ssl);
-    c->socket.handle = -1;
-    c->state = BK_TLS_CLOSED;
-    if (cfg == NULL || !cfg->ready || address == NULL || server_name == NULL ||
-        server_name[0] == '\0') {
-        return BK_ERR_ARGUMENT;
-    }
-    c->timeout_ms = timeout_ms;
-    c->deadline_ms = bk_monotonic_ms() + timeout_ms;
-    c->use_deadline = 1;
-
-    bk_result r = bk_tcp_connect(&c->socket, address, port, timeout_ms);
-    if (r != BK_OK) {
-        c->io_result = r;
-        bk_tls_release(c);
-        return r;
-    }
+/* The handshake over the carrier already in c, by deadline_ms. */
+static bk_result bk_tls_handshake(bk_tls_conn *c, bk_tls_config *cfg, const char *server_name,
+                                  uint64_t deadline_ms) {
     int ret = mbedtls_ssl_setup(&c->ssl, &cfg->ssl);
     if (ret == 0) {
         /* Always, IP literals included: it is both the SNI and the name the certificate must
@@ -295,9 +285,11 @@ bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *addr
     }
     mbedtls_ssl_set_bio(&c->ssl, c, bk_tls_bio_send, bk_tls_bio_recv, NULL);
 
+    bk_tls_bound_carrier(c, deadline_ms, true);
     do {
+        c->io_result = BK_OK;
         ret = mbedtls_ssl_handshake(&c->ssl);
-    } while (bk_tls_wants_io(ret) && bk_tls_wait_ms(c) > 0);
+    } while (bk_tls_wants_io(ret) && !bk_tls_past(deadline_ms));
     c->verify_flags = mbedtls_ssl_get_verify_result(&c->ssl);
     if (ret == 0 && c->verify_flags != 0) {
         /* Cannot happen with authmode required; refuse rather than trust that. */
@@ -309,13 +301,56 @@ bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *addr
             c->io_result = BK_ERR_TIMEOUT;
         }
         c->last_mbedtls_error = ret;
-        r = bk_tls_handshake_result(c, ret);
+        bk_result r = bk_tls_handshake_result(c, ret);
         bk_tls_release(c);
         return r;
     }
-    c->use_deadline = 0;
+    c->end_ms = 0;
+    bk_tls_bound_carrier(c, 0, true);
     c->state = BK_TLS_OPEN;
     return BK_OK;
+}
+
+static int bk_tls_name_ok(const char *server_name) {
+    return server_name != NULL && server_name[0] != '\0';
+}
+
+bk_result bk_tls_start(bk_tls_conn *c, bk_tls_config *cfg, const bk_stream *carrier,
+                       bk_stream_deadline_fn carrier_deadline, const char *server_name,
+                       uint64_t deadline_ms) {
+    if (c == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    bk_tls_init(c);
+    if (cfg == NULL || !cfg->ready || carrier == NULL || carrier->send == NULL ||
+        carrier->recv == NULL || !bk_tls_name_ok(server_name) || deadline_ms == 0) {
+        return BK_ERR_ARGUMENT;
+    }
+    c->carrier = *carrier;
+    c->carrier_deadline = carrier_deadline;
+    return bk_tls_handshake(c, cfg, server_name, deadline_ms);
+}
+
+bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address, uint16_t port,
+                            const char *server_name, uint32_t timeout_ms) {
+    if (c == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    bk_tls_init(c);
+    if (cfg == NULL || !cfg->ready || address == NULL || !bk_tls_name_ok(server_name)) {
+        return BK_ERR_ARGUMENT;
+    }
+    /* One deadline for the connect and the handshake together. */
+    uint64_t deadline_ms = bk_monotonic_ms() + timeout_ms;
+    bk_result r = bk_tcp_stream_connect(&c->tcp, address, port, timeout_ms, deadline_ms);
+    if (r != BK_OK) {
+        c->io_result = r;
+        bk_tls_release(c);
+        return r;
+    }
+    c->carrier = bk_tcp_stream_of(&c->tcp);
+    c->carrier_deadline = bk_tcp_stream_set_deadline;
+    return bk_tls_handshake(c, cfg, server_name, deadline_ms);
 }
 
 bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const char *host, uint16_t port,
@@ -341,13 +376,14 @@ bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const char *host, u
 
 void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms) {
     if (c != NULL) {
-        c->timeout_ms = timeout_ms;
+        bk_tcp_stream_set_timeout(&c->tcp, timeout_ms);
     }
 }
 
 void bk_tls_set_deadline(bk_tls_conn *c, uint64_t deadline_ms) {
     if (c != NULL) {
         c->end_ms = deadline_ms;
+        bk_tls_bound_carrier(c, deadline_ms, true);
     }
 }
 
@@ -389,66 +425,81 @@ static int32_t bk_tls_io_failure(bk_tls_conn *c, int ret) {
     return BK_ERR_TLS_IO;
 }
 
-/* mbedTLS counts in int; the stream in int32_t. */
-static size_t bk_tls_clamp(size_t len) {
-    return len > INT32_MAX ? (size_t)INT32_MAX : len;
+/* After a WANT_* (or a ticket) from mbedTLS: 1 to call it again, else what the stream call
+ * answers. Retries last until the deadline; with none, "no progress yet" goes up to the caller,
+ * whose idle limit decides. */
+static int32_t bk_tls_retry(bk_tls_conn *c) {
+    if (c->end_ms == 0) {
+        return 0;
+    }
+    if (bk_tls_past_end(c)) {
+        c->state = BK_TLS_FAILED; /* a record cut short leaves the connection unusable */
+        return BK_ERR_TIMEOUT;
+    }
+    return 1;
+}
+
+/* The checks send and recv share; BK_OK when the call may go to mbedTLS. */
+static bk_result bk_tls_io_start(bk_tls_conn *c, const void *data, size_t len) {
+    bk_result r = bk_tls_usable(c);
+    if (r != BK_OK) {
+        return r;
+    }
+    if (data == NULL && len > 0) {
+        return BK_ERR_ARGUMENT;
+    }
+    if (len > 0 && bk_tls_past_end(c)) {
+        c->state = BK_TLS_FAILED; /* a request or answer cut short leaves it unusable */
+        return BK_ERR_TIMEOUT;
+    }
+    return BK_OK;
 }
 
 static int32_t bk_tls_stream_send(void *ctx, const uint8_t *data, size_t len) {
     bk_tls_conn *c = ctx;
-    bk_result r = bk_tls_usable(c);
-    if (r != BK_OK) {
+    bk_result r = bk_tls_io_start(c, data, len);
+    if (r != BK_OK || len == 0) {
         return r;
     }
-    if (data == NULL && len > 0) {
-        return BK_ERR_ARGUMENT;
+    for (;;) {
+        c->io_result = BK_OK;
+        int ret = mbedtls_ssl_write(&c->ssl, data, bk_tls_clamp(len));
+        if (ret > 0) {
+            return (int32_t)ret;
+        }
+        if (ret == 0) {
+            return 0; /* nothing written, nothing wrong: the caller's idle limit decides */
+        }
+        if (!bk_tls_wants_io(ret)) {
+            return bk_tls_io_failure(c, ret);
+        }
+        int32_t retry = bk_tls_retry(c);
+        if (retry != 1) {
+            return retry;
+        }
     }
-    if (len == 0) {
-        return 0;
-    }
-    if (bk_tls_past_end(c)) {
-        c->state = BK_TLS_FAILED; /* a request cut short leaves the connection unusable */
-        return BK_ERR_TIMEOUT;
-    }
-    c->io_result = BK_OK;
-    int ret = mbedtls_ssl_write(&c->ssl, data, bk_tls_clamp(len));
-    if (ret > 0) {
-        return (int32_t)ret;
-    }
-    if (bk_tls_wants_io(ret)) {
-        return 0;
-    }
-    if (ret == 0) {
-        return 0; /* nothing written, nothing wrong: the caller's idle limit decides */
-    }
-    return bk_tls_io_failure(c, ret);
 }
 
 static int32_t bk_tls_stream_recv(void *ctx, uint8_t *data, size_t len) {
     bk_tls_conn *c = ctx;
-    bk_result r = bk_tls_usable(c);
-    if (r != BK_OK) {
-        return r;
+    bk_result r = bk_tls_io_start(c, data, len);
+    if (r != BK_OK || len == 0) {
+        return r; /* a read of 0 bytes would look like EOF below */
     }
-    if (data == NULL && len > 0) {
-        return BK_ERR_ARGUMENT;
+    for (;;) {
+        c->io_result = BK_OK;
+        int ret = mbedtls_ssl_read(&c->ssl, data, bk_tls_clamp(len));
+        if (ret > 0) {
+            return (int32_t)ret;
+        }
+        if (!bk_tls_wants_io(ret) && !bk_tls_is_ticket(ret)) {
+            return bk_tls_io_failure(c, ret);
+        }
+        int32_t retry = bk_tls_retry(c);
+        if (retry != 1) {
+            return retry;
+        }
     }
-    if (len == 0) {
-        return 0; /* a read of 0 bytes would look like EOF below */
-    }
-    if (bk_tls_past_end(c)) {
-        c->state = BK_TLS_FAILED; /* an answer cut short leaves the connection unusable */
-        return BK_ERR_TIMEOUT;
-    }
-    c->io_result = BK_OK;
-    int ret = mbedtls_ssl_read(&c->ssl, data, bk_tls_clamp(len));
-    if (ret > 0) {
-        return (int32_t)ret;
-    }
-    if (bk_tls_wants_io(ret) || bk_tls_is_ticket(ret)) {
-        return 0;
-    }
-    return bk_tls_io_failure(c, ret);
 }
 
 bk_stream bk_tls_stream(bk_tls_conn *c) {
@@ -466,16 +517,16 @@ int bk_tls_is_reusable(bk_tls_conn *c) {
     if (mbedtls_ssl_get_bytes_avail(&c->ssl) > 0) {
         return 0; /* the last answer was not read to its end */
     }
-    /* A read that may not wait: WANT_READ means the socket is quiet, i.e. still open. Anything
+    /* A read that may not wait: WANT_READ means the carrier is quiet, i.e. still open. Anything
      * else (close_notify, EOF, an error, unsolicited bytes) ends the connection's usefulness. */
     unsigned char byte;
     int ret;
-    c->poll_only = 1;
+    bk_tls_bound_carrier(c, c->end_ms, false);
     do {
         c->io_result = BK_OK;
         ret = mbedtls_ssl_read(&c->ssl, &byte, 1);
     } while (bk_tls_is_ticket(ret));
-    c->poll_only = 0;
+    bk_tls_bound_carrier(c, c->end_ms, true);
     if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
         return 1;
     }
@@ -550,16 +601,17 @@ void bk_tls_close(bk_tls_conn *c) {
         return;
     }
     if (c->state == BK_TLS_OPEN && !bk_tls_past_end(c)) {
-        uint32_t budget =
-            c->timeout_ms < BK_TLS_CLOSE_TIMEOUT_MS ? c->timeout_ms : BK_TLS_CLOSE_TIMEOUT_MS;
-        c->deadline_ms = bk_monotonic_ms() + budget;
-        if (c->end_ms != 0 && c->end_ms < c->deadline_ms) {
-            c->deadline_ms = c->end_ms;
+        uint64_t until = bk_monotonic_ms() + BK_TLS_CLOSE_TIMEOUT_MS;
+        if (c->end_ms != 0 && c->end_ms < until) {
+            until = c->end_ms;
         }
-        c->use_deadline = 1;
-        (void)mbedtls_ssl_close_notify(&c->ssl); /* best effort: the peer may be gone */
+        bk_tls_bound_carrier(c, until, true);
+        int ret;
+        do { /* best effort: the peer may be gone */
+            ret = mbedtls_ssl_close_notify(&c->ssl);
+        } while (bk_tls_wants_io(ret) && !bk_tls_past(until));
     }
     bk_tls_release(c);
     mbedtls_platform_zeroize(c, sizeof *c);
-    c->socket.handle = -1;
+    bk_tcp_stream_init(&c->tcp);
 }

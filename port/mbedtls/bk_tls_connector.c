@@ -3,6 +3,46 @@
 
 #include "bk_tls_connector.h"
 
+static int slot_open(const bk_tls_peers *p, size_t i) {
+    return p->conns[i].state != BK_TLS_CLOSED;
+}
+
+static void slot_close(bk_tls_peers *p, size_t i) {
+    if (bk_tls_last_error(&p->conns[i]) != 0) {
+        p->last_mbedtls_error = bk_tls_last_error(&p->conns[i]);
+    }
+    bk_tls_close(&p->conns[i]);
+}
+
+static void slot_used(bk_tls_peers *p, size_t i) {
+    p->last_used[i] = ++p->uses;
+}
+
+/* Closes other slots, least recently used first, until opening one more stays within
+ * max_open: their memory (mbedTLS's record buffers) must be free before the next handshake. */
+static void make_room(bk_tls_peers *p, size_t peer) {
+    unsigned limit = p->max_open == 0 ? 1u : p->max_open;
+    for (;;) {
+        unsigned open = 0;
+        size_t oldest = BK_PEER_COUNT;
+        for (size_t i = 0; i < BK_PEER_COUNT; i++) {
+            if (i == peer || !slot_open(p, i)) {
+                continue;
+            }
+            open++;
+            /* Unsigned difference: the oldest also across a wrap of the counter. */
+            if (oldest == BK_PEER_COUNT ||
+                p->uses - p->last_used[i] > p->uses - p->last_used[oldest]) {
+                oldest = i;
+            }
+        }
+        if (open < limit) {
+            return;
+        }
+        slot_close(p, oldest);
+    }
+}
+
 /* The time a connect may take: the per-wait timeout, cut to what is left of the deadline (0:
  * none). */
 static uint32_t connect_budget_ms(const bk_tls_peers *p, uint64_t deadline_ms) {
@@ -17,10 +57,21 @@ static uint32_t connect_budget_ms(const bk_tls_peers *p, uint64_t deadline_ms) {
 static bk_result peers_open(void *ctx, bk_peer peer, const bk_endpoint *ep, uint64_t deadline_ms,
                             bk_stream *out) {
     bk_tls_peers *p = ctx;
-    bk_tls_conn *conn = &p->conns[peer];
+    size_t i = (size_t)peer;
+    if (i >= BK_PEER_COUNT || ep == NULL || out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    bk_tls_conn *conn = &p->conns[i];
+    if (slot_open(p, i)) {
+        slot_close(p, i); /* a slot holds one connection */
+    }
     uint32_t budget = connect_budget_ms(p, deadline_ms);
-    bk_result r =
-        budget == 0 ? BK_ERR_TIMEOUT : bk_tls_connect(conn, p->config, ep->host, ep->port, budget);
+    if (budget == 0) {
+        return BK_ERR_TIMEOUT; /* nothing started, nothing closed */
+    }
+    make_room(p, i);
+    /* The TCP carrier and TLS over it, in the slot (bk_tls_connect builds the carrier). */
+    bk_result r = bk_tls_connect(conn, p->config, ep->host, ep->port, budget);
     if (r != BK_OK) {
         p->last_mbedtls_error = bk_tls_last_error(conn);
         p->last_verify_flags = bk_tls_verify_flags(conn);
@@ -29,31 +80,38 @@ static bk_result peers_open(void *ctx, bk_peer peer, const bk_endpoint *ep, uint
     }
     bk_tls_set_timeout(conn, p->timeout_ms);
     bk_tls_set_deadline(conn, deadline_ms);
+    slot_used(p, i);
     *out = bk_tls_stream(conn);
     return BK_OK;
 }
 
 static void peers_close(void *ctx, bk_peer peer) {
     bk_tls_peers *p = ctx;
-    if (bk_tls_last_error(&p->conns[peer]) != 0) {
-        p->last_mbedtls_error = bk_tls_last_error(&p->conns[peer]);
+    if ((size_t)peer < BK_PEER_COUNT) {
+        slot_close(p, (size_t)peer);
     }
-    bk_tls_close(&p->conns[peer]);
 }
 
+/* False for a slot closed meanwhile (by make_room too), since a closed connection is never
+ * reusable. */
 static bool peers_reuse(void *ctx, bk_peer peer, uint64_t deadline_ms) {
     bk_tls_peers *p = ctx;
-    if (bk_tls_is_reusable(&p->conns[peer]) != 1) {
+    if ((size_t)peer >= BK_PEER_COUNT || bk_tls_is_reusable(&p->conns[peer]) != 1) {
         return false;
     }
     bk_tls_set_deadline(&p->conns[peer], deadline_ms);
+    slot_used(p, (size_t)peer);
     return true;
 }
 
 bk_connector bk_tls_connector(bk_tls_peers *peers, bk_tls_config *config, uint32_t timeout_ms) {
     memset(peers, 0, sizeof *peers);
+    for (size_t i = 0; i < BK_PEER_COUNT; i++) {
+        bk_tcp_stream_init(&peers->conns[i].tcp); /* closed slots hold no descriptor 0 */
+    }
     peers->config = config;
     peers->timeout_ms = timeout_ms;
+    peers->max_open = BK_TLS_MAX_OPEN;
     bk_connector c = {peers_open, peers_close, peers_reuse, peers};
     return c;
 }

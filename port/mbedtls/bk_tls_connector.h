@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The client's connection seam over mbedTLS: one TLS connection per peer slot.
+/* The client's connection seam over mbedTLS: one TLS connection per peer slot, each over a TCP
+ * carrier of its own (bk_tls_connect), with at most max_open of them open at a time.
  *
  *     static bk_tls_config tls;
  *     static bk_tls_peers peers;
  *     r = bk_tls_config_init(&tls, ca_file);
  *     bk_client_init(&client, bk_tls_connector(&peers, &tls, 20000));
+ *     peers.max_open = 1;                   // optional: RAM for one TLS connection only
  *     ...
  *     bk_client_close(&client);
  *     bk_tls_config_free(&tls);
@@ -15,10 +17,23 @@
 #include "bk_client.h"
 #include "bk_tls.h"
 
+/* How many connections bk_tls_connector lets be open at once unless told otherwise: one per
+ * peer. A board with RAM for one TLS connection (mbedTLS's record buffers) builds with
+ * -DBK_TLS_MAX_OPEN=1. */
+#ifndef BK_TLS_MAX_OPEN
+#define BK_TLS_MAX_OPEN BK_PEER_COUNT
+#endif
+
 typedef struct bk_tls_peers {
     bk_tls_config *config;
     bk_tls_conn conns[BK_PEER_COUNT];
     uint32_t timeout_ms; /* the longest one connect or one wait for the network may take */
+    /* At most this many connections open at once (1 to BK_PEER_COUNT; BK_TLS_MAX_OPEN after
+     * bk_tls_connector). Opening one more first closes the one used least recently: the client
+     * learns it when reuse answers false for that peer, as for any closed slot. */
+    unsigned max_open;
+    uint32_t last_used[BK_PEER_COUNT]; /* the open or reuse count when each slot was last used */
+    uint32_t uses;
     /* The last connection failure: raw mbedTLS code and verify flags, for diagnosis. */
     int last_mbedtls_error;
     uint32_t last_verify_flags;

@@ -11,7 +11,8 @@
  *
  * Linked with -Wl,--wrap=getaddrinfo: __wrap_getaddrinfo below fakes a stuck resolver for a few
  * names under .invalid, answering them only in a thread with signals blocked, and hands every
- * other lookup to the real one. */
+ * other lookup to the real one. bk_tcp_send and bk_tcp_recv are wrapped too, to play a polled
+ * stack (see "a polled stack"). */
 #define _GNU_SOURCE /* POLLRDHUP: the peer's FIN has arrived */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -35,6 +36,7 @@
 
 #include "bk_platform.h"
 #include "bk_stream.h"
+#include "bk_tcp_stream.h"
 #include "bk_tls.h"
 #include "bk_tls_connector.h"
 #include "mbedtls/net_sockets.h" /* MBEDTLS_ERR_NET_* for the peer's socket callbacks */
@@ -140,6 +142,76 @@ int __wrap_getaddrinfo(const char *node, const char *service, const struct addri
         node = "127.0.0.1";
     }
     return __real_getaddrinfo(node, service, hints, res);
+}
+
+/* --- a polled stack, played over the POSIX platform ---
+ *
+ * Linked with -Wl,--wrap=bk_tcp_send,--wrap=bk_tcp_recv: the TCP carrier's calls come through
+ * here. While polled.on is set they answer as a polled stack without an OS does (lwIP's raw API):
+ * every other call 0 at once ("I polled the interface, nothing yet"), the others at most one byte,
+ * after waiting no more than 1 ms, and 0 too when nothing came. So the carrier alone turns waits
+ * into BK_ERR_TIMEOUT. The shim also notes any wait it was asked for that would end past
+ * polled.deadline. */
+
+static struct {
+    int on;
+    uint64_t deadline; /* 0: none to watch */
+    unsigned calls;
+    unsigned zeros;
+    int overran; /* a wait asked for would have ended past the deadline */
+} polled;
+
+int32_t __real_bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms);
+int32_t __real_bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms);
+int32_t __wrap_bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms);
+int32_t __wrap_bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms);
+
+/* The shim's turn: 1 when the call answers 0 without touching the socket. */
+static int polled_idle_turn(uint32_t timeout_ms) {
+    polled.calls++;
+    /* 5 ms: the carrier computed the wait a clock tick or so before this reading. */
+    if (polled.deadline != 0 && bk_monotonic_ms() + timeout_ms > polled.deadline + 5) {
+        polled.overran = 1;
+    }
+    if (polled.calls % 2 == 1) {
+        polled.zeros++;
+        return 1;
+    }
+    return 0;
+}
+
+static int32_t polled_answer(int32_t n) {
+    if (n == BK_ERR_TIMEOUT) {
+        polled.zeros++;
+        return 0;
+    }
+    return n;
+}
+
+int32_t __wrap_bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms) {
+    if (!polled.on || len == 0) {
+        return __real_bk_tcp_send(sock, data, len, timeout_ms);
+    }
+    if (polled_idle_turn(timeout_ms)) {
+        return 0;
+    }
+    return polled_answer(__real_bk_tcp_send(sock, data, 1, timeout_ms > 0 ? 1 : 0));
+}
+
+int32_t __wrap_bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms) {
+    if (!polled.on || len == 0) {
+        return __real_bk_tcp_recv(sock, data, len, timeout_ms);
+    }
+    if (polled_idle_turn(timeout_ms)) {
+        return 0;
+    }
+    return polled_answer(__real_bk_tcp_recv(sock, data, 1, timeout_ms > 0 ? 1 : 0));
+}
+
+static void polled_start(uint64_t deadline) {
+    memset(&polled, 0, sizeof polled);
+    polled.deadline = deadline;
+    polled.on = 1;
 }
 
 /* --- helpers --- */
@@ -917,6 +989,82 @@ static int test_tcp_resolve_pool(void) {
     return CASE_PASS;
 }
 
+/* --- the TCP carrier (core/bk_tcp_stream.c) over the POSIX platform --- */
+
+/* The carrier's limits: the per-wait timeout, the deadline that cuts it, the probe that does not
+ * wait, no I/O past the deadline, the peer's FIN, and a connect that does not start past the
+ * deadline. */
+static int test_tcp_stream_limits(void) {
+    uint16_t port = 0;
+    int listener = loopback_socket(AF_INET, 4, &port);
+    CHECK(listener >= 0);
+    bk_tcp_stream ts;
+    bk_result r = bk_tcp_stream_connect(&ts, "127.0.0.1", port, 2000, 0);
+    int peer = r == BK_OK ? accept(listener, NULL, NULL) : -1;
+    bk_stream s = bk_tcp_stream_of(&ts);
+    uint8_t buf[16];
+    CHECK_RESULT(r, BK_OK);
+    CHECK(peer >= 0);
+
+    /* the per-wait timeout, then the deadline cutting a longer one */
+    bk_tcp_stream_set_timeout(&ts, 150);
+    uint64_t start = bk_monotonic_ms();
+    int32_t n = s.recv(s.ctx, buf, sizeof buf);
+    uint64_t took = elapsed_since(start);
+    CHECK_RESULT(n, BK_ERR_TIMEOUT);
+    CHECK(took >= 145 && took < 150 + LATE_SLACK_MS);
+    bk_tcp_stream_set_timeout(&ts, 5000);
+    start = bk_monotonic_ms();
+    bk_tcp_stream_set_deadline(&ts, start + 100, true);
+    n = s.recv(s.ctx, buf, sizeof buf);
+    took = elapsed_since(start);
+    CHECK_RESULT(n, BK_ERR_TIMEOUT);
+    CHECK(took >= 95 && took < 100 + LATE_SLACK_MS);
+
+    /* the probe: 0 at once for nothing, whatever the deadline; bytes when there are some */
+    bk_tcp_stream_set_deadline(&ts, bk_monotonic_ms() - 1, false);
+    start = bk_monotonic_ms();
+    CHECK_RESULT(s.recv(s.ctx, buf, sizeof buf), BK_OK);
+    CHECK(elapsed_since(start) < 100);
+    CHECK(write(peer, "ab", 2) == 2);
+    CHECK(wait_readable(ts.socket.handle));
+    CHECK(s.recv(s.ctx, buf, sizeof buf) == 2 && memcmp(buf, "ab", 2) == 0);
+
+    /* past the deadline: no I/O either way */
+    CHECK(write(peer, "cd", 2) == 2);
+    CHECK(wait_readable(ts.socket.handle));
+    bk_tcp_stream_set_deadline(&ts, bk_monotonic_ms() - 1, true);
+    start = bk_monotonic_ms();
+    CHECK_RESULT(s.recv(s.ctx, buf, sizeof buf), BK_ERR_TIMEOUT);
+    CHECK_RESULT(s.send(s.ctx, (const uint8_t *)"x", 1), BK_ERR_TIMEOUT);
+    CHECK(elapsed_since(start) < 100);
+    CHECK(unread_bytes(ts.socket.handle) == 2);
+    CHECK(unread_bytes(peer) == 0);
+
+    /* no deadline: what waits, then the peer's FIN as an orderly close */
+    bk_tcp_stream_set_deadline(&ts, 0, true);
+    CHECK(s.recv(s.ctx, buf, sizeof buf) == 2 && memcmp(buf, "cd", 2) == 0);
+    CHECK(s.send(s.ctx, (const uint8_t *)"ef", 2) == 2);
+    CHECK(read(peer, buf, sizeof buf) == 2);
+    close(peer);
+    CHECK_RESULT(s.recv(s.ctx, buf, sizeof buf), BK_ERR_STREAM_CLOSED);
+    CHECK_RESULT(s.recv(s.ctx, buf, 0), BK_OK);
+    bk_tcp_stream_close(&ts);
+    CHECK(ts.socket.handle == -1);
+    bk_tcp_stream_close(&ts);
+
+    /* a connect past its deadline starts nothing */
+    start = bk_monotonic_ms();
+    r = bk_tcp_stream_connect(&ts, "127.0.0.1", port, 5000, start - 1);
+    struct pollfd knock = {listener, POLLIN, 0};
+    int knocked = poll(&knock, 1, 50);
+    close(listener);
+    CHECK_RESULT(r, BK_ERR_TIMEOUT);
+    CHECK(ts.socket.handle == -1);
+    CHECK(knocked == 0);
+    return CASE_PASS;
+}
+
 /* --- TLS configuration --- */
 
 static int test_tls_config_errors(void) {
@@ -972,7 +1120,7 @@ static int test_tls_trusted_ipv4(void) {
     CHECK(bk_tls_is_reusable(&c) == 1);
     CHECK(rev_round_trip(&c) == CASE_PASS); /* the probe left the connection intact */
     bk_tls_close(&c);
-    CHECK(c.socket.handle == -1);
+    CHECK(c.tcp.socket.handle == -1);
     CHECK(c.state == BK_TLS_CLOSED);
     bk_tls_close(&c);
     bk_stream s = bk_tls_stream(&c);
@@ -1042,7 +1190,7 @@ static int test_tls_untrusted_ca(void) {
     print_tls_error(&c);
     uint32_t flags = bk_tls_verify_flags(&c);
     int raw = bk_tls_last_error(&c);
-    int socket_left_open = c.socket.handle != -1;
+    int socket_left_open = c.tcp.socket.handle != -1;
     bk_tls_close(&c);
     bk_tls_config_free(&cfg);
     CHECK_RESULT(r, BK_ERR_TLS_VERIFY);
@@ -1205,7 +1353,7 @@ static int test_tls_peer_close(void) {
     CHECK_RESULT(s.recv(s.ctx, answer, sizeof answer), BK_ERR_STREAM_CLOSED);
     CHECK_RESULT(s.send(s.ctx, answer, 1), BK_ERR_STREAM_CLOSED);
     bk_tls_close(&c);
-    CHECK(c.socket.handle == -1);
+    CHECK(c.tcp.socket.handle == -1);
     return CASE_PASS;
 }
 
@@ -1275,7 +1423,7 @@ static int peer_ends_while_idle(peer_script script, bk_result expected) {
     CHECK(tls_peer_start(&p, script, 0));
     bk_tls_conn c;
     bk_result r = tls_peer_connect(&c, &p);
-    int fin = r == BK_OK && wait_for_fin(c.socket.handle);
+    int fin = r == BK_OK && wait_for_fin(c.tcp.socket.handle);
     int reusable = bk_tls_is_reusable(&c);
     bk_stream s = bk_tls_stream(&c);
     uint8_t got[16];
@@ -1407,14 +1555,14 @@ static int test_tls_deadline_passed(void) {
     /* recv first: what waits in the socket stays there */
     CHECK(tls_peer_start(&p, PEER_LISTEN, 1));
     r = tls_peer_connect(&c, &p);
-    int readable = r == BK_OK && wait_readable(c.socket.handle);
-    int before = unread_bytes(c.socket.handle);
+    int readable = r == BK_OK && wait_readable(c.tcp.socket.handle);
+    int before = unread_bytes(c.tcp.socket.handle);
     bk_tls_set_deadline(&c, bk_monotonic_ms() - 1);
     start = bk_monotonic_ms();
     received = s.recv(s.ctx, buf, sizeof buf);
     sent = s.send(s.ctx, (const uint8_t *)"x", 1);
     took = elapsed_since(start);
-    int after = unread_bytes(c.socket.handle);
+    int after = unread_bytes(c.tcp.socket.handle);
     bk_tls_close(&c);
     tls_peer_end(&p);
     CHECK_RESULT(r, BK_OK);
@@ -1446,6 +1594,241 @@ static int test_tls_deadline_passed(void) {
     return CASE_PASS;
 }
 
+/* --- TLS over other carriers --- */
+
+/* The TCP carrier over a polled stack (the shim above): the handshake, the data both ways, the
+ * probe and close_notify go through calls that mostly answer 0; a silent peer then makes recv
+ * end at the per-wait timeout, and at the deadline when that comes first, and no wait asked of
+ * the stack ever reached past the deadline. */
+static int test_tls_polled_stack(void) {
+    tls_peer p;
+    bk_tls_conn c;
+    bk_stream s = bk_tls_stream(&c);
+    uint8_t got[64];
+    size_t len = 0;
+
+    CHECK(tls_peer_start(&p, PEER_LISTEN, 1));
+    polled_start(0);
+    bk_result r = tls_peer_connect(&c, &p);
+    unsigned handshake_calls = polled.calls;
+    unsigned handshake_zeros = polled.zeros;
+    bk_tls_set_deadline(&c, bk_monotonic_ms() + TLS_TIMEOUT_MS);
+    int32_t n = 0;
+    for (int calls = 0; r == BK_OK && len < sizeof peer_greeting - 1 && calls < 100; calls++) {
+        n = s.recv(s.ctx, got + len, sizeof got - len);
+        if (n <= 0) {
+            break; /* with a deadline, a polled "nothing yet" never reaches the caller */
+        }
+        len += (size_t)n;
+    }
+    int reusable = bk_tls_is_reusable(&c);
+    bk_result sent = bk_stream_send_all(&s, (const uint8_t *)"hello\n", 6, NULL);
+    bk_tls_close(&c);
+    polled.on = 0;
+    tls_peer_end(&p);
+    printf("    (handshake: %u calls to the stack, %u of them answered 0)\n", handshake_calls,
+           handshake_zeros);
+    CHECK_RESULT(r, BK_OK);
+    CHECK(handshake_zeros > 100);
+    CHECK(n > 0);
+    CHECK(len == sizeof peer_greeting - 1 && memcmp(got, peer_greeting, len) == 0);
+    CHECK(reusable == 1);
+    CHECK_RESULT(sent, BK_OK);
+    CHECK(p.bytes_read == 6);
+    CHECK(p.end_ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY);
+
+    /* A silent peer: the per-wait timeout, then the deadline cutting a longer one. */
+    for (int by_deadline = 0; by_deadline <= 1; by_deadline++) {
+        CHECK(tls_peer_start(&p, PEER_LISTEN, 0));
+        polled_start(0);
+        r = tls_peer_connect(&c, &p);
+        uint64_t start = bk_monotonic_ms();
+        if (by_deadline) {
+            bk_tls_set_timeout(&c, 5000);
+            bk_tls_set_deadline(&c, start + 300);
+            polled_start(start + 300);
+        } else {
+            bk_tls_set_timeout(&c, 300);
+            polled_start(0);
+        }
+        n = r == BK_OK ? s.recv(s.ctx, got, sizeof got) : r;
+        uint64_t took = elapsed_since(start);
+        polled.on = 0;
+        bk_tls_close(&c);
+        tls_peer_end(&p);
+        printf("    (%s: %s after %llu ms, %u calls to the stack, %u answered 0)\n",
+               by_deadline ? "deadline" : "timeout", bk_strerror((bk_result)n),
+               (unsigned long long)took, polled.calls, polled.zeros);
+        CHECK_RESULT(r, BK_OK);
+        CHECK_RESULT(n, BK_ERR_TIMEOUT);
+        CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+        CHECK(polled.zeros > 10);
+        CHECK(!polled.overran);
+    }
+    return CASE_PASS;
+}
+
+/* A carrier of the test's own, given to bk_tls_start: a plain TCP socket that never waits and
+ * moves one byte in three calls at most, answering 0 otherwise (a modem's UART polled by a
+ * main loop behaves alike). It has no deadline function: TLS alone bounds the polling. */
+typedef struct poll_carrier {
+    int fd;
+    unsigned calls;
+    unsigned zeros;
+} poll_carrier;
+
+static int32_t poll_carrier_io(poll_carrier *pc, const uint8_t *data, uint8_t *buf) {
+    if (pc->calls++ % 3 != 2) {
+        pc->zeros++;
+        return 0;
+    }
+    ssize_t n = data != NULL ? send(pc->fd, data, 1, MSG_DONTWAIT | MSG_NOSIGNAL)
+                             : recv(pc->fd, buf, 1, MSG_DONTWAIT);
+    if (n > 0) {
+        return (int32_t)n;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        pc->zeros++;
+        sched_yield(); /* the peer is a thread of this process (and valgrind runs one at a time) */
+        return 0;
+    }
+    if (n == 0 && data == NULL) {
+        return BK_ERR_STREAM_CLOSED;
+    }
+    return data != NULL ? BK_ERR_STREAM_SEND : BK_ERR_STREAM_RECV;
+}
+
+static int32_t poll_carrier_send(void *ctx, const uint8_t *data, size_t len) {
+    return len == 0 ? 0 : poll_carrier_io(ctx, data, NULL);
+}
+
+static int32_t poll_carrier_recv(void *ctx, uint8_t *data, size_t len) {
+    return len == 0 ? 0 : poll_carrier_io(ctx, NULL, data);
+}
+
+/* A connected loopback socket to port, or -1. */
+static int connect_loopback(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* TLS over the polling carrier: handshake, both ways, the probe, "no progress yet" without a
+ * deadline, close_notify, and the carrier still the caller's after bk_tls_close. Then the
+ * deadline against a silent peer and a silent listener: the polling stops there. */
+static int test_tls_over_polling_carrier(void) {
+    tls_peer p;
+    bk_tls_conn c;
+    bk_stream s = bk_tls_stream(&c);
+    uint8_t got[64];
+    size_t len = 0;
+
+    CHECK(tls_peer_start(&p, PEER_LISTEN, 1));
+    poll_carrier pc = {connect_loopback(p.port), 0, 0};
+    bk_stream carrier = {poll_carrier_send, poll_carrier_recv, &pc};
+    bk_result r = pc.fd >= 0 ? bk_tls_start(&c, &fx.trusted, &carrier, NULL, "localhost",
+                                            bk_monotonic_ms() + TLS_TIMEOUT_MS)
+                             : BK_ERR_CONNECT;
+    unsigned handshake_zeros = pc.zeros;
+    bk_tls_set_deadline(&c, bk_monotonic_ms() + TLS_TIMEOUT_MS);
+    int32_t n = 0;
+    for (int calls = 0; r == BK_OK && len < sizeof peer_greeting - 1 && calls < 100; calls++) {
+        n = s.recv(s.ctx, got + len, sizeof got - len);
+        if (n <= 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    int reusable = bk_tls_is_reusable(&c);
+    bk_result sent = bk_stream_send_all(&s, (const uint8_t *)"hello\n", 6, NULL);
+    bk_tls_set_deadline(&c, 0);
+    uint64_t start = bk_monotonic_ms();
+    int32_t idle = r == BK_OK ? s.recv(s.ctx, got, sizeof got) : r;
+    uint64_t idle_took = elapsed_since(start);
+    bk_tls_close(&c);
+    int carrier_open = pc.fd >= 0 && fcntl(pc.fd, F_GETFD) >= 0;
+    if (pc.fd >= 0) {
+        close(pc.fd);
+    }
+    tls_peer_end(&p);
+    printf("    (handshake: %u carrier calls answered 0)\n", handshake_zeros);
+    CHECK_RESULT(r, BK_OK);
+    CHECK(handshake_zeros > 100);
+    CHECK(len == sizeof peer_greeting - 1 && memcmp(got, peer_greeting, len) == 0);
+    CHECK(reusable == 1);
+    CHECK_RESULT(sent, BK_OK);
+    CHECK_RESULT(idle, BK_OK); /* no deadline: "no progress yet" goes up at once */
+    CHECK(idle_took < 100);
+    CHECK(carrier_open);
+    CHECK(p.bytes_read == 6);
+    CHECK(p.end_ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY);
+
+    /* A silent peer: recv polls until the deadline, then every call times out at once. */
+    CHECK(tls_peer_start(&p, PEER_LISTEN, 0));
+    pc = (poll_carrier){connect_loopback(p.port), 0, 0};
+    r = pc.fd >= 0 ? bk_tls_start(&c, &fx.trusted, &carrier, NULL, "localhost",
+                                  bk_monotonic_ms() + TLS_TIMEOUT_MS)
+                   : BK_ERR_CONNECT;
+    start = bk_monotonic_ms();
+    bk_tls_set_deadline(&c, start + 300);
+    unsigned before = pc.zeros;
+    n = r == BK_OK ? s.recv(s.ctx, got, sizeof got) : r;
+    uint64_t took = elapsed_since(start);
+    unsigned polls = pc.zeros - before;
+    start = bk_monotonic_ms();
+    int32_t again = s.recv(s.ctx, got, sizeof got);
+    uint64_t again_took = elapsed_since(start);
+    bk_tls_close(&c);
+    if (pc.fd >= 0) {
+        close(pc.fd);
+    }
+    tls_peer_end(&p);
+    printf("    (silent peer: %s after %llu ms and %u polls)\n", bk_strerror((bk_result)n),
+           (unsigned long long)took, polls);
+    CHECK_RESULT(r, BK_OK);
+    CHECK_RESULT(n, BK_ERR_TIMEOUT);
+    CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+    CHECK(polls > 10);
+    CHECK_RESULT(again, BK_ERR_TIMEOUT);
+    CHECK(again_took < 100);
+    CHECK(p.end_ret == 0 || p.end_ret == MBEDTLS_ERR_SSL_CONN_EOF); /* no close_notify */
+
+    /* A listener that never answers the handshake: it ends at its deadline. */
+    uint16_t port = 0;
+    int listener = loopback_socket(AF_INET, 4, &port);
+    CHECK(listener >= 0);
+    pc = (poll_carrier){connect_loopback(port), 0, 0};
+    start = bk_monotonic_ms();
+    r = pc.fd >= 0 ? bk_tls_start(&c, &fx.trusted, &carrier, NULL, "localhost", start + 300)
+                   : BK_ERR_CONNECT;
+    took = elapsed_since(start);
+    int raw = bk_tls_last_error(&c);
+    bk_tls_close(&c);
+    if (pc.fd >= 0) {
+        close(pc.fd);
+    }
+    close(listener);
+    printf("    (silent listener: %s after %llu ms)\n", bk_strerror(r), (unsigned long long)took);
+    CHECK_RESULT(r, BK_ERR_TIMEOUT);
+    CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
+    CHECK(raw == MBEDTLS_ERR_SSL_TIMEOUT);
+
+    /* bk_tls_start's own refusals. */
+    CHECK_RESULT(bk_tls_start(&c, &fx.trusted, &carrier, NULL, "localhost", 0), BK_ERR_ARGUMENT);
+    CHECK_RESULT(bk_tls_start(&c, &fx.trusted, &carrier, NULL, "", 1), BK_ERR_ARGUMENT);
+    CHECK_RESULT(bk_tls_start(&c, &fx.trusted, NULL, NULL, "localhost", 1), BK_ERR_ARGUMENT);
+    bk_tls_close(&c);
+    return CASE_PASS;
+}
+
 /* --- the connector (bk_tls_connector.c) --- */
 
 static bk_tls_peers connector_peers;
@@ -1473,7 +1856,7 @@ static int test_tls_connector_open_deadline(void) {
     start = bk_monotonic_ms();
     bk_result r = connector.open(connector.ctx, BK_PEER_ARM, &ep, start + 300, &s);
     uint64_t took = elapsed_since(start);
-    int left_open = connector_peers.conns[BK_PEER_ARM].socket.handle != -1;
+    int left_open = connector_peers.conns[BK_PEER_ARM].tcp.socket.handle != -1;
     connector.close(connector.ctx, BK_PEER_ARM);
     close(fd);
     printf("    (past deadline: %llu ms; 300 ms away: %s after %llu ms)\n",
@@ -1506,12 +1889,14 @@ static int test_tls_connector_reuse_deadline(void) {
     bk_tls_conn *c = &connector_peers.conns[BK_PEER_ARM];
     uint64_t deadline = bk_monotonic_ms() + TLS_TIMEOUT_MS / 2; /* cuts the connect's budget */
     bk_result r = connector.open(connector.ctx, BK_PEER_ARM, &ep, deadline, &s);
-    /* The stream keeps the open's deadline, and the per-wait timeout the connect was cut from. */
-    int opened_with = c->end_ms == deadline && c->timeout_ms == TLS_TIMEOUT_MS;
+    /* The stream keeps the open's deadline, and passes it down to its TCP carrier, which waits
+     * up to the per-wait timeout the connect was cut from. */
+    int opened_with = c->end_ms == deadline && c->tcp.deadline_ms == deadline &&
+                      c->tcp.timeout_ms == TLS_TIMEOUT_MS;
     int round_trip = r == BK_OK ? rev_round_trip(c) : CASE_FAIL;
     uint64_t start = bk_monotonic_ms();
     bool reused = connector.reuse(connector.ctx, BK_PEER_ARM, start + 300);
-    int reused_with = c->end_ms == start + 300;
+    int reused_with = c->end_ms == start + 300 && c->tcp.deadline_ms == start + 300 && c->tcp.wait;
     uint8_t buf[64];
     int32_t n = r == BK_OK ? s.recv(s.ctx, buf, sizeof buf) : r; /* -rev says nothing unasked */
     uint64_t took = elapsed_since(start);
@@ -1527,7 +1912,77 @@ static int test_tls_connector_reuse_deadline(void) {
     CHECK_RESULT(n, BK_ERR_TIMEOUT);
     CHECK(took >= 290 && took < 300 + LATE_SLACK_MS);
     CHECK(!reused_again); /* the answer was cut short: the connection is spent */
-    CHECK(c->socket.handle == -1);
+    CHECK(c->tcp.socket.handle == -1);
+    return CASE_PASS;
+}
+
+/* max_open = 1: opening one peer first closes the other's connection, whose reuse then answers
+ * false; the default keeps one per peer. s_server serves one connection at a time, so the second
+ * -rev handshake completes only because the first connection was closed. */
+static int test_tls_connector_max_open(void) {
+    struct addrinfo hints;
+    struct addrinfo *list = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo("localhost", NULL, &hints, &list) != 0) {
+        SKIP("\"localhost\" does not resolve here");
+    }
+    freeaddrinfo(list);
+    bk_connector connector = bk_tls_connector(&connector_peers, &fx.trusted, TLS_TIMEOUT_MS);
+    CHECK(connector_peers.max_open == BK_PEER_COUNT);
+    bk_endpoint rev;
+    bk_endpoint www;
+    memset(&rev, 0, sizeof rev);
+    strcpy(rev.host, "localhost");
+    rev.port = fx.rev4.port;
+    www = rev;
+    www.port = fx.www4.port;
+    bk_tls_conn *arm = &connector_peers.conns[BK_PEER_ARM];
+    bk_tls_conn *authority = &connector_peers.conns[BK_PEER_AUTHORITY];
+    bk_stream s_arm;
+    bk_stream s_authority;
+    uint64_t deadline = bk_monotonic_ms() + TLS_TIMEOUT_MS;
+
+    /* The default: both stay open. */
+    bk_result r1 = connector.open(connector.ctx, BK_PEER_ARM, &rev, deadline, &s_arm);
+    bk_result r2 = connector.open(connector.ctx, BK_PEER_AUTHORITY, &www, deadline, &s_authority);
+    bool both = connector.reuse(connector.ctx, BK_PEER_ARM, deadline) &&
+                connector.reuse(connector.ctx, BK_PEER_AUTHORITY, deadline);
+    connector.close(connector.ctx, BK_PEER_ARM);
+    connector.close(connector.ctx, BK_PEER_AUTHORITY);
+    CHECK_RESULT(r1, BK_OK);
+    CHECK_RESULT(r2, BK_OK);
+    CHECK(both);
+
+    /* One at a time. */
+    connector = bk_tls_connector(&connector_peers, &fx.trusted, TLS_TIMEOUT_MS);
+    connector_peers.max_open = 1;
+    r1 = connector.open(connector.ctx, BK_PEER_ARM, &rev, deadline, &s_arm);
+    int arm_trip = r1 == BK_OK ? rev_round_trip(arm) : CASE_FAIL;
+    r2 = connector.open(connector.ctx, BK_PEER_AUTHORITY, &rev, deadline, &s_authority);
+    int arm_closed = arm->state == BK_TLS_CLOSED && arm->tcp.socket.handle == -1;
+    bool arm_reused = connector.reuse(connector.ctx, BK_PEER_ARM, deadline);
+    int authority_trip = r2 == BK_OK ? rev_round_trip(authority) : CASE_FAIL;
+    bool authority_reused = connector.reuse(connector.ctx, BK_PEER_AUTHORITY, deadline);
+    connector.close(connector.ctx, BK_PEER_ARM); /* what the client does after a false reuse */
+    bk_result r3 = connector.open(connector.ctx, BK_PEER_ARM, &rev, deadline, &s_arm);
+    int authority_closed = authority->state == BK_TLS_CLOSED;
+    bool authority_reused_after = connector.reuse(connector.ctx, BK_PEER_AUTHORITY, deadline);
+    int arm_trip_again = r3 == BK_OK ? rev_round_trip(arm) : CASE_FAIL;
+    connector.close(connector.ctx, BK_PEER_ARM);
+    connector.close(connector.ctx, BK_PEER_AUTHORITY);
+    CHECK_RESULT(r1, BK_OK);
+    CHECK(arm_trip == CASE_PASS);
+    CHECK_RESULT(r2, BK_OK);
+    CHECK(arm_closed);
+    CHECK(!arm_reused);
+    CHECK(authority_trip == CASE_PASS);
+    CHECK(authority_reused);
+    CHECK_RESULT(r3, BK_OK);
+    CHECK(authority_closed);
+    CHECK(!authority_reused_after);
+    CHECK(arm_trip_again == CASE_PASS);
+    CHECK(arm->tcp.socket.handle == -1 && authority->tcp.socket.handle == -1);
     return CASE_PASS;
 }
 
@@ -1650,6 +2105,8 @@ int main(int argc, char **argv) {
     run("posix: orderly close", test_tcp_orderly_close);
     run("posix: a stuck name lookup ends at the deadline; others go on", test_tcp_resolve_deadline);
     run("posix: stuck lookups fill the pool, then give it back", test_tcp_resolve_pool);
+    run("tcp stream: timeout, deadline, probe, no I/O past the deadline, FIN",
+        test_tcp_stream_limits);
     run("tls: configuration errors", test_tls_config_errors);
     run("tls: system bundle loads and does not trust the test CA", test_tls_system_bundle);
     run("tls: trusted CA, 127.0.0.1 verified as localhost, round trip", test_tls_trusted_ipv4);
@@ -1672,8 +2129,13 @@ int main(int argc, char **argv) {
     run("tls: deadline cuts a recv wait; later calls time out at once", test_tls_deadline_recv);
     run("tls: deadline ends a trickle", test_tls_deadline_trickle);
     run("tls: deadline passed: no I/O, close without close_notify", test_tls_deadline_passed);
+    run("tls: over a polled stack (lwIP-like 0s): handshake, data, probe, timeout, deadline",
+        test_tls_polled_stack);
+    run("tls: bk_tls_start over a polling carrier of our own, bounded by the deadline",
+        test_tls_over_polling_carrier);
     run("tls: connector open bounded by the deadline", test_tls_connector_open_deadline);
     run("tls: connector reuse sets the new deadline", test_tls_connector_reuse_deadline);
+    run("tls: connector max_open = 1 closes the other peer first", test_tls_connector_max_open);
     run("tls: describe", test_tls_describe);
 
     fixture_teardown();

@@ -11,7 +11,7 @@
 # The connector too: the test drives the client's seam over it (it needs nothing more of core).
 TLS_TEST_SRC := tests/tls/test_tls.c platform/posix/bk_posix.c port/mbedtls/bk_tls.c \
                 port/mbedtls/bk_tls_connector.c \
-                core/bk_stream.c core/bk_result.c core/bk_wipe.c
+                core/bk_tcp_stream.c core/bk_stream.c core/bk_result.c core/bk_wipe.c
 NULL_TEST_SRC := tests/tls/test_platform_null.c platform/null/bk_platform_null.c core/bk_result.c
 TLS_TEST_BIN := $(BUILD)/tests/tls/test_tls
 TLS_VALGRIND_BIN := $(BUILD)/tests/tls/test_tls_valgrind
@@ -20,9 +20,11 @@ NULL_TEST_BIN := $(BUILD)/tests/tls/test_platform_null
 # The test program includes bk_tls.h, which lives beside the port rather than under core/.
 $(call san_obj,tests/tls/test_tls.c) $(call rel_obj,tests/tls/test_tls.c): INCLUDES += -Iport/mbedtls
 
-# -pthread: the POSIX platform resolves host names in a helper thread. The wrap sends the
-# platform's lookups through the test's fake resolver (__wrap_getaddrinfo).
-TLS_TEST_LDFLAGS := -pthread -Wl,--wrap=getaddrinfo
+# -pthread: the POSIX platform resolves host names in a helper thread. The wraps send the
+# platform's lookups through the test's fake resolver (__wrap_getaddrinfo), and the TCP carrier's
+# sends and receives through a shim that can play a polled stack such as lwIP's
+# (__wrap_bk_tcp_send, __wrap_bk_tcp_recv).
+TLS_TEST_LDFLAGS := -pthread -Wl,--wrap=getaddrinfo -Wl,--wrap=bk_tcp_send -Wl,--wrap=bk_tcp_recv
 
 $(TLS_TEST_BIN): $(call san_obj,$(TLS_TEST_SRC))
 	@mkdir -p $(dir $@)
