@@ -18,8 +18,13 @@ demo="$build python3 openssl"
 # test: `make test` (and `make bench`, `make fuzz`, `make tls-valgrind`), i.e. demo and
 #   unit-tests        libcmocka-dev (gcc brings its sanitizer runtimes)
 #   core-m4           gcc-arm-none-eabi, binutils-arm-none-eabi (arm-none-eabi-size), and newlib's
-#                     headers (libnewlib-dev): the core is only compiled, never linked, so newlib's
-#                     370 MB of libraries (libnewlib-arm-none-eabi) are not needed
+#                     headers (libnewlib-dev): the core is only compiled, never linked
+#   core-rv32         gcc-riscv64-unknown-elf (it has no C library), picolibc-riscv64-unknown-elf
+#                     for <string.h> (picolibc.specs)
+#   BOARD=mps2-an386  libnewlib-arm-none-eabi: newlib-nano for the firmware, newlib with rdimon
+#                     (semihosting I/O) for the unit tests on the board; qemu-system-arm runs
+#                     them (-M mps2-an386, QEMU 7.2); cmocka comes from Debian's source package
+#                     through apt-get source, as mbedTLS 3.6 does below
 #   tls-tests         openssl (s_server, s_client); ca-certificates for the system bundle case,
 #                     which is skipped without it
 #   fuzz-smoke        clang, libclang-rt-dev (libFuzzer and the sanitizer runtimes)
@@ -29,7 +34,8 @@ demo="$build python3 openssl"
 #                     .debian.tar.xz), then python3 scripts/config.py, make, cc and ar; readelf
 #   bench             time (GNU time); size and strip are binutils
 test="$demo libcmocka-dev gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-dev ca-certificates
-  clang libclang-rt-dev valgrind dpkg-dev bzip2 xz-utils debian-archive-keyring time"
+  clang libclang-rt-dev valgrind dpkg-dev bzip2 xz-utils debian-archive-keyring time
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-arm-none-eabi qemu-system-arm"
 
 check=""
 if [ "${1:-}" = --check ]; then

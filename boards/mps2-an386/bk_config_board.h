@@ -12,8 +12,8 @@
 /* A full BatchAccount answer needs about 100. */
 #define BK_JSON_TOKENS_MAX 128
 /* Diagnostics: cut and marked beyond these, never failing an answer. */
-#define BK_MESSAGE_MAX 256
-#define BK_ERROR_DETAILS_MAX 2
+#define BK_MESSAGE_MAX          256
+#define BK_ERROR_DETAILS_MAX    2
 #define BK_WWW_AUTHENTICATE_MAX 512
 
 #endif

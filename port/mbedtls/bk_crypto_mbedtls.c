@@ -8,14 +8,15 @@
 #include "mbedtls/base64.h"
 #include "mbedtls/md.h"
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+/* 3.x's md computes SHA-256 through PSA when a PSA driver (or only PSA) provides it; PSA must be
+ * up first then. Otherwise md calls the hash directly, and PSA (its RNG, its entropy) stays out. */
+#if defined(MBEDTLS_MD_SHA256_VIA_PSA)
 #include "psa/crypto.h"
 #endif
 
 static const mbedtls_md_info_t *bk_sha256_info(void) {
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
-    /* 3.x may route md through PSA drivers, which must be up first (repeat calls are free). */
-    if (psa_crypto_init() != PSA_SUCCESS) {
+#if defined(MBEDTLS_MD_SHA256_VIA_PSA)
+    if (psa_crypto_init() != PSA_SUCCESS) { /* repeat calls are free */
         return NULL;
     }
 #endif

@@ -1,0 +1,23 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Boots an mps2-an386 image under QEMU and exits with the guest's status (its
+# bk_board_exit/exit(), through semihosting's extended exit).
+# Usage: boards/mps2-an386/run.sh IMAGE.elf [ARG...]
+# The guest's command line (SYS_GET_CMDLINE) is IMAGE ARG..., joined by spaces: an ARG with a
+# space in it arrives as two. No network yet (-nic none); semihosting reaches the host's files
+# relative to this directory. A guest still running after BK_QEMU_TIMEOUT seconds (default 300)
+# is stopped: status 124.
+set -eu
+if [ $# -lt 1 ]; then
+    echo "usage: $0 IMAGE.elf [ARG...]" >&2
+    exit 2
+fi
+image=$1
+# QEMU's option syntax doubles a comma inside a value.
+config=enable=on,target=native
+for arg in "$@"; do
+    config="$config,arg=$(printf '%s' "$arg" | sed 's/,/,,/g')"
+done
+# -nographic without a serial port or monitor: nothing reads the terminal or sets it raw.
+exec timeout "${BK_QEMU_TIMEOUT:-300}" qemu-system-arm -M mps2-an386 -nographic -serial none \
+    -monitor none -nic none -semihosting-config "$config" -kernel "$image"
