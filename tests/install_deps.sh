@@ -24,7 +24,9 @@ demo="$build python3 openssl"
 #   BOARD=mps2-an386  libnewlib-arm-none-eabi: newlib-nano for the firmware, newlib with rdimon
 #                     (semihosting I/O) for the unit tests on the board; qemu-system-arm runs
 #                     them (-M mps2-an386, QEMU 7.2); cmocka comes from Debian's source package
-#                     through apt-get source, as mbedTLS 3.6 does below
+#                     through apt-get source, as mbedTLS 3.6 does below; socat carries the
+#                     firmware's connections from QEMU's restricted user network to the emulator
+#                     on the host's loopback (boards/mps2-an386/run_batchkey.sh's guestfwd rules)
 #   tls-tests         openssl (s_server, s_client); ca-certificates for the system bundle case,
 #                     which is skipped without it
 #   fuzz-smoke        clang, libclang-rt-dev (libFuzzer and the sanitizer runtimes)
@@ -35,7 +37,8 @@ demo="$build python3 openssl"
 #   bench             time (GNU time); size and strip are binutils
 test="$demo libcmocka-dev gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-dev ca-certificates
   clang libclang-rt-dev valgrind dpkg-dev bzip2 xz-utils debian-archive-keyring time
-  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-arm-none-eabi qemu-system-arm"
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-arm-none-eabi qemu-system-arm
+  socat"
 
 check=""
 if [ "${1:-}" = --check ]; then

@@ -134,11 +134,13 @@ void bk_cli_print_account(const bk_batch_account *a, bk_cli_format format) {
 }
 
 void bk_cli_print_token(const bk_token *t, bk_cli_format format) {
-    char expires_on[32] = "";
+    char expires_on[80] = ""; /* room for any int fields: snprintf never cuts */
     time_t at = time(NULL) + (time_t)t->expires_in_s;
     struct tm tm;
     if (gmtime_r(&at, &tm) != NULL) {
-        strftime(expires_on, sizeof expires_on, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        /* Not strftime: newlib's brings its time-zone code along, which allocates. */
+        snprintf(expires_on, sizeof expires_on, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     }
     unsigned long long expires_in = (unsigned long long)t->expires_in_s;
     if (format == BK_CLI_NONE) {

@@ -37,6 +37,9 @@ size_t bk_board_stack_size(void);
 /* Writes "stack: deepest N of M bytes" (and a warning when it overflowed) on stderr. */
 void bk_board_stack_report(void);
 
+/* The firmware's C library (bk_board_libc.c): makes stdout and stderr usable. Call first. */
+void bk_board_stdio_start(void);
+
 /* What bk_sleep_ms does while it waits: NULL (the default) waits for the next SysTick
  * interrupt; the network layer may poll its interface instead. */
 typedef void (*bk_board_idle_fn)(void *ctx);

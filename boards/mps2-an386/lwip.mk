@@ -6,7 +6,7 @@
 #   make BOARD=mps2-an386 m4-lwip    the library, and its size per object
 #
 # For the board's own rules: M4_LWIP_INCLUDES (compile flags of any file that includes an lwIP
-# header) and M4_LWIP_LIB. M4_LWIP_ARCH must match the rest of the image. The board supplies
+# header, which should also depend on M4_LWIP_CONFIG) and M4_LWIP_LIB. M4_LWIP_ARCH must match the rest of the image. The board supplies
 # sys_now(), bk_board_lwip_assert(), bk_board_lwip_diag() and bk_board_lwip_rand() (arch/cc.h).
 
 M4_CC ?= arm-none-eabi-gcc
@@ -45,8 +45,11 @@ $(M4_LWIP_STAMP): FORCE
 	@flags='$(subst ','\'',$(M4_CC) $(M4_LWIP_CFLAGS))'; \
 	    [ "$$(cat $@ 2>/dev/null)" = "$$flags" ] || printf '%s\n' "$$flags" >$@
 
-# -MMD: lwipopts.h, arch/cc.h and lwIP's own headers are tracked like the project's.
-$(M4_LWIP_DIR)/obj/%.o: $(M4_LWIP_SRC)/src/%.c $(M4_LWIP_STAMP)
+# -MMD lists no header reached from lwIP's headers, which -isystem makes system headers: the
+# board's configuration headers are named here (M4_LWIP_CONFIG, also for the board's own objects
+# that include lwIP's headers); lwIP's own change only with a new fetch.
+M4_LWIP_CONFIG := boards/mps2-an386/lwipopts.h boards/mps2-an386/arch/cc.h
+$(M4_LWIP_DIR)/obj/%.o: $(M4_LWIP_SRC)/src/%.c $(M4_LWIP_STAMP) $(M4_LWIP_CONFIG)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC m4   lwip/$*.c")
 	$(Q)$(M4_CC) $(M4_LWIP_CFLAGS) $(M4_LWIP_INCLUDES) -MMD -MP -c $< -o $@

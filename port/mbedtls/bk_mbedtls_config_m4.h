@@ -18,6 +18,9 @@
  * the host with this file (64-bit, so an upper bound): 38 KiB for TLS 1.3 with an RSA-4096
  * issuing CA, 27-29 KiB with ECDSA chains; the 16 KiB input buffer is most of it.
  *
+ * -DBK_MBEDTLS_ECDSA_ONLY (M4_MBEDTLS_EXTRA) drops RSA: for peers whose whole chain is ECDSA
+ * (Azure's front ends serve RSA chains, so not for Azure without checking what it sends).
+ *
  * -DBK_MBEDTLS_TLS12_ONLY (M4_MBEDTLS_EXTRA in mbedtls.mk) drops TLS 1.3 and PSA: 20 KiB less
  * flash, 4 KiB less pool. It also avoids a 3.6.6 regression (trixie's version, fixed upstream
  * after it: Mbed-TLS/mbedtls#10668): a client that offers TLS 1.3 also offers rsa_pss_rsae_* to a
@@ -63,7 +66,14 @@ time_t bk_mbedtls_time(time_t *now);
 #define MBEDTLS_SSL_TLS_C
 #define MBEDTLS_SSL_CLI_C
 #define MBEDTLS_SSL_PROTO_TLS1_2
+#if !defined(BK_MBEDTLS_ECDSA_ONLY)
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
+#define BK_MBEDTLS_RSA_128 MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+#define BK_MBEDTLS_RSA_256 , MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+#else
+#define BK_MBEDTLS_RSA_128
+#define BK_MBEDTLS_RSA_256
+#endif
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #if !defined(BK_MBEDTLS_TLS12_ONLY)
@@ -81,9 +91,7 @@ time_t bk_mbedtls_time(time_t *now);
 #endif
 #define MBEDTLS_SSL_CIPHERSUITES                                                                   \
     BK_MBEDTLS_TLS13_SUITES MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,                       \
-        MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,                                             \
-        MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,                                           \
-        MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+        BK_MBEDTLS_RSA_128 MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 BK_MBEDTLS_RSA_256
 /* SNI: Azure's front ends pick the certificate by it. */
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 /* The peer learns why a handshake was refused. */
@@ -111,7 +119,9 @@ time_t bk_mbedtls_time(time_t *now);
 #define MBEDTLS_X509_REMOVE_INFO
 /* Also what makes mbedTLS offer rsa_pss_rsae_* in TLS 1.3, the only RSA signatures TLS 1.3
  * allows in CertificateVerify: without it Azure's RSA front ends refuse TLS 1.3. */
+#if !defined(BK_MBEDTLS_ECDSA_ONLY)
 #define MBEDTLS_X509_RSASSA_PSS_SUPPORT
+#endif
 #define MBEDTLS_PEM_PARSE_C
 #define MBEDTLS_BASE64_C
 #define MBEDTLS_OID_C
@@ -146,9 +156,11 @@ time_t bk_mbedtls_time(time_t *now);
 #define MBEDTLS_MPI_MAX_SIZE 512
 /* Only verification, with e = 65537, which uses window 1 whatever the setting: no tables. */
 #define MBEDTLS_MPI_WINDOW_SIZE 1
+#if !defined(BK_MBEDTLS_ECDSA_ONLY)
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_PKCS1_V21
+#endif
 
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECDH_C

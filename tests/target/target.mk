@@ -60,7 +60,7 @@ ifneq ($(M4_MBEDTLS_LIBS),)
 MPS2_CRYPTO_SRC := port/mbedtls/bk_crypto_mbedtls.c port/mbedtls/bk_mbedtls_platform.c \
     tests/target/bk_target_mbedtls.c
 $(call mps2_test_obj,$(MPS2_CRYPTO_SRC)): MPS2_EXTRA = $(M4_MBEDTLS_INCLUDES)
-$(call mps2_test_obj,$(MPS2_CRYPTO_SRC)): | $(M4_MBEDTLS_LIBS)
+$(call mps2_test_obj,$(MPS2_CRYPTO_SRC)): $(M4_MBEDTLS_CONFIG) | $(M4_MBEDTLS_LIBS)
 $(MPS2_CRYPTO_TESTS:%=$(MPS2)/tests/%.elf): $(call mps2_test_obj,$(MPS2_CRYPTO_SRC)) \
     $(M4_MBEDTLS_LIBS)
 endif
@@ -74,8 +74,8 @@ $(MPS2)/tests/%.elf: $(MPS2)/test-obj/tests/unit/%.o $(MPS2_TEST_OBJ) \
 	$(Q)$(MPS2_LINK)
 
 .PHONY: board-tests target-unit-tests
-board-tests: $(MPS2_FIRMWARE)
-	@sh tests/target/test_board.sh $(MPS2_FIRMWARE)
+board-tests: $(MPS2_SELFTEST)
+	@sh tests/target/test_board.sh $(MPS2_SELFTEST)
 
 # SPEC_DIR goes on the guest's command line: tests/target/bk_target_main.c makes it the
 # environment, and the spec's files are read through semihosting (relative to this directory).
