@@ -44,7 +44,7 @@ MPS2_STACK_SIZE ?= 16384
 mps2_obj = $(patsubst %.c,$(MPS2)/obj/%.o,$(1))
 
 MPS2_BOARD_SRC := $(MPS2_DIR)/bk_startup.c $(MPS2_DIR)/bk_semihost.c
-MPS2_PLATFORM_SRC := $(MPS2_DIR)/bk_board_platform.c $(MPS2_DIR)/bk_board_no_tcp.c
+MPS2_PLATFORM_SRC := $(MPS2_DIR)/bk_board_platform.c platform/null/bk_tcp_null.c
 MPS2_LIB_SRC := $(CORE_SRC) $(JSMN_SRC)
 
 MPS2_FLAGS_STAMP := $(MPS2)/compile-flags
@@ -78,7 +78,7 @@ MPS2_LINK = $(MPS2_CC) $(MPS2_LDFLAGS) $(MPS2_IMAGE_LDFLAGS) -Wl,-Map=$(@:.elf=.
 
 # The bring-up test image: the board's platform, semihosting, and the core's request writers and
 # response readers over canned answers (a token request and a regenerateKeys). No network: TCP
-# answers BK_ERR_UNSUPPORTED (bk_board_no_tcp.c).
+# answers BK_ERR_UNSUPPORTED (platform/null/bk_tcp_null.c).
 MPS2_SELFTEST := $(MPS2)/bk_selftest.elf
 MPS2_SELFTEST_SRC := tests/target/bk_selftest.c $(MPS2_BOARD_SRC) $(MPS2_PLATFORM_SRC) \
     $(MPS2_LIB_SRC)

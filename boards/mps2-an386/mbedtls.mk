@@ -66,7 +66,8 @@ M4_PORT_SRC := port/mbedtls/bk_tls.c port/mbedtls/bk_crypto_mbedtls.c \
     port/mbedtls/bk_mbedtls_platform.c
 M4_PORT_DIR := $(M4_MBEDTLS_DIR)/port
 M4_PORT_OBJ := $(patsubst %.c,$(M4_PORT_DIR)/%.o,$(M4_PORT_SRC))
-M4_PORT_LIB_OBJ := $(patsubst %.c,$(M4_PORT_DIR)/%.o,$(CORE_SRC) platform/null/bk_platform_null.c)
+M4_PORT_LIB_OBJ := $(patsubst %.c,$(M4_PORT_DIR)/%.o,$(CORE_SRC) platform/null/bk_platform_null.c \
+    platform/null/bk_tcp_null.c)
 # The cross compiler does not search the host's /usr/include: it sees Debian's jsmn.h alone.
 M4_PORT_FLAGS = $(WARN) $(M4_MBEDTLS_CFLAGS) $(CPPFLAGS) -Icore -isystem $(M4_PORT_DIR)/include \
     $(JSMN_DEFS) $(M4_MBEDTLS_INCLUDES)

@@ -8,40 +8,10 @@
  *    gap shows at the first call instead of as silent misbehaviour.
  *  - Tests may link it and replace just the functions they need (-Wl,--wrap=bk_tcp_send, ...).
  *
- * It must never pretend: no fake entropy, no fake clock. */
+ * It must never pretend: no fake entropy, no fake clock. Its TCP half is bk_tcp_null.c, so that a
+ * board with real clocks but no network yet (and the unit tests, which script their streams) can
+ * link just that. */
 #include "bk_platform.h"
-
-bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint32_t timeout_ms) {
-    (void)host;
-    (void)port;
-    (void)timeout_ms;
-    if (sock != NULL) {
-        sock->handle = -1;
-    }
-    return BK_ERR_UNSUPPORTED;
-}
-
-int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms) {
-    (void)sock;
-    (void)data;
-    (void)len;
-    (void)timeout_ms;
-    return BK_ERR_UNSUPPORTED;
-}
-
-int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms) {
-    (void)sock;
-    (void)data;
-    (void)len;
-    (void)timeout_ms;
-    return BK_ERR_UNSUPPORTED;
-}
-
-void bk_tcp_close(bk_socket *sock) {
-    if (sock != NULL) {
-        sock->handle = -1;
-    }
-}
 
 /* Neutral: a clock that never moves; deadlines computed from it are the caller's concern. */
 uint64_t bk_monotonic_ms(void) {

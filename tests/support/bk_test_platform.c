@@ -32,40 +32,6 @@ bk_result bk_entropy(uint8_t *buf, size_t len) {
     return BK_OK;
 }
 
-/* No network in unit tests: streams are scripted (bk_script.c). These complete the platform
- * contract for core/bk_tcp_stream.c, which the unit tests link but do not drive. */
-bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint32_t timeout_ms) {
-    (void)host;
-    (void)port;
-    (void)timeout_ms;
-    if (sock != NULL) {
-        sock->handle = -1;
-    }
-    return BK_ERR_UNSUPPORTED;
-}
-
-int32_t bk_tcp_send(bk_socket *sock, const uint8_t *data, size_t len, uint32_t timeout_ms) {
-    (void)sock;
-    (void)data;
-    (void)len;
-    (void)timeout_ms;
-    return BK_ERR_UNSUPPORTED;
-}
-
-int32_t bk_tcp_recv(bk_socket *sock, uint8_t *data, size_t len, uint32_t timeout_ms) {
-    (void)sock;
-    (void)data;
-    (void)len;
-    (void)timeout_ms;
-    return BK_ERR_UNSUPPORTED;
-}
-
-void bk_tcp_close(bk_socket *sock) {
-    if (sock != NULL) {
-        sock->handle = -1;
-    }
-}
-
 uint64_t bk_monotonic_ms(void) {
     return bk_test_now_ms;
 }

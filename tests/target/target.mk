@@ -50,7 +50,7 @@ $(call mps2_test_obj,$(MPS2_UNIT_SRC)): | $(MPS2_CMOCKA)/include/cmocka.h
 
 # The deterministic test platform (tests/support) stands in for the board's; newlib's
 # semihosting I/O (rdimon) gives the tests stdio and fopen on the host's files.
-MPS2_TEST_OBJ := $(call mps2_test_obj,$(MPS2_LIB_SRC) $(SUPPORT_SRC) \
+MPS2_TEST_OBJ := $(call mps2_test_obj,$(MPS2_LIB_SRC) $(SUPPORT_SRC) platform/null/bk_tcp_null.c \
     tests/target/bk_target_main.c tests/target/bk_target_printf.c $(MPS2_BOARD_SRC)) \
     $(MPS2)/test-obj/cmocka.o
 # Formats with %zu go through tests/target/bk_target_printf.c first.

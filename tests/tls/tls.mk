@@ -12,7 +12,8 @@
 TLS_TEST_SRC := tests/tls/test_tls.c platform/posix/bk_posix.c port/mbedtls/bk_tls.c \
                 port/mbedtls/bk_tls_connector.c \
                 core/bk_tcp_stream.c core/bk_stream.c core/bk_result.c core/bk_wipe.c
-NULL_TEST_SRC := tests/tls/test_platform_null.c platform/null/bk_platform_null.c core/bk_result.c
+NULL_TEST_SRC := tests/tls/test_platform_null.c platform/null/bk_platform_null.c \
+    platform/null/bk_tcp_null.c core/bk_result.c
 TLS_TEST_BIN := $(BUILD)/tests/tls/test_tls
 TLS_VALGRIND_BIN := $(BUILD)/tests/tls/test_tls_valgrind
 NULL_TEST_BIN := $(BUILD)/tests/tls/test_platform_null

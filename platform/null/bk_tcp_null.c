@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* TCP on the mps2-an386 board until platform/lwip brings it (over the board's LAN9118): every
- * call answers BK_ERR_UNSUPPORTED, as platform/null's do. Kept apart from bk_board_platform.c so
- * that the lwIP port replaces this file alone; platform/null/bk_platform_null.c cannot be linked
- * for just its TCP half, since it defines the clocks and entropy too. */
+/* The null platform's TCP: every call answers BK_ERR_UNSUPPORTED. Linked by bk_platform_null.c's
+ * users, and alone by boards and tests that have clocks and entropy but no network. */
 #include "bk_platform.h"
 
 bk_result bk_tcp_connect(bk_socket *sock, const char *host, uint16_t port, uint32_t timeout_ms) {
