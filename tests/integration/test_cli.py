@@ -9,43 +9,23 @@ import argparse
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "emulator"))
 import azure_emulator as emu  # noqa: E402
+import emulator_case  # noqa: E402
 import emulator_env  # noqa: E402
 
 ARGS = None
 
 
-def make_pki(directory):
-    subprocess.run(["sh", os.path.join(HERE, "..", "emulator", "make_test_pki.sh"), directory],
-                   check=True)
-
-
-class CliTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="batchkey-it-")
-        cls.pki = os.path.join(cls.tmp, "pki")
-        make_pki(cls.pki)
-        cls.emulator = emu.Emulator(cls.pki).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emulator.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.emulator.clear_faults()
-        self.emulator.clear_log()
+class CliTest(emulator_case.EmulatorTestCase):
+    TMP_PREFIX = "batchkey-it-"
 
     # --- helpers ---
 

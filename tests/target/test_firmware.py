@@ -13,16 +13,15 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
 import azure_emulator as emu  # noqa: E402
+import emulator_case  # noqa: E402
 import emulator_env  # noqa: E402
 
 ARGS = None
@@ -31,27 +30,8 @@ RUN = os.path.join(ROOT, "boards", "mps2-an386", "run_batchkey.sh")
 BOARD_LINE = re.compile(r"^(bk_board: TEST USE ONLY: |stack: |mbedTLS pool: |lwIP )")
 
 
-def make_pki(directory):
-    subprocess.run(["sh", os.path.join(ROOT, "tests", "emulator", "make_test_pki.sh"), directory],
-                   check=True)
-
-
-class FirmwareTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="batchkey-fw-")
-        cls.pki = os.path.join(cls.tmp, "pki")
-        make_pki(cls.pki)
-        cls.emulator = emu.Emulator(cls.pki).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emulator.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.emulator.clear_faults()
-        self.emulator.clear_log()
+class FirmwareTest(emulator_case.EmulatorTestCase):
+    TMP_PREFIX = "batchkey-fw-"
 
     # --- helpers ---
 
