@@ -75,7 +75,7 @@ $(BUILD)/san/%.o: %.c $(FLAGS_STAMP)
 	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(DEFS) $(INCLUDES) $(MBEDTLS_INCLUDES) $(JSMN_DEFS) -MMD -MP \
 	    -Itests/support -c $< -o $@
 
--include $(shell find $(BUILD)/rel $(BUILD)/san -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/rel $(BUILD)/san $(BUILD)/crash -name '*.d' 2>/dev/null)
 
 # Keep every object: the test binaries and the board share them.
 .SECONDARY:
@@ -119,6 +119,10 @@ UNIT_LIB_OBJ := $(call san_obj,$(CORE_SRC) $(JSMN_SRC) $(CRYPTO_SRC) $(SUPPORT_S
 $(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(UNIT_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $^ -o $@ -lcmocka $(MBEDCRYPTO_LIB)
+
+# The directory store's tests (POSIX, host only) link platform/posix's store besides the rest.
+$(BUILD)/san/tests/unit/test_posix_store.o: INCLUDES += -Iplatform/posix
+$(BUILD)/tests/test_posix_store: $(call san_obj,platform/posix/bk_posix_store.c)
 
 unit-tests: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; SPEC_DIR=$(SPEC_DIR) $$t; done

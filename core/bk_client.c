@@ -4,6 +4,7 @@
 #include "bk_ascii.h"
 #include "bk_client.h"
 #include "bk_crypto.h"
+#include "bk_dataplane.h"
 #include "bk_platform.h"
 #include "bk_writer.h"
 
@@ -17,6 +18,7 @@ void bk_client_init(bk_client *client, bk_connector connector) {
     client->retry.base_delay_ms = 1000;
     client->retry.max_delay_ms = 60000;
     client->retry.min_attempt_ms = 1000;
+    client->response_date_s = -1;
     bk_http_response_reset(&client->response);
 }
 
@@ -125,6 +127,10 @@ static bk_result exchange(bk_client *c, bk_peer peer, const bk_endpoint *ep, siz
     *sent = moved > 0;
     if (r == BK_OK) {
         r = bk_http_read_response(&c->peer_stream[peer], c->io, sizeof c->io, &c->response);
+    }
+    if (c->response.date_s >= 0) {
+        c->response_date_s = c->response.date_s;
+        c->response_date_at_ms = bk_monotonic_ms();
     }
     if (r != BK_OK || !c->response.keep_alive) {
         close_peer(c, peer);
@@ -449,4 +455,79 @@ bk_result bk_client_regenerate_key(bk_client *c, bk_key_name key, bk_account_key
     /* cloud_error keeps the regenerate's answer unless this listKeys is refused too. */
     c->reconcile_result = arm_call(c, BK_ARM_LIST_KEYS, BK_KEY_PRIMARY, parse_keys, out, deadline);
     return BK_ERR_OUTCOME_UNKNOWN;
+}
+
+/* The time for ocp-date: the wall clock, else the last answer's Date plus the time since. */
+static int64_t request_time_s(const bk_client *c) {
+    int64_t now = bk_wall_clock_s();
+    if (now < 0 && c->response_date_s >= 0) {
+        now = c->response_date_s + (int64_t)((bk_monotonic_ms() - c->response_date_at_ms) / 1000u);
+    }
+    return now;
+}
+
+/* After a data-plane answer with an error status: keep the service's code and message. */
+static bk_result data_plane_refused(bk_client *c) {
+    const bk_http_response *resp = &c->response;
+    bool has_error = bk_parse_batch_error(resp->body, resp->body_len, c->json, BK_JSON_TOKENS_MAX,
+                                          &c->cloud_error) == BK_OK;
+    if (has_error) {
+        memcpy(c->call.error_code, c->cloud_error.code, sizeof c->call.error_code);
+    }
+    if (resp->status == 401 || resp->status == 403) {
+        return BK_ERR_KEY_REJECTED;
+    }
+    return has_error ? BK_ERR_ARM_REFUSED : BK_ERR_UNEXPECTED_STATUS;
+}
+
+bk_result bk_client_prove_key(bk_client *c, const char *key, const char *api_version) {
+    memset(&c->cloud_error, 0, sizeof c->cloud_error);
+    uint64_t deadline = call_deadline(c);
+    bk_result r = record_start(&c->call, "GET applications (SharedKey)", &c->batch);
+    if (r != BK_OK) {
+        return r;
+    }
+    for (uint32_t attempt = 1;; attempt++) {
+        int64_t now_s = request_time_s(c);
+        if (now_s < 0) {
+            return BK_ERR_UNSUPPORTED; /* no clock and no answer to take the time from */
+        }
+        bk_dataplane_request req = {&c->batch, c->account.account_name,  key, api_version,
+                                    now_s,     c->call.client_request_id};
+        size_t len = 0;
+        r = bk_dataplane_write_request(&req, c->io, sizeof c->io, &len);
+        if (r != BK_OK) {
+            bk_wipe(c->io, sizeof c->io);
+            return r;
+        }
+        log_line(BK_LOG_DEBUG,
+                 "GET applications (SharedKey), client-request-id: ", c->call.client_request_id,
+                 "");
+        bool sent = false;
+        bool stale = false;
+        r = exchange(c, BK_PEER_BATCH, &c->batch, len, deadline, false, &sent, &stale);
+        c->call.attempts += sent ? 1u : 0u;
+        if (stale) {
+            attempt--;
+            continue;
+        }
+        if (r != BK_OK) {
+            log_line(BK_LOG_INFO, "GET applications: ", bk_strerror(r), "");
+        } else {
+            log_status("Batch data plane", &c->response);
+        }
+        record_answer(&c->call, &c->response, r);
+        bk_attempt_verdict verdict = bk_retry_classify(true, sent, r, &c->response);
+        int64_t asked_ms =
+            r == BK_OK ? bk_http_retry_after_ms(&c->response, bk_wall_clock_s()) : -1;
+        if (r == BK_OK && c->response.status != 200) {
+            r = data_plane_refused(c);
+        }
+        if (verdict != BK_ATTEMPT_RETRY || r == BK_ERR_KEY_REJECTED) {
+            return r;
+        }
+        if (!wait_before_retry(c, deadline, attempt, asked_ms)) {
+            return retries_over(r);
+        }
+    }
 }

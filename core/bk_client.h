@@ -33,7 +33,7 @@
 #include "bk_retry.h"
 #include "bk_stream.h"
 
-typedef enum bk_peer { BK_PEER_AUTHORITY, BK_PEER_ARM, BK_PEER_COUNT } bk_peer;
+typedef enum bk_peer { BK_PEER_AUTHORITY, BK_PEER_ARM, BK_PEER_BATCH, BK_PEER_COUNT } bk_peer;
 
 /* The connection seam: opens a verified (TLS) stream to an endpoint for one peer slot, and
  * closes it. A slot holds at most one connection; the client decides when to reuse it. Times are
@@ -75,6 +75,7 @@ typedef struct bk_client {
     /* Set by the caller after bk_client_init. */
     bk_endpoint arm;
     bk_endpoint authority;
+    bk_endpoint batch; /* the account's data plane, for bk_client_prove_key */
     const char *scope; /* BK_ARM_SCOPE unless the cloud says otherwise */
     bk_credential credential;
     bk_account_ref account;
@@ -101,7 +102,9 @@ typedef struct bk_client {
     bool peer_open[BK_PEER_COUNT];
     bk_stream peer_stream[BK_PEER_COUNT];
     bk_token token;
-    uint64_t token_expires_ms; /* monotonic; 0 when there is no token */
+    uint64_t token_expires_ms;    /* monotonic; 0 when there is no token */
+    int64_t response_date_s;      /* the Date of the last answer that had one; -1 */
+    uint64_t response_date_at_ms; /* when it was read (monotonic) */
     char io[BK_IO_BUFFER_SIZE];
     bk_json_token json[BK_JSON_TOKENS_MAX];
     char claims[BK_WWW_AUTHENTICATE_MAX + 1]; /* a CAE challenge's claims, decoded */
@@ -125,5 +128,13 @@ BK_MUST_CHECK bk_result bk_client_list_keys(bk_client *client, bk_account_keys *
  * challenge or not, is a refusal: answering a challenge would mean sending it twice. */
 BK_MUST_CHECK bk_result bk_client_regenerate_key(bk_client *client, bk_key_name key,
                                                  bk_account_keys *out);
+
+/* Proves key on the Batch data plane (client->batch) with one SharedKey-signed read of the
+ * account's applications, retried like any read. BK_OK on 200; BK_ERR_KEY_REJECTED when the
+ * service refused the key (401 or 403: stale, not yet propagated, or SharedKey disabled), with
+ * its code and message in cloud_error. The ocp-date is the wall clock, or when the device has
+ * none yet, the Date of the last answer it read. */
+BK_MUST_CHECK bk_result bk_client_prove_key(bk_client *client, const char *key,
+                                            const char *api_version);
 
 #endif

@@ -51,6 +51,12 @@
 #define BK_WWW_AUTHENTICATE_MAX 2048
 #endif
 
+/* The serialised rotation state (both keys, the account's identity and endpoint): about 700
+ * bytes with 88-character keys. */
+#ifndef BK_STATE_RECORD_MAX
+#define BK_STATE_RECORD_MAX 1536
+#endif
+
 /* The time a client call may take, retries and waits included, when the caller set no deadline
  * for the command (bk_client_set_deadline). */
 #ifndef BK_CALL_BUDGET_MS
@@ -65,5 +71,11 @@
 #define BK_VERSION         "0.1.0"
 #define BK_USER_AGENT      "batchkey/" BK_VERSION
 #define BK_ARM_API_VERSION "2024-07-01"
+
+/* The Batch data plane's api-version for the SharedKey proof (GET /applications); a newer one
+ * can also be given at run time (bk_rotation.batch_api_version). */
+#ifndef BK_BATCH_API_VERSION
+#define BK_BATCH_API_VERSION "2024-07-01.20.0"
+#endif
 
 #endif

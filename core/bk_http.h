@@ -28,8 +28,8 @@ typedef struct bk_http_response {
     int status;       /* the final status code; 1xx answers are skipped */
     const char *body; /* into the caller's buffer; valid until the buffer is reused */
     size_t body_len;
-    bool keep_alive;                         /* the connection can carry another request */
-    char request_id[BK_HTTP_ID_MAX + 1];     /* x-ms-request-id */
+    bool keep_alive;                     /* the connection can carry another request */
+    char request_id[BK_HTTP_ID_MAX + 1]; /* x-ms-request-id (the Batch data plane: request-id) */
     char correlation_id[BK_HTTP_ID_MAX + 1]; /* x-ms-correlation-request-id */
     char www_authenticate[BK_WWW_AUTHENTICATE_MAX + 1];
     bool www_authenticate_cut;          /* the challenges did not fit: not to be acted on */
@@ -56,6 +56,11 @@ void bk_http_response_reset(bk_http_response *resp);
  * millisecond headers; an HTTP-date is measured against the response's own Date when present
  * (so clock skew does not matter), else against now_s. */
 int64_t bk_http_retry_after_ms(const bk_http_response *resp, int64_t now_s);
+
+/* An IMF-fixdate ("Wed, 02 Dec 2026 14:18:04 GMT") and its NUL. */
+#define BK_HTTP_DATE_SIZE 30
+/* Formats Unix seconds as an IMF-fixdate; BK_ERR_ARGUMENT before 1970 or after year 9999. */
+BK_MUST_CHECK bk_result bk_http_format_date(int64_t unix_s, char out[BK_HTTP_DATE_SIZE]);
 
 /* Parses an HTTP-date (IMF-fixdate, or the obsolete rfc850 and asctime forms) to Unix seconds;
  * -1 if malformed or before 1970. */

@@ -189,6 +189,11 @@ static bk_result on_header(reader *r, const char *name, size_t name_len, const c
     }
     if (bk_ascii_ieq(name, name_len, "x-ms-request-id")) {
         keep_text(resp->request_id, sizeof resp->request_id, v, len);
+    } else if (bk_ascii_ieq(name, name_len, "request-id")) {
+        /* The Batch data plane's name for it; ARM's x-ms-request-id wins when both come. */
+        if (resp->request_id[0] == '\0') {
+            keep_text(resp->request_id, sizeof resp->request_id, v, len);
+        }
     } else if (bk_ascii_ieq(name, name_len, "x-ms-correlation-request-id")) {
         keep_text(resp->correlation_id, sizeof resp->correlation_id, v, len);
     } else if (bk_ascii_ieq(name, name_len, "www-authenticate")) {
@@ -659,6 +664,49 @@ int64_t bk_http_parse_date(const char *text, size_t len) {
                             time_of_day(d + 12));
     }
     return -1;
+}
+
+bk_result bk_http_format_date(int64_t unix_s, char out[BK_HTTP_DATE_SIZE]) {
+    /* Up to 9999-12-31T23:59:59Z: four digits of year. */
+    if (unix_s < 0 || unix_s > 253402300799) {
+        return BK_ERR_ARGUMENT;
+    }
+    int64_t days = unix_s / 86400;
+    int64_t seconds = unix_s % 86400;
+    int weekday = (int)((days + 3) % 7); /* 1970-01-01 was a Thursday; 0 is Monday */
+    /* Civil date from days since the epoch (era arithmetic over 400-year cycles). */
+    int64_t z = days + 719468;
+    int64_t era = z / 146097;
+    int64_t day_of_era = z - era * 146097;
+    int64_t year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    int64_t mp = (5 * day_of_year + 2) / 153;
+    int day = (int)(day_of_year - (153 * mp + 2) / 5 + 1);
+    int month = (int)(mp < 10 ? mp + 3 : mp - 9); /* 1-12 */
+    int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+    int fields[] = {day, (int)(seconds / 3600), (int)(seconds / 60 % 60), (int)(seconds % 60)};
+    char *p = out;
+    memcpy(p, weekday_names + 3 * weekday, 3);
+    p += 3;
+    *p++ = ',';
+    *p++ = ' ';
+    *p++ = (char)('0' + fields[0] / 10);
+    *p++ = (char)('0' + fields[0] % 10);
+    *p++ = ' ';
+    memcpy(p, month_names + 3 * (month - 1), 3);
+    p += 3;
+    *p++ = ' ';
+    for (int64_t div = 1000; div > 0; div /= 10) {
+        *p++ = (char)('0' + year / div % 10);
+    }
+    for (int i = 1; i < 4; i++) {
+        *p++ = i == 1 ? ' ' : ':';
+        *p++ = (char)('0' + fields[i] / 10);
+        *p++ = (char)('0' + fields[i] % 10);
+    }
+    memcpy(p, " GMT", 5);
+    return BK_OK;
 }
 
 int64_t bk_http_retry_after_ms(const bk_http_response *resp, int64_t now_s) {

@@ -170,6 +170,9 @@ BK_MUST_CHECK bk_result bk_parse_batch_account(const char *body, size_t len, bk_
                                                size_t max_tokens, bk_batch_account *out);
 BK_MUST_CHECK bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *tokens,
                                              size_t max_tokens, bk_cloud_error *out);
+/* The Batch data plane's error body ({"code", "message": {"value"}}) into code and message. */
+BK_MUST_CHECK bk_result bk_parse_batch_error(const char *body, size_t len, bk_json_token *tokens,
+                                             size_t max_tokens, bk_cloud_error *out);
 BK_MUST_CHECK bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens,
                                        size_t max_tokens, bk_token *out);
 BK_MUST_CHECK bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,

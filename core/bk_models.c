@@ -376,6 +376,34 @@ bk_result bk_parse_cloud_error(const char *body, size_t len, bk_json_token *toke
                           sizeof *out);
 }
 
+/* The Batch data plane's error: {"code", "message": {"lang", "value"}, "values": [...]}. The
+ * message may also come as a plain string. */
+static bk_result bk_read_batch_error(const bk_json_doc *doc, void *model) {
+    bk_cloud_error *out = model;
+    out->cut = doc->prefix;
+    bk_field wanted = doc->prefix ? BK_FIELD_OPTIONAL : BK_FIELD_REQUIRED;
+    bk_result r = bk_model_text(doc, 0, "code", wanted, out->code, sizeof out->code, &out->cut);
+    int message = bk_json_find(doc, 0, "message");
+    bk_json_kind kind = BK_JSON_KIND_NULL;
+    if (r == BK_OK && message >= 0) {
+        r = bk_json_check(doc, message, &kind);
+    }
+    if (r == BK_OK && kind == BK_JSON_KIND_OBJECT) {
+        r = bk_model_text(doc, message, "value", BK_FIELD_OPTIONAL, out->message,
+                          sizeof out->message, &out->cut);
+    } else if (r == BK_OK && kind == BK_JSON_KIND_STRING) {
+        r = bk_model_text(doc, 0, "message", BK_FIELD_OPTIONAL, out->message, sizeof out->message,
+                          &out->cut);
+    }
+    return r;
+}
+
+bk_result bk_parse_batch_error(const char *body, size_t len, bk_json_token *tokens,
+                               size_t max_tokens, bk_cloud_error *out) {
+    return bk_model_parse(body, len, tokens, max_tokens, true, bk_read_batch_error, out,
+                          sizeof *out);
+}
+
 /* --- Entra ID token response --- */
 
 static bk_result bk_read_token(const bk_json_doc *doc, void *model) {

@@ -12,6 +12,7 @@
 #ifndef BK_PLATFORM_H
 #define BK_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,32 @@ BK_MUST_CHECK bk_result bk_entropy(uint8_t *buf, size_t len);
 void bk_sleep_ms(uint32_t ms);
 
 typedef enum bk_log_level { BK_LOG_ERROR, BK_LOG_WARN, BK_LOG_INFO, BK_LOG_DEBUG } bk_log_level;
+/* The store: small named records (the rotation state, the published key, later a refresh token
+ * or TLS sessions), each saved whole or not at all. A seam rather than a linked-in function,
+ * because one device may keep records in more than one place (a directory on Linux, two flash
+ * slots per record on a microcontroller: bk_store.h) and tests substitute their own.
+ *
+ *     r = bk_posix_store_open(&dir_store, "/var/lib/batchkey", &store);  // Linux
+ *     r = store.save(store.ctx, "rotation", record, len);
+ *     r = store.load(store.ctx, "rotation", buf, sizeof buf, &len);  // BK_ERR_STORE_NOT_FOUND */
+typedef struct bk_store {
+    /* Replaces the record atomically: once save returns, load finds the new record; if the
+     * device stops during save, load finds the old record or the new one, never a mix. On
+     * failure (BK_ERR_STORE_IO, BK_ERR_STORE_FULL, BK_ERR_STORE_TOO_LARGE) the old record is
+     * left as it was. name: 1-32 of [a-z0-9._-], not starting with '.'. */
+    bk_result (*save)(void *ctx, const char *name, const uint8_t *data, size_t len);
+    /* The record into buf; BK_ERR_STORE_NOT_FOUND when none was saved, BK_ERR_STORE_TOO_LARGE
+     * when it exceeds cap. */
+    bk_result (*load)(void *ctx, const char *name, uint8_t *buf, size_t cap, size_t *len);
+    void *ctx;
+} bk_store;
+
+/* A store whose save and load answer BK_ERR_UNSUPPORTED (platform/null/bk_store_null.c). */
+bk_store bk_null_store(void);
+
+/* True when name is a record name every store accepts: 1-32 of [a-z0-9._-], no leading '.'. */
+bool bk_store_name_ok(const char *name);
+
 /* Writes one line of diagnostics. Callers never pass secrets. */
 void bk_log(bk_log_level level, const char *message);
 /* Lines of a level above max_level are dropped; the default is BK_LOG_WARN. */

@@ -121,6 +121,28 @@ const char *bk_strerror(bk_result result) {
         return "Azure Resource Manager refused the operation";
     case BK_ERR_UNEXPECTED_STATUS:
         return "unexpected HTTP status";
+    case BK_ERR_SHARED_KEY_DISABLED:
+        return "the account does not allow SharedKey authentication";
+    case BK_ERR_KEY_REJECTED:
+        return "the Batch service did not accept the key";
+    case BK_ERR_STORE_NOT_FOUND:
+        return "no saved record";
+    case BK_ERR_STORE_IO:
+        return "the record could not be read or written";
+    case BK_ERR_STORE_FULL:
+        return "no space left for the record";
+    case BK_ERR_STORE_TOO_LARGE:
+        return "the record is too large";
+    case BK_ERR_STATE_CORRUPT:
+        return "the rotation state is corrupt (checksum or format)";
+    case BK_ERR_STATE_VERSION:
+        return "the rotation state has a format version this build does not read";
+    case BK_ERR_STATE_FOREIGN:
+        return "the rotation state belongs to another account";
+    case BK_ERR_ROTATION_CONFLICT:
+        return "the keys were changed outside this rotation";
+    case BK_ERR_ROTATION_INCOMPLETE:
+        return "the rotation did not complete; the next run continues it";
     case BK_ERR_SERVICE_BUSY:
         return "the service is busy or unavailable; try again later";
     case BK_ERR_OUTCOME_UNKNOWN:

@@ -90,7 +90,20 @@ typedef enum bk_result {
     BK_ERR_ARM_REFUSED = -102,       /* ARM answered with an error */
     BK_ERR_UNEXPECTED_STATUS = -103, /* a status the operation does not define, no error body */
     BK_ERR_OUTCOME_UNKNOWN = -104,   /* regenerateKeys was sent and no definite answer came */
-    BK_ERR_SERVICE_BUSY = -105       /* 408, 429 or 5xx until the retries or the deadline ran out */
+    BK_ERR_SERVICE_BUSY = -105,      /* 408, 429 or 5xx until the retries or the deadline ran out */
+    BK_ERR_SHARED_KEY_DISABLED = -106, /* the account does not allow SharedKey authentication */
+    BK_ERR_KEY_REJECTED = -107,        /* the Batch data plane refused the key (403) */
+
+    /* The store seam and the rotation record. */
+    BK_ERR_STORE_NOT_FOUND = -120,    /* no record of that name was saved */
+    BK_ERR_STORE_IO = -121,           /* the record could not be read or written (permissions) */
+    BK_ERR_STORE_FULL = -122,         /* no space left to write the record */
+    BK_ERR_STORE_TOO_LARGE = -123,    /* the record does not fit the buffer or the slot */
+    BK_ERR_STATE_CORRUPT = -124,      /* a record that fails its checksum or does not parse */
+    BK_ERR_STATE_VERSION = -125,      /* a record of a format version this build does not read */
+    BK_ERR_STATE_FOREIGN = -126,      /* a record of another account or subscription */
+    BK_ERR_ROTATION_CONFLICT = -127,  /* the service's keys changed in a way no step explains */
+    BK_ERR_ROTATION_INCOMPLETE = -128 /* a step did not happen; the next run continues */
 } bk_result;
 
 /* A short, constant, English description; never NULL. */

@@ -35,10 +35,12 @@ demo="$build python3 openssl"
 #                     dpkg-source (dpkg-dev; bzip2 and xz-utils unpack the .orig.tar.bz2 and the
 #                     .debian.tar.xz), then python3 scripts/config.py, make, cc and ar; readelf
 #   bench             time (GNU time); size and strip are binutils
+#   systemd-tests     systemd (systemd-analyze verify and security --offline; no running systemd)
+#   rotation-tests    util-linux (mount, for the full-disk case on a small tmpfs, as root)
 test="$demo libcmocka-dev gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-dev ca-certificates
   clang libclang-rt-dev valgrind dpkg-dev bzip2 xz-utils debian-archive-keyring time
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-arm-none-eabi qemu-system-arm
-  socat"
+  socat systemd util-linux"
 
 check=""
 if [ "${1:-}" = --check ]; then

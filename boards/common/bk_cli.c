@@ -4,6 +4,7 @@
  * and CA certificates come from, and its TLS). */
 #define _GNU_SOURCE /* getopt_long on glibc; newlib declares it anyway */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 #include "bk_cli_output.h"
 #include "bk_client.h"
 #include "bk_crypto.h"
+#include "bk_dataplane.h"
 #include "bk_platform.h"
+#include "bk_rotate.h"
 #include "bk_writer.h"
 
 enum exit_code {
@@ -61,6 +64,13 @@ typedef struct options {
     const char *tenant;
     const char *client_id;
     const char *client_secret;
+    const char *batch_endpoint;
+    const char *max_age;
+    const char *deploy_hook;
+    bool force;
+    bool dry_run;
+    bool retire;
+    bool active;
     bool verbose;
     bool help;
     bk_key_name key_name; /* --key-name, parsed */
@@ -69,7 +79,30 @@ typedef struct options {
 static bk_client client;
 static const bk_cli_board *board;
 
-typedef enum command { CMD_SHOW, CMD_KEYS, CMD_REGENERATE, CMD_TOKEN, CMD_COUNT } command;
+typedef enum command {
+    CMD_SHOW,
+    CMD_KEYS,
+    CMD_REGENERATE,
+    CMD_TOKEN,
+    CMD_ROTATE,
+    CMD_STATUS,
+    CMD_COUNT
+} command;
+
+/* rotate, status and keys --active; a board without a store builds with -DBK_CLI_ROTATION=0
+ * and spends neither flash nor RAM on them. */
+#ifndef BK_CLI_ROTATION
+#define BK_CLI_ROTATION 1
+#endif
+
+#if BK_CLI_ROTATION
+#define ROTATION_TEXT(text) text
+static bk_rotation rotation;
+static bk_store store;
+static char key_file[512]; /* the state dir's active.key, for the report and the hook */
+#else
+#define ROTATION_TEXT(text) ""
+#endif
 
 /* Each command's help: a line in `batchkey --help`, and `batchkey COMMAND --help`. */
 static const struct {
@@ -100,6 +133,30 @@ static const struct {
      "batchkey token [-o json|tsv|env|none]",
      "Checks the credential: one client-credentials request to Microsoft Entra ID.",
      "batchkey token -o tsv"},
+    {"rotate", "rotate the keys when the active one is due: regenerate, prove, switch, publish",
+     ROTATION_TEXT(
+         "batchkey rotate [--max-age DAYS] [--force] [--dry-run] [--retire] [--deploy-hook CMD]\n"
+         "       [--key-name primary|secondary] [-o json|tsv|env|none]"),
+     ROTATION_TEXT(
+         "Regenerates the key the device is NOT using, proves it on the Batch data plane, makes\n"
+         "it active and writes it to STATE_DIR/active.key (mode 0600). Only when the active key\n"
+         "is older than --max-age DAYS [BATCHKEY_MAX_AGE, default 30] or with --force; a young\n"
+         "key costs no request at all. Each step is saved first in STATE_DIR/rotation, so a run\n"
+         "after a crash continues it (listKeys tells what happened) and never regenerates twice.\n"
+         "--dry-run checks the account and proves the active key; it sends ARM no POST and\n"
+         "writes nothing. --retire regenerates the old key too once the new one is active. A "
+         "first\n"
+         "run adopts the keys (listKeys), the active one being the key active.key holds, else\n"
+         "the --key-name one (primary by default). --deploy-hook CMD [BATCHKEY_DEPLOY_HOOK] runs\n"
+         "CMD with sh after the key file changed, with BATCHKEY_ACCOUNT, BATCHKEY_ACTIVE_SLOT and\n"
+         "BATCHKEY_KEY_FILE set (never the key). Prints what it did, never a key."),
+     ROTATION_TEXT(
+         "batchkey rotate --state-dir /var/lib/batchkey --deploy-hook 'systemctl restart my-app'")},
+    {"status", "the rotation state: active slot, its age, the last rotation, a step in flight",
+     ROTATION_TEXT("batchkey status [-o json|tsv|env|none]"),
+     ROTATION_TEXT(
+         "Reads STATE_DIR/rotation only: no credential needed, nothing sent, never a key."),
+     ROTATION_TEXT("batchkey status --state-dir /var/lib/batchkey -o tsv")},
 };
 
 static const char common_options[] =
@@ -112,7 +169,12 @@ static const char common_options[] =
     "  --cloud NAME             AzureCloud (default), AzureChinaCloud, AzureUSGovernment\n"
     "  --arm-endpoint URL       [BATCHKEY_ARM_ENDPOINT] https://host[:port]\n"
     "  --ca-file PATH           [BATCHKEY_CA_FILE] PEM CA bundle; default: the system's\n"
-    "  --state-dir DIR          [BATCHKEY_STATE_DIR] rotation state\n"
+    "  --state-dir DIR          [BATCHKEY_STATE_DIR, else systemd's STATE_DIRECTORY] rotation\n"
+    "                           state and active.key; default /var/lib/batchkey\n"
+    "  --active                 keys: print the active key of the rotation state (no request)\n"
+    "  --batch-endpoint URL     [BATCHKEY_BATCH_ENDPOINT] the Batch data plane, "
+    "https://host[:port];\n"
+    "                           default: the account's endpoint\n"
     "  --deadline SECONDS       [BATCHKEY_DEADLINE] the whole command, retries and waits\n"
     "                           included; default 60\n"
     "  --timeout SECONDS        [BATCHKEY_TIMEOUT] the longest one connect or wait for the\n"
@@ -128,7 +190,8 @@ static const char common_options[] =
     "configuration); 5 network, TLS, timeout, or Azure busy after the retries (try again\n"
     "later); 6 malformed, oversized or cut-short response; 7 rotation incomplete;\n"
     "8 outcome unknown (regenerateKeys sent, no definite answer: the keys printed are\n"
-    "what the service holds now).\n";
+    "what the service holds now). rotate: 7 when a step did not complete or the state\n"
+    "cannot be used (the line says what to do), or the deploy hook failed.\n";
 
 static void usage(FILE *out) {
     fputs("usage: batchkey [options] COMMAND\n\ncommands:\n", out);
@@ -185,7 +248,19 @@ static int exit_code_for(bk_result r) {
         return EXIT_AUTH;
     case BK_ERR_ARM_REFUSED:
     case BK_ERR_UNEXPECTED_STATUS:
+    case BK_ERR_SHARED_KEY_DISABLED:
         return EXIT_REFUSED;
+    case BK_ERR_KEY_REJECTED:
+    case BK_ERR_STORE_NOT_FOUND:
+    case BK_ERR_STORE_IO:
+    case BK_ERR_STORE_FULL:
+    case BK_ERR_STORE_TOO_LARGE:
+    case BK_ERR_STATE_CORRUPT:
+    case BK_ERR_STATE_VERSION:
+    case BK_ERR_STATE_FOREIGN:
+    case BK_ERR_ROTATION_CONFLICT:
+    case BK_ERR_ROTATION_INCOMPLETE:
+        return EXIT_ROTATION;
     case BK_ERR_OUTCOME_UNKNOWN:
         return EXIT_OUTCOME_UNKNOWN;
     case BK_ERR_SERVICE_BUSY: /* try again later, unlike a refusal */
@@ -256,7 +331,14 @@ static int parse_options(int argc, char **argv, options *o) {
         OPT_KEY,
         OPT_TIMEOUT,
         OPT_DEADLINE,
-        OPT_VERSION
+        OPT_VERSION,
+        OPT_BATCH,
+        OPT_MAX_AGE,
+        OPT_FORCE,
+        OPT_DRY_RUN,
+        OPT_RETIRE,
+        OPT_HOOK,
+        OPT_ACTIVE
     };
     static const struct option long_options[] = {
         {"subscription", required_argument, NULL, OPT_SUBSCRIPTION},
@@ -274,6 +356,13 @@ static int parse_options(int argc, char **argv, options *o) {
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"batch-endpoint", required_argument, NULL, OPT_BATCH},
+        {"max-age", required_argument, NULL, OPT_MAX_AGE},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"retire", no_argument, NULL, OPT_RETIRE},
+        {"deploy-hook", required_argument, NULL, OPT_HOOK},
+        {"active", no_argument, NULL, OPT_ACTIVE},
         {NULL, 0, NULL, 0}};
     opterr = 0;
     int c;
@@ -319,6 +408,27 @@ static int parse_options(int argc, char **argv, options *o) {
         case 'h':
             o->help = true;
             break;
+        case OPT_BATCH:
+            o->batch_endpoint = optarg;
+            break;
+        case OPT_MAX_AGE:
+            o->max_age = optarg;
+            break;
+        case OPT_FORCE:
+            o->force = true;
+            break;
+        case OPT_DRY_RUN:
+            o->dry_run = true;
+            break;
+        case OPT_RETIRE:
+            o->retire = true;
+            break;
+        case OPT_HOOK:
+            o->deploy_hook = optarg;
+            break;
+        case OPT_ACTIVE:
+            o->active = true;
+            break;
         case OPT_VERSION:
             printf("batchkey %s (%s)\n", BK_VERSION, board->version);
             return -1;
@@ -359,6 +469,65 @@ static bool seconds_ok(const char *text, long max, uint32_t *ms) {
     return true;
 }
 
+static int resolve_account(options *o, bool required);
+
+#if BK_CLI_ROTATION
+
+/* rotate's own settings. */
+static int resolve_rotate(options *o) {
+    o->max_age = option_or_env(o->max_age, "BATCHKEY_MAX_AGE");
+    if (o->max_age != NULL) {
+        char *end = NULL;
+        long days = strtol(o->max_age, &end, 10);
+        if (end == o->max_age || *end != '\0' || days < 0 || days > 3650) {
+            return usage_error("--max-age must be 0 to 3650 days, not", o->max_age);
+        }
+        rotation.max_age_s = (uint32_t)days * 86400u;
+    }
+    o->deploy_hook = option_or_env(o->deploy_hook, "BATCHKEY_DEPLOY_HOOK");
+    if (o->deploy_hook != NULL && board->run_hook == NULL) {
+        return usage_error("--deploy-hook: this board cannot run commands", NULL);
+    }
+    const char *version = option_or_env(NULL, "BATCHKEY_BATCH_API_VERSION");
+    if (version != NULL && !bk_dataplane_api_version_ok(version)) {
+        return usage_error("BATCHKEY_BATCH_API_VERSION is not YYYY-MM-DD.N.N", version);
+    }
+    rotation.batch_api_version = version != NULL ? version : BK_BATCH_API_VERSION;
+    rotation.force = o->force;
+    rotation.dry_run = o->dry_run;
+    rotation.retire = o->retire;
+    rotation.first_active = o->key_name;
+    return 0;
+}
+
+/* The state directory: --state-dir, BATCHKEY_STATE_DIR, systemd's STATE_DIRECTORY (the first
+ * of its list), else the board's default. */
+static int resolve_state_dir(options *o) {
+    static char from_systemd[sizeof key_file - 16];
+    o->state_dir = option_or_env(o->state_dir, "BATCHKEY_STATE_DIR");
+    const char *systemd = option_or_env(NULL, "STATE_DIRECTORY");
+    if (o->state_dir == NULL && systemd != NULL) {
+        size_t len = strcspn(systemd, ":");
+        if (len < sizeof from_systemd) {
+            memcpy(from_systemd, systemd, len);
+            from_systemd[len] = '\0';
+            o->state_dir = from_systemd;
+        }
+    }
+    if (o->state_dir == NULL) {
+        o->state_dir = board->default_state_dir;
+    }
+    if (board->store_open == NULL || o->state_dir == NULL) {
+        return usage_error("this board keeps no rotation state", NULL);
+    }
+    if (o->state_dir[0] == '\0' || strlen(o->state_dir) + 16 > sizeof key_file) {
+        return usage_error("--state-dir is empty or too long", NULL);
+    }
+    snprintf(key_file, sizeof key_file, "%s/" BK_ACTIVE_KEY_RECORD, o->state_dir);
+    return 0;
+}
+#endif
+
 /* Resolves and checks every input; nothing is sent before this passes. */
 static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud **cl,
                    time_limits *times) {
@@ -383,8 +552,18 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
     if (*cmd == CMD_REGENERATE && o->key == NULL) {
         return usage_error("regenerate needs --key-name primary|secondary", NULL);
     }
-    if (*cmd != CMD_REGENERATE && *cmd != CMD_KEYS && o->key != NULL) {
-        return usage_error("--key-name goes with keys and regenerate only", NULL);
+    if (*cmd != CMD_REGENERATE && *cmd != CMD_KEYS && *cmd != CMD_ROTATE && o->key != NULL) {
+        return usage_error("--key-name goes with keys, regenerate and rotate only", NULL);
+    }
+    bool rotate_options = o->force || o->dry_run || o->retire || o->max_age || o->deploy_hook;
+    if (*cmd != CMD_ROTATE && rotate_options) {
+        return usage_error("--max-age, --force, --dry-run, --retire and --deploy-hook go with "
+                           "rotate only",
+                           NULL);
+    }
+    if (o->active && (*cmd != CMD_KEYS || o->key != NULL)) {
+        return usage_error("--active goes with keys alone (it prints the rotation's active key)",
+                           NULL);
     }
     o->key_name = BK_KEY_PRIMARY;
     if (o->key != NULL && bk_key_name_parse(o->key, &o->key_name) != BK_OK) {
@@ -432,7 +611,33 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         return usage_error("cannot read the CA file (--ca-file or BATCHKEY_CA_FILE: a PEM bundle)",
                            o->ca_file);
     }
-    o->state_dir = option_or_env(o->state_dir, "BATCHKEY_STATE_DIR");
+#if BK_CLI_ROTATION
+    if (*cmd == CMD_ROTATE) {
+        int rc = resolve_rotate(o);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+#else
+    if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
+        return usage_error("this board keeps no rotation state", NULL);
+    }
+#endif
+    o->batch_endpoint = option_or_env(o->batch_endpoint, "BATCHKEY_BATCH_ENDPOINT");
+    if (o->batch_endpoint != NULL && bk_endpoint_parse(&client.batch, o->batch_endpoint) != BK_OK) {
+        return usage_error("the Batch endpoint is not https://host[:port]", o->batch_endpoint);
+    }
+#if BK_CLI_ROTATION
+    if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
+        int rc = resolve_state_dir(o);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (*cmd == CMD_STATUS || o->active) {
+        return resolve_account(o, false);
+    }
+#endif
 
     o->tenant = option_or_env(NULL, "AZURE_TENANT_ID");
     o->client_id = option_or_env(NULL, "AZURE_CLIENT_ID");
@@ -458,9 +663,19 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
     if (*cmd == CMD_TOKEN) {
         return 0;
     }
+    return resolve_account(o, true);
+}
+
+/* The account: required for the commands that call ARM; for status and keys --active, checked
+ * against the state when all three are given. */
+static int resolve_account(options *o, bool required) {
     o->subscription = option_or_env(o->subscription, "AZURE_SUBSCRIPTION_ID");
     o->resource_group = option_or_env(o->resource_group, "BATCHKEY_RESOURCE_GROUP");
     o->account = option_or_env(o->account, "BATCHKEY_ACCOUNT");
+    if (!required && (o->subscription == NULL || o->resource_group == NULL || o->account == NULL)) {
+        o->subscription = o->resource_group = o->account = NULL;
+        return 0;
+    }
     if (o->subscription == NULL) {
         return usage_error("no subscription: give --subscription or AZURE_SUBSCRIPTION_ID", NULL);
     }
@@ -526,6 +741,178 @@ static int run(const options *o, command cmd, bk_cli_format format) {
     return exit_code_for(r);
 }
 
+#if BK_CLI_ROTATION
+/* One line about a state that cannot be used, a store that failed, or a step that did not
+ * complete: what happened, where, and what to do. */
+static void report_rotation_failure(const char *what, bk_result r, const options *o) {
+    char where[300] = "";
+    if (board->store_describe != NULL) {
+        board->store_describe(where, sizeof where);
+    }
+    const char *dir = o->state_dir;
+    switch (r) {
+    case BK_ERR_STATE_CORRUPT:
+    case BK_ERR_STATE_VERSION:
+        fprintf(stderr,
+                "batchkey: %s failed: %s: %s/" BK_ROTATION_RECORD "; nothing was sent and it "
+                "was left as it is. Move it aside (it holds keys: keep it private) and run "
+                "rotate again: it adopts the service's keys, keeping the one in active.key "
+                "active\n",
+                what, bk_strerror(r), dir);
+        return;
+    case BK_ERR_STATE_FOREIGN:
+        fprintf(stderr,
+                "batchkey: %s failed: %s/" BK_ROTATION_RECORD " belongs to account %s "
+                "(subscription %s, resource group %s), not %s; nothing was sent. Give that "
+                "account, or another --state-dir for this one\n",
+                what, dir, rotation.state.account_name, rotation.state.subscription_id,
+                rotation.state.resource_group, o->account != NULL ? o->account : "this one");
+        return;
+    case BK_ERR_STORE_NOT_FOUND:
+        fprintf(stderr,
+                "batchkey: %s failed: no rotation state in %s yet; run batchkey rotate "
+                "(without --dry-run) once: it adopts the service's keys\n",
+                what, dir);
+        return;
+    case BK_ERR_STORE_IO:
+    case BK_ERR_STORE_FULL:
+    case BK_ERR_STORE_TOO_LARGE:
+        fprintf(stderr, "batchkey: %s failed: %s", what, bk_strerror(r));
+        if (where[0] != '\0') {
+            fputs(" (", stderr);
+            bk_cli_print_one_line(stderr, where, false);
+            fputc(')', stderr);
+        }
+        fprintf(stderr,
+                "; the previous state and key file are as they were. Check %s: its "
+                "owner, mode and free space\n",
+                dir);
+        return;
+    case BK_ERR_KEY_REJECTED:
+        fprintf(stderr, "batchkey: %s failed: the Batch data plane did not accept the %s (HTTP %d",
+                what, rotation.dry_run ? "active key" : "new key within the deadline",
+                client.call.status);
+        if (client.cloud_error.code[0] != '\0') {
+            fputc(' ', stderr);
+            bk_cli_print_one_line(stderr, client.cloud_error.code, false);
+        }
+        if (client.call.request_id[0] != '\0') {
+            fputs(", request-id: ", stderr);
+            bk_cli_print_one_line(stderr, client.call.request_id, false);
+        }
+        fputs(rotation.dry_run ? "); was it changed outside batchkey? rotate --force "
+                                 "reconciles with the service's keys\n"
+                               : "); the device keeps its active key, and the next run proves "
+                                 "the new one again\n",
+              stderr);
+        return;
+    case BK_ERR_ROTATION_INCOMPLETE:
+        fprintf(stderr,
+                "batchkey: %s incomplete: regenerateKeys did not act (reconciled with "
+                "listKeys); the active key is unchanged and the next run tries again\n",
+                what);
+        return;
+    case BK_ERR_SHARED_KEY_DISABLED:
+        fprintf(stderr,
+                "batchkey: %s failed: account %s does not allow SharedKey authentication "
+                "(allowedAuthenticationModes); nothing was regenerated\n",
+                what, o->account);
+        return;
+    default:
+        break;
+    }
+    if (r == BK_ERR_OUTCOME_UNKNOWN) {
+        report_failure(what, r);
+        fputs("batchkey: the rotation state keeps the step; the next run reconciles it with "
+              "listKeys\n",
+              stderr);
+        return;
+    }
+    report_failure(what, r);
+}
+
+/* status and keys --active: the state alone, no credential, nothing sent. */
+static int run_offline(const options *o, command cmd, bk_cli_format format) {
+    bk_result r = board->store_open(o->state_dir, &store);
+    bk_account_ref account = {o->subscription, o->resource_group, o->account};
+    if (r == BK_OK) {
+        r = bk_rotation_load(store, o->account != NULL ? &account : NULL, rotation.record,
+                             sizeof rotation.record, &rotation.state);
+    }
+    if (r != BK_OK) {
+        report_rotation_failure(cmd == CMD_STATUS ? "status" : "keys --active", r, o);
+        bk_rotation_wipe(&rotation);
+        return exit_code_for(r);
+    }
+    if (cmd == CMD_STATUS) {
+        bk_cli_print_status(&rotation.state, bk_wall_clock_s(), format);
+    } else {
+        bk_cli_print_active_key(&rotation.state, format);
+    }
+    bk_rotation_wipe(&rotation);
+    return EXIT_OK;
+}
+
+#ifdef BK_CLI_CRASH_POINTS
+/* Tests only (the build's crash-test binary): BATCHKEY_CRASH_AT names the point where the
+ * process kills itself, as a power cut would stop it. */
+static void crash_point(void *ctx, bk_rotation_point point) {
+    static const char *const names[BK_AT_COUNT] = {"before-regenerate", "after-regenerate",
+                                                   "pending-saved",     "proving",
+                                                   "switched",          "published"};
+    const char *at = ctx;
+    if (at != NULL && strcmp(at, names[point]) == 0) {
+        fflush(stdout);
+        raise(SIGKILL);
+    }
+}
+#endif
+
+static int run_rotate(const options *o, bk_cli_format format) {
+    rotation.store = store;
+    rotation.batch_given = o->batch_endpoint != NULL;
+#ifdef BK_CLI_CRASH_POINTS
+    rotation.checkpoint = crash_point;
+    rotation.checkpoint_ctx = (void *)option_or_env(NULL, "BATCHKEY_CRASH_AT");
+#endif
+    bk_result r = bk_rotate_run(&rotation);
+    int hook_status = 0;
+    if (r == BK_OK && rotation.report.published && o->deploy_hook != NULL) {
+        hook_status = board->run_hook(o->deploy_hook, o->account,
+                                      bk_key_name_text(rotation.state.active), key_file);
+        if (hook_status != 0) {
+            rotation.retire = false; /* the device's software may still hold the old key */
+        }
+    }
+    if (r == BK_OK) {
+        r = bk_rotate_finish(&rotation);
+    }
+    if (r == BK_OK || rotation.report.action != BK_ROTATION_NONE) {
+        bk_cli_print_rotation(&rotation, key_file, format);
+    }
+    if (r != BK_OK) {
+        report_rotation_failure("rotate", r, o);
+    }
+    bk_rotation_wipe(&rotation);
+    if (r != BK_OK) {
+        return exit_code_for(r);
+    }
+    if (rotation.report.changed_outside) {
+        fputs("batchkey: warning: the keys were changed outside batchkey (another rotator on "
+              "this account?); the service's keys were adopted\n",
+              stderr);
+    }
+    if (hook_status != 0) {
+        fprintf(stderr,
+                "batchkey: rotate: the deploy hook %s (status %d); the rotation itself is done "
+                "and %s holds the new key\n",
+                hook_status < 0 ? "could not be started" : "failed", hook_status, key_file);
+        return EXIT_ROTATION;
+    }
+    return EXIT_OK;
+}
+#endif
+
 int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     board = the_board;
     options o;
@@ -540,11 +927,32 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     time_limits limits = {20000, 60000};
     bk_connector placeholder = {NULL, NULL, NULL, NULL};
     bk_client_init(&client, placeholder);
+#if BK_CLI_ROTATION
+    bk_rotation_init(&rotation, &client, store);
+#endif
     rc = resolve(&o, &cmd, &format, &cl, &limits);
     if (rc != 0) {
         return rc < 0 ? EXIT_OK : rc; /* -1: help was asked for and printed */
     }
     bk_log_set_level(o.verbose ? BK_LOG_DEBUG : BK_LOG_ERROR);
+#if BK_CLI_ROTATION
+    if (cmd == CMD_STATUS || o.active) {
+        rc = run_offline(&o, cmd, format);
+        fflush(stdout);
+        return rc;
+    }
+    if (cmd == CMD_ROTATE) {
+        /* The state first: a directory that cannot be used stops the run before any request. */
+        bk_result opened = board->store_open(o.state_dir, &store);
+        if (opened != BK_OK) {
+            report_rotation_failure("rotate", opened, &o);
+            return exit_code_for(opened);
+        }
+        if (o.deadline == NULL) {
+            limits.deadline_ms = 600000; /* room for a new key to propagate */
+        }
+    }
+#endif
     bk_connector connector;
     bk_result r = board->tls_start(o.ca_file, limits.timeout_ms, &connector);
     if (r != BK_OK) {
@@ -560,7 +968,9 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     }
     bk_endpoint arm = client.arm;
     bk_endpoint authority = client.authority;
+    bk_endpoint batch = client.batch;
     bk_client_init(&client, connector);
+    client.batch = batch;
     bk_client_set_deadline(&client, limits.deadline_ms);
     client.arm = arm;
     client.authority = authority;
@@ -573,7 +983,11 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     client.account.resource_group = o.resource_group;
     client.account.account_name = o.account;
 
+#if BK_CLI_ROTATION
+    rc = cmd == CMD_ROTATE ? run_rotate(&o, format) : run(&o, cmd, format);
+#else
     rc = run(&o, cmd, format);
+#endif
 
     bk_client_close(&client);
     board->tls_stop();

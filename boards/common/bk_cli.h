@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bk_client.h"
+#include "bk_platform.h"
 
 /* What a board gives the command line. */
 typedef struct bk_cli_board {
@@ -27,9 +28,20 @@ typedef struct bk_cli_board {
     void (*tls_stop)(void);
     /* One line about the last failed connection (TLS error, verify flags), or "". */
     void (*tls_describe)(char *buf, size_t cap);
-    const char *version;         /* of the TLS library, for --version */
-    const char *default_ca;      /* where the default CA certificates come from */
-    const char *default_ca_hint; /* what to do when they are missing, e.g. ", or install ..." */
+    /* Opens the store of the state directory (creating it, mode 0700) and holds it for this
+     * process alone; NULL on a board without one (rotate, status and keys --active then say so).
+     * On failure, describe tells which file and why. */
+    bk_result (*store_open)(const char *state_dir, bk_store *out);
+    void (*store_describe)(char *buf, size_t cap);
+    /* Runs a deploy hook (a shell command) with BATCHKEY_ACCOUNT, BATCHKEY_ACTIVE_SLOT and
+     * BATCHKEY_KEY_FILE in its environment, and no secret; its exit status, or -1 when it could
+     * not be started. NULL on a board without processes. */
+    int (*run_hook)(const char *command, const char *account, const char *slot,
+                    const char *key_file);
+    const char *default_state_dir; /* when neither --state-dir nor BATCHKEY_STATE_DIR is given */
+    const char *version;           /* of the TLS library, for --version */
+    const char *default_ca;        /* where the default CA certificates come from */
+    const char *default_ca_hint;   /* what to do when they are missing, e.g. ", or install ..." */
 } bk_cli_board;
 
 /* Runs the command line in argv and returns its exit code (0 ok ... 8 outcome unknown). */

@@ -133,6 +133,187 @@ void bk_cli_print_account(const bk_batch_account *a, bk_cli_format format) {
     }
 }
 
+/* "2026-12-02T14:18:04Z", or "" for an unknown time (0). */
+static void format_time(int64_t unix_s, char *out, size_t cap) {
+    out[0] = '\0';
+    time_t at = (time_t)unix_s;
+    struct tm tm;
+    if (unix_s > 0 && gmtime_r(&at, &tm) != NULL) {
+        snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    }
+}
+
+/* A JSON string, or null when empty. */
+static void print_json_text_or_null(const char *s) {
+    if (s[0] == '\0') {
+        fputs("null", stdout);
+    } else {
+        print_json_string(s);
+    }
+}
+
+static void print_json_age(int64_t age_s) {
+    if (age_s < 0) {
+        fputs("null", stdout);
+    } else {
+        printf("%lld", (long long)age_s);
+    }
+}
+
+static const char *action_name(bk_rotation_action action) {
+    switch (action) {
+    case BK_ROTATION_SKIPPED:
+        return "skipped";
+    case BK_ROTATION_CHECKED:
+        return "checked";
+    case BK_ROTATION_ROTATED:
+        return "rotated";
+    case BK_ROTATION_NONE:
+        break;
+    }
+    return "none";
+}
+
+void bk_cli_print_rotation(const bk_rotation *rot, const char *key_file, bk_cli_format format) {
+    const bk_rotation_report *rep = &rot->report;
+    const bk_rotation_state *st = &rot->state;
+    const char *active = bk_key_name_text(st->active);
+    long long age_days = rep->active_age_s >= 0 ? (long long)(rep->active_age_s / 86400) : -1;
+    if (format == BK_CLI_NONE) {
+        return;
+    }
+    if (format == BK_CLI_TSV) {
+        printf("%s\t%s\t%s\t%lld\t%d\t%s\t%s\n", st->account_name, action_name(rep->action), active,
+               age_days, rep->proof_status, rep->proof_request_id[0] ? rep->proof_request_id : "-",
+               rep->regenerate_request_id[0] ? rep->regenerate_request_id : "-");
+        return;
+    }
+    if (format == BK_CLI_ENV) {
+        print_env("BATCHKEY_ACCOUNT", st->account_name);
+        print_env("BATCHKEY_ROTATE_ACTION", action_name(rep->action));
+        print_env("BATCHKEY_ACTIVE_SLOT", active);
+        printf("export BATCHKEY_ACTIVE_KEY_AGE_DAYS=%lld\n", age_days);
+        print_env("BATCHKEY_KEY_FILE", key_file);
+        return;
+    }
+    fputs("{\n  \"account\": ", stdout);
+    print_json_string(st->account_name);
+    printf(",\n  \"action\": \"%s\",\n  \"activeSlot\": \"%s\"", action_name(rep->action), active);
+    if (rep->switched) {
+        printf(",\n  \"previousSlot\": \"%s\"", bk_key_name_text(rep->previous));
+    }
+    fputs(",\n  \"activeKeyAgeSeconds\": ", stdout);
+    print_json_age(rep->active_age_s);
+    fputs(",\n  \"activeKeyAgeDays\": ", stdout);
+    print_json_age(age_days);
+    printf(",\n  \"step\": \"%s\"", bk_rotation_step_name(st->step));
+    printf(",\n  \"adopted\": %s,\n  \"resumed\": %s,\n  \"retired\": %s,\n"
+           "  \"changedOutside\": %s",
+           rep->adopted ? "true" : "false", rep->resumed ? "true" : "false",
+           rep->retired ? "true" : "false", rep->changed_outside ? "true" : "false");
+    fputs(",\n  \"dataPlaneProof\": ", stdout);
+    if (rep->proof_attempts == 0) {
+        fputs("null", stdout);
+    } else {
+        printf("{\"status\": %d, \"attempts\": %u, \"requestId\": ", rep->proof_status,
+               (unsigned)rep->proof_attempts);
+        print_json_text_or_null(rep->proof_request_id);
+        putchar('}');
+    }
+    printf(",\n  \"regenerateKeysSent\": %u", (unsigned)rep->regenerates_sent);
+    fputs(",\n  \"regenerateRequestId\": ", stdout);
+    print_json_text_or_null(rep->regenerate_request_id);
+    fputs(",\n  \"retireRequestId\": ", stdout);
+    print_json_text_or_null(rep->retire_request_id);
+    fputs(",\n  \"keyFile\": ", stdout);
+    print_json_string(key_file);
+    printf(",\n  \"keyFilePublished\": %s", rep->published ? "true" : "false");
+    if (rep->action == BK_ROTATION_CHECKED) {
+        printf(",\n  \"keyFileCurrent\": %s", rep->key_file_stale ? "false" : "true");
+    }
+    fputs("\n}\n", stdout);
+}
+
+void bk_cli_print_status(const bk_rotation_state *st, int64_t now_s, bk_cli_format format) {
+    int64_t since = st->since_s[st->active];
+    int64_t age = since > 0 && now_s >= since ? now_s - since : -1;
+    long long age_days = age >= 0 ? (long long)(age / 86400) : -1;
+    char since_text[80]; /* room for any int fields: snprintf never cuts */
+    char last_text[80];
+    char updated_text[80];
+    format_time(since, since_text, sizeof since_text);
+    format_time(st->last_rotation_s, last_text, sizeof last_text);
+    format_time(st->updated_s, updated_text, sizeof updated_text);
+    const char *active = bk_key_name_text(st->active);
+    const char *step = bk_rotation_step_name(st->step);
+    if (format == BK_CLI_NONE) {
+        return;
+    }
+    if (format == BK_CLI_TSV) {
+        printf("%s\t%s\t%lld\t%s\t%s\n", st->account_name, active, age_days,
+               last_text[0] ? last_text : "-", step);
+        return;
+    }
+    if (format == BK_CLI_ENV) {
+        print_env("BATCHKEY_ACCOUNT", st->account_name);
+        print_env("BATCHKEY_ACTIVE_SLOT", active);
+        printf("export BATCHKEY_ACTIVE_KEY_AGE_DAYS=%lld\n", age_days);
+        printf("export BATCHKEY_LAST_ROTATION=%s\n", last_text[0] ? last_text : "never");
+        print_env("BATCHKEY_STEP", step);
+        return;
+    }
+    fputs("{\n  \"account\": ", stdout);
+    print_json_string(st->account_name);
+    fputs(",\n  \"subscription\": ", stdout);
+    print_json_string(st->subscription_id);
+    fputs(",\n  \"resourceGroup\": ", stdout);
+    print_json_string(st->resource_group);
+    fputs(",\n  \"accountEndpoint\": ", stdout);
+    print_json_string(st->account_endpoint);
+    printf(",\n  \"activeSlot\": \"%s\",\n  \"activeKeySince\": ", active);
+    print_json_text_or_null(since_text);
+    fputs(",\n  \"activeKeyAgeSeconds\": ", stdout);
+    print_json_age(age);
+    fputs(",\n  \"activeKeyAgeDays\": ", stdout);
+    print_json_age(age_days);
+    fputs(",\n  \"lastRotation\": ", stdout);
+    print_json_text_or_null(last_text);
+    printf(",\n  \"rotations\": %u,\n  \"step\": \"%s\",\n  \"pendingStep\": ",
+           (unsigned)st->rotations, step);
+    if (st->step == BK_STEP_IDLE) {
+        fputs("null", stdout);
+    } else {
+        print_json_string(step);
+    }
+    printf(",\n  \"sequence\": %u,\n  \"updated\": ", (unsigned)st->sequence);
+    print_json_text_or_null(updated_text);
+    fputs("\n}\n", stdout);
+}
+
+void bk_cli_print_active_key(const bk_rotation_state *st, bk_cli_format format) {
+    const char *key = st->keys[st->active];
+    const char *slot = bk_key_name_text(st->active);
+    if (format == BK_CLI_NONE) {
+        return;
+    }
+    if (format == BK_CLI_TSV) {
+        printf("%s\t%s\t%s\n", st->account_name, slot, key);
+    } else if (format == BK_CLI_ENV) {
+        print_env("AZURE_BATCH_ACCOUNT", st->account_name);
+        print_endpoint_env(st->account_endpoint);
+        print_env("AZURE_BATCH_ACCESS_KEY", key);
+    } else {
+        fputs("{\n  \"accountName\": ", stdout);
+        print_json_string(st->account_name);
+        fputs(",\n  \"accountEndpoint\": ", stdout);
+        print_json_string(st->account_endpoint);
+        printf(",\n  \"slot\": \"%s\",\n  \"key\": ", slot);
+        print_json_string(key);
+        fputs("\n}\n", stdout);
+    }
+}
+
 void bk_cli_print_token(const bk_token *t, bk_cli_format format) {
     char expires_on[80] = ""; /* room for any int fields: snprintf never cuts */
     time_t at = time(NULL) + (time_t)t->expires_in_s;

@@ -11,6 +11,7 @@
 
 #include "bk_client.h"
 #include "bk_json.h"
+#include "bk_rotate.h"
 
 typedef enum bk_cli_format {
     BK_CLI_JSON, /* the service's own field names */
@@ -26,6 +27,12 @@ void bk_cli_print_keys(const bk_account_keys *keys, bk_key_name access_key,
 void bk_cli_print_account(const bk_batch_account *account, bk_cli_format format);
 /* Expiry and length of the token, never the token. */
 void bk_cli_print_token(const bk_token *token, bk_cli_format format);
+/* What a rotate run did (never a key); key_file is where the active key is published. */
+void bk_cli_print_rotation(const bk_rotation *rot, const char *key_file, bk_cli_format format);
+/* The rotation state: active slot, its age at now_s, the last rotation, a step in flight. */
+void bk_cli_print_status(const bk_rotation_state *state, int64_t now_s, bk_cli_format format);
+/* The active key for scripts; env as the Batch tools read it. */
+void bk_cli_print_active_key(const bk_rotation_state *state, bk_cli_format format);
 /* The one line on stderr that says what failed: the service's own code and message when it gave
  * one, and the request ids to quote to Azure support. After BK_ERR_OUTCOME_UNKNOWN it tells the
  * regenerate's story first, then the listKeys that read what the service holds now. tls_detail

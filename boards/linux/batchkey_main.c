@@ -1,14 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /* The batchkey CLI on Linux: the shared command line over the process environment, files, and
- * mbedTLS on POSIX sockets. */
+ * mbedTLS on POSIX sockets; the rotation state in a directory, deploy hooks run with sh. */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bk_cli.h"
+#include "bk_posix_store.h"
 #include "bk_tls_connector.h"
+
+extern char **environ;
 
 static bk_tls_config tls;
 static bk_tls_peers peers;
+static bk_posix_store state_store;
+static char lock_failure[BK_POSIX_STORE_DIR_MAX + 80];
 
 static const char *linux_getenv(const char *name) {
     return getenv(name);
@@ -38,11 +50,110 @@ static void linux_tls_describe(char *buf, size_t cap) {
     }
 }
 
-static const bk_cli_board linux_board = {
-    linux_getenv,          linux_readable,
-    linux_tls_start,       linux_tls_stop,
-    linux_tls_describe,    MBEDTLS_VERSION_STRING_FULL,
-    BK_TLS_SYSTEM_CA_FILE, ", or install Debian's ca-certificates"};
+/* The state directory, held with an exclusive lock on <dir>/.lock for the life of the process:
+ * two runs on one state (a timer and a hand) would each believe their own record. */
+static bk_result linux_store_open(const char *dir, bk_store *out) {
+    lock_failure[0] = '\0';
+    bk_result r = bk_posix_store_open(&state_store, dir, out);
+    if (r != BK_OK) {
+        return r;
+    }
+    char path[BK_POSIX_STORE_DIR_MAX + 8];
+    snprintf(path, sizeof path, "%s/.lock", state_store.dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+        /* A directory we may only read: status still works; a save will say why it cannot. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 && errno == ENOENT) {
+            return BK_OK;
+        }
+    }
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        snprintf(lock_failure, sizeof lock_failure, "%s: %s", path,
+                 err == EWOULDBLOCK ? "another batchkey process holds it" : strerror(err));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return BK_ERR_STORE_IO;
+    }
+    return BK_OK; /* the descriptor stays open, and the lock held, until the process ends */
+}
+
+static void linux_store_describe(char *buf, size_t cap) {
+    if (lock_failure[0] != '\0') {
+        snprintf(buf, cap, "%s", lock_failure);
+    } else {
+        bk_posix_store_describe(&state_store, buf, cap);
+    }
+}
+
+/* Variables the hook must not inherit: it is told where the key is, never a secret. */
+static bool secret_variable(const char *entry) {
+    static const char *const names[] = {
+        "AZURE_CLIENT_SECRET=", "AZURE_CLIENT_CERTIFICATE_PASSWORD=", "AZURE_BATCH_ACCESS_KEY="};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strncmp(entry, names[i], strlen(names[i])) == 0) {
+            return true;
+        }
+    }
+    return strncmp(entry, "BATCHKEY_ACCOUNT=", 17) == 0 ||
+           strncmp(entry, "BATCHKEY_ACTIVE_SLOT=", 21) == 0 ||
+           strncmp(entry, "BATCHKEY_KEY_FILE=", 18) == 0;
+}
+
+static int linux_run_hook(const char *command, const char *account, const char *slot,
+                          const char *key_file) {
+    enum { ENV_MAX = 512 };
+    static char *child_env[ENV_MAX + 4];
+    static char account_var[64];
+    static char slot_var[48];
+    static char file_var[BK_POSIX_STORE_DIR_MAX + 48];
+    size_t n = 0;
+    for (char **e = environ; e != NULL && *e != NULL && n < ENV_MAX; e++) {
+        if (!secret_variable(*e)) {
+            child_env[n++] = *e;
+        }
+    }
+    snprintf(account_var, sizeof account_var, "BATCHKEY_ACCOUNT=%s", account);
+    snprintf(slot_var, sizeof slot_var, "BATCHKEY_ACTIVE_SLOT=%s", slot);
+    snprintf(file_var, sizeof file_var, "BATCHKEY_KEY_FILE=%s", key_file);
+    child_env[n++] = account_var;
+    child_env[n++] = slot_var;
+    child_env[n++] = file_var;
+    child_env[n] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    char *argv[] = {"sh", "-c", (char *)command, NULL};
+    pid_t pid;
+    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, child_env) != 0) {
+        return -1;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+    if (WIFEXITED(status)) {
+        return WEXITSTATUS(status);
+    }
+    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static const bk_cli_board linux_board = {.getenv = linux_getenv,
+                                         .readable = linux_readable,
+                                         .tls_start = linux_tls_start,
+                                         .tls_stop = linux_tls_stop,
+                                         .tls_describe = linux_tls_describe,
+                                         .store_open = linux_store_open,
+                                         .store_describe = linux_store_describe,
+                                         .run_hook = linux_run_hook,
+                                         .default_state_dir = "/var/lib/batchkey",
+                                         .version = MBEDTLS_VERSION_STRING_FULL,
+                                         .default_ca = BK_TLS_SYSTEM_CA_FILE,
+                                         .default_ca_hint =
+                                             ", or install Debian's ca-certificates"};
 
 int main(int argc, char **argv) {
     return bk_cli_run(argc, argv, &linux_board);

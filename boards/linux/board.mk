@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The Linux board: the batchkey CLI and the library example, over POSIX sockets and mbedTLS.
 LINUX_LIB_SRC := $(CORE_SRC) $(JSMN_SRC) $(sort $(wildcard port/mbedtls/*.c)) $(POSIX_SRC)
-LINUX_INCLUDES := -Iport/mbedtls -Iboards/common
+LINUX_INCLUDES := -Iport/mbedtls -Iboards/common -Iplatform/posix
 
 $(BUILD)/rel/boards/%.o $(BUILD)/rel/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
 $(BUILD)/san/boards/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
@@ -9,6 +9,20 @@ $(BUILD)/san/boards/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLU
 CLI_SRC := boards/linux/batchkey_main.c boards/common/bk_cli.c boards/common/bk_cli_output.c
 
 $(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) $(CLI_SRC))
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $^ -o $@ -pthread $(MBEDTLS_LIBS)
+
+# The same CLI with the rotation's crash points compiled in (BATCHKEY_CRASH_AT=<point> stops it
+# there with SIGKILL), for the rotation tests alone; its bk_cli.o lives apart from the product's.
+$(BUILD)/crash/boards/common/bk_cli.o: boards/common/bk_cli.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (crash points)")
+	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) -DBK_CLI_CRASH_POINTS $(INCLUDES) $(LINUX_INCLUDES) \
+	    $(MBEDTLS_INCLUDES) $(JSMN_DEFS) -MMD -MP -c $< -o $@
+
+$(BUILD)/host/batchkey-crashtest: $(call rel_obj,$(LINUX_LIB_SRC) boards/linux/batchkey_main.c \
+    boards/common/bk_cli_output.c) $(BUILD)/crash/boards/common/bk_cli.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $^ -o $@ -pthread $(MBEDTLS_LIBS)
@@ -25,11 +39,22 @@ $(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_
 	    $(JSMN_DEFS) $^ -o $@ -pthread $(MBEDTLS_LIBS)
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
-BOARD_TEST_TARGETS := integration-tests readme-tests
+BOARD_TEST_TARGETS := integration-tests rotation-tests readme-tests systemd-tests
 
-.PHONY: integration-tests
+.PHONY: integration-tests rotation-tests systemd-tests
 integration-tests: $(BOARD_TARGETS)
 	python3 tests/integration/test_cli.py --bin $(BUILD)/host/batchkey --example $(BUILD)/host/example_regenerate
+
+# batchkey rotate against the emulator's ARM and Batch data plane: crashes at every step, the
+# state's failures (corrupt, foreign, unwritable, full), --max-age, --dry-run, the deploy hook.
+rotation-tests: $(BUILD)/host/batchkey $(BUILD)/host/batchkey-crashtest
+	python3 tests/integration/test_rotate.py --bin $(BUILD)/host/batchkey \
+	    --crash-bin $(BUILD)/host/batchkey-crashtest
+
+# The systemd units: systemd-analyze verify on copies whose ExecStart names the built CLI, the
+# settings the design asks for, and the exposure score.
+systemd-tests: $(BUILD)/host/batchkey
+	@sh tests/systemd/test_units.sh $(BUILD)/host/batchkey
 
 # The README's shell snippets marked <!-- test: emulator -->, run as written against the emulator
 # (started by serve.sh, as `make emulator` does), after the runner's own self-test.

@@ -15,5 +15,7 @@
 #define BK_MESSAGE_MAX          256
 #define BK_ERROR_DETAILS_MAX    2
 #define BK_WWW_AUTHENTICATE_MAX 512
+/* No store on this board yet: the command line leaves out rotate, status and keys --active. */
+#define BK_CLI_ROTATION 0
 
 #endif

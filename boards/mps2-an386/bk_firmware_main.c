@@ -141,14 +141,15 @@ static void board_tls_describe(char *buf, size_t cap) {
     }
 }
 
-static const bk_cli_board mps2_board = {board_getenv,
-                                        board_readable,
-                                        board_tls_start,
-                                        board_tls_stop,
-                                        board_tls_describe,
-                                        MBEDTLS_VERSION_STRING_FULL ", lwIP " LWIP_VERSION_STRING,
-                                        "(none: this board has no CA bundle of its own)",
-                                        ""};
+static const bk_cli_board mps2_board = {
+    .getenv = board_getenv,
+    .readable = board_readable,
+    .tls_start = board_tls_start,
+    .tls_stop = board_tls_stop,
+    .tls_describe = board_tls_describe,
+    .version = MBEDTLS_VERSION_STRING_FULL ", lwIP " LWIP_VERSION_STRING,
+    .default_ca = "(none: this board has no CA bundle of its own)",
+    .default_ca_hint = ""};
 
 /* --- the mbedTLS pool and its peak --- */
 

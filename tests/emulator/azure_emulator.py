@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""A local stand-in for Microsoft Entra ID and Azure Resource Manager (Batch account keys).
+"""A local stand-in for Microsoft Entra ID, Azure Resource Manager (Batch account keys) and the
+Azure Batch data plane (SharedKey-signed reads).
 
-Two HTTPS listeners on loopback: "login" plays login.microsoftonline.com (client-credentials token
-endpoint), "arm" plays management.azure.com (Batch account get, listKeys, regenerateKeys). Faults
-(throttling, server errors and other statuses, dropped, stalled, trickled or truncated answers,
-chunked or close-delimited framing, slowness, CAE challenges, policy denials, oversized request
-ids) can be injected per request, and every connection and request is logged without
-secrets. Python 3 standard library only. See README.md next to this file.
+Three HTTPS listeners on loopback: "login" plays login.microsoftonline.com (client-credentials
+token endpoint), "arm" plays management.azure.com (Batch account get, listKeys, regenerateKeys),
+"batch" plays <account>.<region>.batch.azure.com (list applications, authenticated with an
+account key, which proves that a key works; a regenerated key is accepted after a configurable
+propagation delay). Faults (throttling, server errors and other statuses, dropped, stalled,
+trickled or truncated answers, chunked or close-delimited framing, slowness, CAE challenges,
+policy denials, oversized request ids) can be injected per request, and every connection and
+request is logged without secrets. Python 3 standard library only. See README.md next to this
+file.
 """
 
 import argparse
 import base64
 import email.utils
+import hashlib
+import hmac
 import http
 import http.server
 import ipaddress
@@ -47,13 +53,29 @@ DEFAULT_LOCATION = "westeurope"
 # confirmed from public sources; this one is the emulator's choice.
 SHARED_KEY_DISALLOWED_CODE = "AccountKeysNotAllowed"
 
-OPERATIONS = ("token", "get", "listKeys", "regenerateKeys")
+# The Batch data plane (service) API. The emulator accepts any version of this shape.
+BATCH_API_VERSION = "2024-07-01.20.0"
+BATCH_API_VERSION_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}\.\d+\.\d+")
+BATCH_CONTENT_TYPE = "application/json;odata=minimalmetadata"
+BATCH_ERROR_METADATA = "$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element"
+SHARED_KEY_WINDOW = 15 * 60  # seconds ocp-date may be off the emulator's clock, either way
+# The standard headers of a SharedKey string to sign, in their order (after the method).
+SHARED_KEY_HEADERS = ("Content-Encoding", "Content-Language", "Content-Length", "Content-MD5",
+                      "Content-Type", "Date", "If-Modified-Since", "If-Match", "If-None-Match",
+                      "If-Unmodified-Since", "Range")
+KEY_SLOTS = ("primary", "secondary")
+
+LISTENERS = ("login", "arm", "batch")
+OPERATIONS = ("token", "get", "listKeys", "regenerateKeys", "applications")
+OPERATION_LISTENERS = {"token": "login", "get": "arm", "listKeys": "arm", "regenerateKeys": "arm",
+                       "applications": "batch"}
 FAULT_KINDS = ("status", "drop", "drop_before", "chunked", "slow", "truncate", "401_claims",
                "malformed", "long_ids", "policy_denial", "stall", "trickle", "close_delimited")
-ARM_ONLY_KINDS = ("401_claims", "policy_denial")  # never fired on the login listener
+ARM_ONLY_KINDS = ("401_claims", "policy_denial")  # never fired on the login or batch listener
 RETRY_AFTER_STYLES = ("seconds", "http-date", "retry-after-ms", "x-ms-retry-after-ms")
 LOGGED_HEADERS = ("Host", "User-Agent", "Content-Type", "Content-Length", "Accept",
-                  "Accept-Encoding", "Connection", "Transfer-Encoding", "x-ms-client-request-id")
+                  "Accept-Encoding", "Connection", "Transfer-Encoding", "x-ms-client-request-id",
+                  "client-request-id", "return-client-request-id", "ocp-date")
 MAX_BODY = 1 << 20
 STOP_POLL = 0.2  # how often a silent handler re-checks that the emulator is not stopping
 
@@ -80,19 +102,112 @@ def _utc_now_iso():
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
 
 
+def _as_sent(text):
+    """http.server decodes the request line and headers as ISO-8859-1: the text of the bytes
+    the client sent, read as UTF-8 (which is what a SharedKey string to sign is made of)."""
+    return text.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def shared_key_string_to_sign(method, headers, account_name, path, query):
+    """The SharedKey string to sign of a Batch data-plane request ("Authenticate requests to
+    Azure Batch"): the method, the eleven standard headers' values (a Content-Length of 0 is
+    empty), then every ocp-* header as "name:value" (lowercased name, sorted, value trimmed),
+    then "/" + account + path as sent + each query parameter as "\nname:value" (lowercased
+    name, sorted; the value URL-decoded; several values of one name sorted and comma-joined).
+    headers: a case-insensitive mapping with get_all() (an http.client.HTTPMessage) or a dict."""
+    def values(name):
+        if hasattr(headers, "get_all"):
+            return headers.get_all(name) or []
+        return [v for k, v in headers.items() if k.lower() == name.lower()]
+
+    lines = [method]
+    for name in SHARED_KEY_HEADERS:
+        value = ",".join(_as_sent(v).strip() for v in values(name))
+        lines.append("" if name == "Content-Length" and value == "0" else value)
+    canonical_headers = ""
+    names = sorted({name.lower() for name in headers.keys() if name.lower().startswith("ocp-")})
+    for name in names:
+        canonical_headers += f"{name}:{','.join(_as_sent(v).strip() for v in values(name))}\n"
+    resource = f"/{account_name}{_as_sent(path)}"
+    params = {}
+    for name, value in urllib.parse.parse_qsl(_as_sent(query), keep_blank_values=True):
+        params.setdefault(name.lower(), []).append(value)
+    for name in sorted(params):
+        resource += f"\n{name}:{','.join(sorted(params[name]))}"
+    return "\n".join(lines) + "\n" + canonical_headers + resource
+
+
+def shared_key_signature(key, string_to_sign):
+    """base64(HMAC-SHA256(base64-decoded account key, the string to sign as UTF-8))."""
+    mac = hmac.new(base64.b64decode(key), string_to_sign.encode("utf-8"), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def _check_key(key):
+    """An account key as the emulator holds it: base64 of at least one byte; else ValueError."""
+    try:
+        if isinstance(key, str) and base64.b64decode(key, validate=True):
+            return key
+    except ValueError:
+        pass
+    raise ValueError("an account key must be base64 of at least one byte")
+
+
 class BatchAccount:
-    """One Batch account: its identity, allowed authentication modes and its two keys."""
+    """One Batch account: its identity, allowed authentication modes and its two keys.
+
+    Each key slot remembers since when (time.monotonic()) its key is accepted on the data plane:
+    a key set by regenerate() only propagation_delay seconds later (None: 0, or the emulator's
+    default once the account is given to an Emulator), one assigned to `primary` or `secondary`
+    at once. The key a slot held before is never accepted again."""
 
     def __init__(self, name, subscription_id=DEFAULT_SUBSCRIPTION_ID,
                  resource_group=DEFAULT_RESOURCE_GROUP, location=DEFAULT_LOCATION,
-                 auth_modes=("SharedKey", "AAD", "TaskAuthenticationToken")):
+                 auth_modes=("SharedKey", "AAD", "TaskAuthenticationToken"),
+                 propagation_delay=None):
         self.name = name
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         self.location = location
         self.auth_modes = list(auth_modes)
+        self.propagation_delay = propagation_delay
+        self._keys, self._accepted_since = {}, {}
         self.primary = new_account_key()
         self.secondary = new_account_key()
+
+    @property
+    def primary(self):
+        return self._keys["primary"]
+
+    @primary.setter
+    def primary(self, key):
+        self.set_key("primary", key)
+
+    @property
+    def secondary(self):
+        return self._keys["secondary"]
+
+    @secondary.setter
+    def secondary(self, key):
+        self.set_key("secondary", key)
+
+    def set_key(self, slot, key, accepted_in=0.0):
+        """Puts `key` in `slot` ("primary" or "secondary"), accepted `accepted_in` seconds from
+        now; the slot's previous key is no longer accepted."""
+        if slot not in KEY_SLOTS:
+            raise ValueError(f"key slot must be one of {KEY_SLOTS}, not {slot!r}")
+        self._keys[slot] = _check_key(key)
+        self._accepted_since[slot] = time.monotonic() + accepted_in
+
+    def regenerate(self, slot):
+        """What regenerateKeys does: a new key in `slot`, accepted after the propagation delay."""
+        self.set_key(slot, new_account_key(), self.propagation_delay or 0.0)
+        return self._keys[slot]
+
+    def key_states(self):
+        """[(slot, key, accepted now?)] for both slots."""
+        now = time.monotonic()
+        return [(slot, self._keys[slot], self._accepted_since[slot] <= now) for slot in KEY_SLOTS]
 
     @property
     def allows_shared_key(self):
@@ -160,9 +275,10 @@ class Response:
 def normalize_fault(spec):
     """Validates a fault description and fills in its defaults; returns a new dict.
 
-    {"kind": one of FAULT_KINDS, "op": "token"|"get"|"listKeys"|"regenerateKeys"|"any",
-     "listener": "login"|"arm"|"any" (default: the op's own), "count": times it fires (default 1,
-     -1 = always), "skip": matching requests let through first (default 0), and per kind:
+    {"kind": one of FAULT_KINDS, "op": one of OPERATIONS or "any",
+     "listener": "login"|"arm"|"batch"|"any" (default: the op's own, OPERATION_LISTENERS),
+     "count": times it fires (default 1, -1 = always), "skip": matching requests let through
+     first (default 0), and per kind:
      status: "status" (default 503; 201-599), "act" (default false: serve the request for real
              first, then send the fault's answer instead), "retry_after" seconds (default 1 for
              429, else none), "retry_after_style" (RETRY_AFTER_STYLES), optional "code"/"message";
@@ -187,10 +303,9 @@ def normalize_fault(spec):
     if not isinstance(op, str) or op.lower() not in canonical:
         raise ValueError(f"fault op must be one of {OPERATIONS + ('any',)}, not {op!r}")
     fault["op"] = op = canonical[op.lower()]
-    default_listener = "any" if op == "any" else ("login" if op == "token" else "arm")
-    fault.setdefault("listener", default_listener)
-    if fault["listener"] not in ("login", "arm", "any"):
-        raise ValueError("fault listener must be login, arm or any")
+    fault.setdefault("listener", "any" if op == "any" else OPERATION_LISTENERS[op])
+    if fault["listener"] not in LISTENERS + ("any",):
+        raise ValueError("fault listener must be login, arm, batch or any")
     fault["count"] = int(fault.get("count", 1))
     fault["skip"] = int(fault.get("skip", 0))
     if fault["count"] == 0 or fault["count"] < -1 or fault["skip"] < 0:
@@ -209,7 +324,7 @@ def normalize_fault(spec):
         fault["seconds"] = float(fault.get("seconds", 2))
     elif kind == "chunked":
         fault["chunk_size"] = max(1, int(fault.get("chunk_size", 16)))
-    elif kind in ARM_ONLY_KINDS and fault["listener"] == "login":
+    elif kind in ARM_ONLY_KINDS and fault["listener"] not in ("arm", "any"):
         raise ValueError(f"{kind} is an ARM answer")
     elif kind == "malformed":
         fault["body"] = str(fault.get("body", '{"accountName": tru}'))
@@ -505,22 +620,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class Emulator:
-    """The two listeners and the state behind them. Use start()/stop() or `with Emulator(...)`.
+    """The three listeners and the state behind them. Use start()/stop() or `with Emulator(...)`.
 
-    Attributes after start(): login_port, arm_port, login_url, arm_url (https://localhost:N),
-    ca_file; log (a copy of all log entries), tenant_id, client_id, client_secret, accounts.
+    Attributes after start(): login_port, arm_port, batch_port, login_url, arm_url, batch_url
+    (https://localhost:N), ca_file; log (a copy of all log entries), tenant_id, client_id,
+    client_secret, accounts. propagation_delay: the seconds a regenerated key takes to be
+    accepted on the data plane, for every account that does not set its own.
     """
 
     def __init__(self, pki_dir, cert="server", host="127.0.0.1", ipv6=False, login_port=0,
                  arm_port=0, log_path=None, control_path=None, tenant_id=DEFAULT_TENANT_ID,
                  client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, accounts=None,
                  token_lifetime=3599, token_length=1600, tls_max_version=None,
-                 idle_timeout=30.0, handshake_timeout=5.0):
+                 idle_timeout=30.0, handshake_timeout=5.0, batch_port=0, propagation_delay=0):
         self.pki_dir = pki_dir
         self.ca_file = os.path.join(pki_dir, "ca.crt")
         self.cert = cert
         self.host, self.ipv6 = host, ipv6
-        self.requested_ports = {"login": login_port, "arm": arm_port}
+        self.requested_ports = {"login": login_port, "arm": arm_port, "batch": batch_port}
         self.log_path, self.control_path = log_path, control_path
         self.tenant_id, self.client_id, self.client_secret = tenant_id, client_id, client_secret
         self.token_lifetime, self.token_length = token_lifetime, token_length
@@ -529,9 +646,12 @@ class Emulator:
         if accounts is None:
             accounts = [BatchAccount(DEFAULT_ACCOUNT),
                         BatchAccount(DEFAULT_AAD_ONLY_ACCOUNT, auth_modes=["AAD"])]
+        for account in accounts:
+            if account.propagation_delay is None:
+                account.propagation_delay = float(propagation_delay)
         self.accounts = {self._account_key(a.subscription_id, a.resource_group, a.name): a
                          for a in accounts}
-        self.login_port = self.arm_port = None
+        self.login_port = self.arm_port = self.batch_port = None
         self._lock = threading.RLock()
         self._logged = threading.Condition(self._lock)
         self._log, self._faults, self._control_faults = [], [], []
@@ -546,10 +666,10 @@ class Emulator:
     # --- lifecycle --------------------------------------------------------------------------
     def start(self):
         context = self._ssl_context()
-        for name in ("login", "arm"):
-            self._servers += self._bind(name, self.requested_ports[name], context)
-        self.login_port = self._servers[0].server_address[1]
-        self.arm_port = self._servers[-1].server_address[1]
+        for name in LISTENERS:
+            servers = self._bind(name, self.requested_ports[name], context)
+            self._servers += servers
+            setattr(self, f"{name}_port", servers[0].server_address[1])
         for server in self._servers:
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                       name=f"emulator-{server.name}", daemon=True)
@@ -586,6 +706,10 @@ class Emulator:
     @property
     def arm_url(self):
         return f"https://localhost:{self.arm_port}"
+
+    @property
+    def batch_url(self):
+        return f"https://localhost:{self.batch_port}"
 
     def _ssl_context(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -707,7 +831,7 @@ class Emulator:
                 for fault in list(faults):
                     if fault["listener"] not in ("any", listener) or fault["op"] not in ("any", op):
                         continue
-                    if listener == "login" and fault["kind"] in ARM_ONLY_KINDS:
+                    if listener != "arm" and fault["kind"] in ARM_ONLY_KINDS:
                         continue
                     if fault["skip"] > 0:
                         fault["skip"] -= 1
@@ -760,6 +884,62 @@ class Emulator:
                 resource_group=DEFAULT_RESOURCE_GROUP):
         return self.accounts[self._account_key(subscription_id, resource_group, name)]
 
+    def find_account(self, name):
+        """The account called `name` in any subscription and resource group, or None (what the
+        data plane does with the name in a SharedKey Authorization header)."""
+        with self._lock:
+            return next((a for a in self.accounts.values() if a.name.lower() == name.lower()),
+                        None)
+
+    def set_account(self, name=DEFAULT_ACCOUNT, propagation_delay=None, primary=None,
+                    secondary=None, allowedAuthenticationModes=None):  # noqa: N803 (JSON's name)
+        """Changes an account (found as find_account does; KeyError when there is none): its
+        propagation delay (seconds, for the next regenerations), its keys (accepted at once) or
+        its allowed authentication modes. Returns its admin view (GET /_emulator/accounts)."""
+        account = self.find_account(name)
+        if account is None:
+            raise KeyError(f"no account {name!r}")
+        if propagation_delay is not None and (
+                isinstance(propagation_delay, bool)
+                or not isinstance(propagation_delay, (int, float))
+                or not 0 <= propagation_delay < float("inf")):
+            raise ValueError("propagation_delay must be a number of seconds, 0 or more")
+        modes = allowedAuthenticationModes
+        if modes is not None and (not isinstance(modes, list) or
+                                  not all(isinstance(m, str) for m in modes)):
+            raise ValueError("allowedAuthenticationModes must be a list of strings")
+        for key in (primary, secondary):
+            if key is not None:
+                _check_key(key)
+        with self._lock:
+            if propagation_delay is not None:
+                account.propagation_delay = float(propagation_delay)
+            for slot, key in (("primary", primary), ("secondary", secondary)):
+                if key is not None:
+                    account.set_key(slot, key)
+            if modes is not None:
+                account.auth_modes = list(modes)
+            return self._admin_view(account)
+
+    @staticmethod
+    def _admin_view(account):
+        return dict(account.keys_body(), subscriptionId=account.subscription_id,
+                    resourceGroup=account.resource_group,
+                    allowedAuthenticationModes=list(account.auth_modes),
+                    propagationDelay=account.propagation_delay)
+
+    def regenerate_count(self, name=DEFAULT_ACCOUNT):
+        """How many regenerateKeys requests in the log (since it was last cleared) regenerated a
+        key of account `name`, whatever their answer (a fault may have acted, then dropped,
+        stalled or replaced it)."""
+        count = 0
+        for entry in self.requests(listener="arm", op="regenerateKeys"):
+            match = ARM_PATH.fullmatch(entry["path"])
+            if entry.get("key_regenerated") and match and \
+                    urllib.parse.unquote(match.group(3)).lower() == name.lower():
+                count += 1
+        return count
+
     # --- serving --------------------------------------------------------------------------------
     def _serve(self, handler, req):
         if req.listener == "arm" and req.path.startswith("/_emulator/"):
@@ -774,6 +954,13 @@ class Emulator:
             handler.write_response(Response(400, INVALID_HOSTNAME_PAGE, [
                 ("Content-Type", "text/html; charset=us-ascii")]))
             return
+        if req.listener == "batch":
+            versions = req.params.get("api-version")
+            req.details.update(api_version=versions[0] if versions else None,
+                               shared_key_account=None, shared_key_slot=None,
+                               shared_key_ok=False)
+        elif req.op == "regenerateKeys":
+            req.details["key_regenerated"] = False
         fault = None if self._stopping.is_set() else self._take_fault(req.listener, req.op)
         kind = fault["kind"] if fault else None
         if kind == "long_ids":
@@ -784,7 +971,8 @@ class Emulator:
         elif kind in ARM_ONLY_KINDS or (kind == "status" and not fault["act"]):
             response = self._fault_response(req, fault)
         else:
-            serve = self._token_endpoint if req.listener == "login" else self._arm
+            serve = {"login": self._token_endpoint, "arm": self._arm,
+                     "batch": self._batch}[req.listener]
             response = serve(req)
             if kind == "malformed":
                 response = Response(200, fault["body"].encode("utf-8"), response.headers)
@@ -811,6 +999,8 @@ class Emulator:
     def _classify(req):
         if req.listener == "login":
             return "token" if TOKEN_PATH.fullmatch(req.path) else "other"
+        if req.listener == "batch":
+            return "applications" if req.path == "/applications" else "other"
         match = ARM_PATH.fullmatch(req.path)
         if not match:
             return "other"
@@ -859,6 +1049,16 @@ class Emulator:
         if req.listener == "login":
             return self._entra_error(req, status, "temporarily_unavailable", 90033,
                                      "A transient error has occurred. Please try again.", extra)
+        if req.listener == "batch":
+            code = fault.get("code") or {
+                500: "InternalError", 503: "ServerBusy",
+            }.get(status, _reason(status).replace(" ", ""))
+            message = fault.get("message") or {
+                500: "The server encountered an internal error. Please retry the request.",
+                503: "The server is currently unable to receive requests. Please retry your "
+                     "request.",
+            }.get(status, f"Emulated failure ({status}).")
+            return self._batch_error(req, status, code, message, extra_headers=extra)
         code = fault.get("code") or {
             429: "SubscriptionRequestsThrottled", 500: "InternalServerError", 502: "BadGateway",
             503: "ServiceUnavailable", 504: "GatewayTimeout", 408: "RequestTimeout",
@@ -873,9 +1073,13 @@ class Emulator:
     def _bodiless_answer(self, req, status, extra_headers):
         """A 2xx or 3xx fault answer: no body, and for 202 and redirects a Location to poll."""
         req.details.pop("error_code", None)  # set when the request, acted upon, failed
-        headers = self._entra_headers(req) if req.listener == "login" else self._arm_headers(req)
+        headers = {"login": self._entra_headers, "arm": self._arm_headers,
+                   "batch": self._batch_headers}[req.listener](req)
         headers = [h for h in headers if h[0] != "Content-Type"] + list(extra_headers)
-        if status == 202 or 300 <= status < 400:
+        if req.listener == "batch" and (status == 202 or 300 <= status < 400):
+            headers.append(("Location", f"{self.batch_url}{req.path}"
+                            + (f"?{req.query}" if req.query else "")))
+        elif status == 202 or 300 <= status < 400:
             match = ARM_PATH.fullmatch(req.path)
             subscription = urllib.parse.unquote(match.group(1)) if match else \
                 DEFAULT_SUBSCRIPTION_ID
@@ -1182,7 +1386,8 @@ class Emulator:
                                    "keys cannot be listed or regenerated.")
         with self._lock:
             if req.op == "regenerateKeys":
-                setattr(account, key_name.lower(), new_account_key())
+                account.regenerate(key_name.lower())
+                req.details["key_regenerated"] = True
             return Response(200, account.keys_body(), self._arm_headers(req))
 
     def _parse_key_name(self, req):
@@ -1210,6 +1415,130 @@ class Emulator:
                                      details=[{"code": "InvalidKeyName", "target": "keyName",
                                                "message": problem}])
 
+    # --- Azure Batch data plane ------------------------------------------------------------------
+    @staticmethod
+    def _batch_headers(req):
+        headers = [("Content-Type", BATCH_CONTENT_TYPE), ("DataServiceVersion", "3.0"),
+                   ("X-Content-Type-Options", "nosniff"),
+                   ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+                   ("request-id", req.request_id)]
+        if req.headers.get("client-request-id"):
+            headers.append(("client-request-id", req.headers["client-request-id"][:200]))
+        return headers
+
+    @staticmethod
+    def _batch_base(req):
+        return f"https://{req.headers.get('Host') or f'localhost:{req.port}'}/"
+
+    def _batch_error(self, req, status, code, message, values=(), extra_headers=()):
+        """An error in the Batch data plane's own shape (not ARM's CloudError): code, a
+        localized message that ends with the request id and time, and key/value details."""
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + \
+            f".{int(now % 1 * 10_000_000):07d}Z"
+        body = {"odata.metadata": self._batch_base(req) + BATCH_ERROR_METADATA, "code": code,
+                "message": {"lang": "en-US",
+                            "value": f"{message}\nRequestId:{req.request_id}\nTime:{stamp}"}}
+        if values:
+            body["values"] = [{"key": key, "value": value} for key, value in values]
+        req.details["error_code"] = code
+        return Response(status, body, self._batch_headers(req) + list(extra_headers))
+
+    def _authentication_failed(self, req, detail, status=403):
+        return self._batch_error(req, status, "AuthenticationFailed",
+                                 "Server failed to authenticate the request. Make sure the value "
+                                 "of Authorization header is correctly formed including the "
+                                 "signature.", [("AuthenticationErrorDetail", detail)])
+
+    def _batch(self, req):
+        if req.op != "applications":
+            return self._batch_error(req, 404, "ResourceNotFound",
+                                     "The specified resource does not exist.")
+        if req.method != "GET":
+            return self._batch_error(req, 405, "UnsupportedHttpVerb",
+                                     "The resource doesn't support the specified HTTP verb.",
+                                     [("HttpVerb", req.method)], [("Allow", "GET")])
+        versions = req.params.get("api-version")
+        if not versions:
+            return self._batch_error(req, 400, "MissingRequiredQueryParameter",
+                                     "A query parameter that's mandatory for this request is "
+                                     "not specified.", [("QueryParameterName", "api-version")])
+        if not BATCH_API_VERSION_SHAPE.fullmatch(versions[0]):
+            return self._batch_error(req, 400, "InvalidQueryParameterValue",
+                                     "Value for one of the query parameters specified in the "
+                                     "request URI is invalid.",
+                                     [("QueryParameterName", "api-version"),
+                                      ("QueryParameterValue", versions[0]),
+                                      ("Reason", "The specified api version string is "
+                                                 "invalid")])
+        failure = self._check_shared_key(req)
+        if failure:
+            return failure
+        return Response(200, {"odata.metadata": self._batch_base(req) + "$metadata#applications",
+                              "value": []}, self._batch_headers(req))
+
+    def _check_shared_key(self, req):
+        """None when the request is signed with a key of the account it names that the data
+        plane accepts now; else the 401 or 403 AuthenticationFailed answer."""
+        authorization = req.headers.get("Authorization")
+        if not authorization:
+            return self._authentication_failed(req, "The Authorization header is missing.", 401)
+        scheme, _, credential = authorization.strip().partition(" ")
+        if scheme.lower() != "sharedkey":
+            return self._authentication_failed(
+                req, f"The authentication scheme '{scheme[:40]}' is not supported here: the "
+                "emulator's data plane knows SharedKey only.", 401)
+        name, colon, signature = credential.strip().partition(":")
+        if not colon or not name or not signature or " " in name:
+            return self._authentication_failed(req, "The Authorization header is not of the form "
+                                               "'SharedKey <accountName>:<signature>'.")
+        req.details["shared_key_account"] = name
+        account = self.find_account(name)
+        if account is None:
+            return self._authentication_failed(req, f"The account '{name}' named in the "
+                                               "Authorization header does not exist.")
+        if not account.allows_shared_key:
+            return self._authentication_failed(req, "SharedKey authentication is disabled for "
+                                               "the account")
+        failure = self._check_ocp_date(req)
+        if failure:
+            return failure
+        string_to_sign = shared_key_string_to_sign(req.method, req.headers, name, req.path,
+                                                   req.query)
+        with self._lock:
+            states = account.key_states()
+        for slot, key, accepted in states:
+            if hmac.compare_digest(shared_key_signature(key, string_to_sign).encode(),
+                                   signature.encode("utf-8", "replace")):
+                if accepted:
+                    req.details.update(shared_key_slot=slot, shared_key_ok=True)
+                    return None
+                req.details["shared_key_pending_slot"] = slot  # regenerated, not yet propagated
+        return self._authentication_failed(
+            req, f"The MAC signature found in the HTTP request '{signature[:200]}' is not the "
+            "same as any computed signature. Server used following string to sign: "
+            f"'{string_to_sign}'.")
+
+    def _check_ocp_date(self, req):
+        value = req.headers.get("ocp-date")
+        if value is None:
+            return self._authentication_failed(req, "The ocp-date header is missing: a SharedKey "
+                                               "request must carry its time in ocp-date.")
+        try:
+            when = email.utils.parsedate_to_datetime(value).timestamp()
+            if email.utils.formatdate(when, usegmt=True) != value:
+                raise ValueError("not in the RFC 1123 form")
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return self._authentication_failed(req, f"The ocp-date header '{value[:100]}' is not "
+                                               "an RFC 1123 date such as "
+                                               "'Wed, 02 Dec 2026 14:18:04 GMT'.")
+        if abs(time.time() - when) > SHARED_KEY_WINDOW:
+            return self._authentication_failed(
+                req, f"The request time '{value}' is outside the allowed window of "
+                f"{SHARED_KEY_WINDOW // 60} minutes around the server time "
+                f"'{email.utils.formatdate(usegmt=True)}'.")
+        return None
+
     # --- admin endpoints (loopback only, no bearer) ---------------------------------------------
     def _admin(self, req):
         req.op = "admin"
@@ -1233,11 +1562,17 @@ class Emulator:
                 self.clear_faults()
             elif route == ("GET", "/_emulator/accounts"):
                 with self._lock:
-                    accounts = [dict(a.keys_body(), subscriptionId=a.subscription_id,
-                                     resourceGroup=a.resource_group,
-                                     allowedAuthenticationModes=a.auth_modes)
-                                for a in self.accounts.values()]
+                    accounts = [self._admin_view(a) for a in self.accounts.values()]
                 return Response(200, accounts, headers)
+            elif route[0] == "POST" and route[1].startswith("/_emulator/accounts/"):
+                name = urllib.parse.unquote(route[1][len("/_emulator/accounts/"):])
+                changes = json.loads(req.body or b"{}")
+                if not isinstance(changes, dict):
+                    raise ValueError("the body must be a JSON object")
+                try:
+                    return Response(200, self.set_account(name, **changes), headers)
+                except KeyError:
+                    return Response(404, {"error": f"no account {name!r}"}, headers)
             elif route == ("POST", "/_emulator/expire-tokens"):
                 self.expire_tokens()
             else:
@@ -1248,11 +1583,16 @@ class Emulator:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Local Entra ID + ARM (Batch keys) emulator.")
+    parser = argparse.ArgumentParser(
+        description="Local Entra ID + ARM (Batch keys) + Batch data plane emulator.")
     parser.add_argument("--pki", required=True, help="directory made by make_test_pki.sh")
-    parser.add_argument("--port-file", required=True, help='written as {"login": N, "arm": M}')
+    parser.add_argument("--port-file", required=True,
+                        help='written as {"login": N, "arm": M, "batch": B}')
     parser.add_argument("--login-port", type=int, default=0)
     parser.add_argument("--arm-port", type=int, default=0)
+    parser.add_argument("--batch-port", type=int, default=0)
+    parser.add_argument("--propagation-delay", type=float, default=0, metavar="SECONDS",
+                        help="a regenerated key is accepted on the data plane this much later")
     parser.add_argument("--log", help="append the log here as JSON lines")
     parser.add_argument("--control", help="JSON list of faults, re-read on each request")
     parser.add_argument("--cert", choices=("server", "wrongname"), default="server")
@@ -1261,19 +1601,23 @@ def main(argv=None):
     parser.add_argument("--token-lifetime", type=int, default=3599)
     parser.add_argument("--token-length", type=int, default=1600)
     args = parser.parse_args(argv)
+    if not 0 <= args.propagation_delay < float("inf"):
+        parser.error("--propagation-delay must be 0 or more seconds")
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     emulator = Emulator(args.pki, cert=args.cert, ipv6=args.ipv6, login_port=args.login_port,
-                        arm_port=args.arm_port, log_path=args.log, control_path=args.control,
-                        token_lifetime=args.token_lifetime, token_length=args.token_length,
-                        tls_max_version=args.tls_max)
+                        arm_port=args.arm_port, batch_port=args.batch_port, log_path=args.log,
+                        control_path=args.control, token_lifetime=args.token_lifetime,
+                        token_length=args.token_length, tls_max_version=args.tls_max,
+                        propagation_delay=args.propagation_delay)
     emulator.start()
     try:
         temporary = f"{args.port_file}.{os.getpid()}.tmp"
         with open(temporary, "w", encoding="utf-8") as port_file:
-            json.dump({"login": emulator.login_port, "arm": emulator.arm_port}, port_file)
+            json.dump({"login": emulator.login_port, "arm": emulator.arm_port,
+                       "batch": emulator.batch_port}, port_file)
         os.replace(temporary, args.port_file)
         while not stop.wait(1):
             pass

@@ -16,6 +16,19 @@ def make_pki(directory):
     subprocess.run(["sh", os.path.join(HERE, "make_test_pki.sh"), directory], check=True)
 
 
+def run_suite(case, label, names):
+    """Runs case's tests (those whose id holds one of names, or all), prints "label: N passed,
+    ..." and returns the exit status: 1 on a failure, and when nothing ran."""
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
+    if names:
+        suite = unittest.TestSuite(t for t in suite if any(n in t.id() for n in names))
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"{label}: {passed} passed, {failed} failed, {len(result.skipped)} skipped")
+    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+
+
 class EmulatorTestCase(unittest.TestCase):
     TMP_PREFIX = "batchkey-test-"
 

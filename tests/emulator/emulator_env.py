@@ -4,8 +4,8 @@
 
     python3 tests/emulator/emulator_env.py PORT-FILE CA-FILE
 
-PORT-FILE is the emulator's --port-file ({"login": N, "arm": M}), CA-FILE the test CA that
-signed its certificate. with_emulator.sh and serve.sh (`make emulator`) both print this list,
+PORT-FILE is the emulator's --port-file ({"login": N, "arm": M, "batch": B}), CA-FILE the test CA
+that signed its certificate. with_emulator.sh and serve.sh (`make emulator`) both print this list,
 so that the two cannot drift apart. Standard library only.
 """
 import json
@@ -16,9 +16,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import azure_emulator as emu  # noqa: E402
 
 
-def settings(login_port, arm_port, ca_file):
-    """The emulator's own tenant, application, subscription and account, and where it listens."""
-    return {
+def settings(login_port, arm_port, ca_file, batch_port=None):
+    """The emulator's own tenant, application, subscription and account, and where it listens
+    (BATCHKEY_BATCH_ENDPOINT, the Batch data plane, only when batch_port is given)."""
+    values = {
         "AZURE_TENANT_ID": emu.DEFAULT_TENANT_ID,
         "AZURE_CLIENT_ID": emu.DEFAULT_CLIENT_ID,
         "AZURE_CLIENT_SECRET": emu.DEFAULT_CLIENT_SECRET,
@@ -27,8 +28,11 @@ def settings(login_port, arm_port, ca_file):
         "BATCHKEY_ACCOUNT": emu.DEFAULT_ACCOUNT,
         "AZURE_AUTHORITY_HOST": "https://localhost:%d" % login_port,
         "BATCHKEY_ARM_ENDPOINT": "https://localhost:%d" % arm_port,
-        "BATCHKEY_CA_FILE": ca_file,
     }
+    if batch_port is not None:
+        values["BATCHKEY_BATCH_ENDPOINT"] = "https://localhost:%d" % batch_port
+    values["BATCHKEY_CA_FILE"] = ca_file
+    return values
 
 
 def shell_quote(value):
@@ -41,7 +45,8 @@ def main(argv):
         return 2
     with open(argv[1], encoding="utf-8") as port_file:
         ports = json.load(port_file)
-    for name, value in settings(ports["login"], ports["arm"], os.path.abspath(argv[2])).items():
+    values = settings(ports["login"], ports["arm"], os.path.abspath(argv[2]), ports.get("batch"))
+    for name, value in values.items():
         print("export %s=%s" % (name, shell_quote(value)))
     return 0
 

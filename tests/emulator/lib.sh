@@ -5,10 +5,11 @@
 #
 #   emulator_start WORK [EMULATOR-ARGS...]
 #       makes a throwaway PKI in WORK/pki, starts azure_emulator.py in the background (its pid in
-#       $emulator_pid) and returns once both listeners are up (WORK/ports.json); exits 1 if the
-#       emulator does not start within 10 s.
+#       $emulator_pid) and returns once its listeners (Entra ID, ARM, the Batch data plane) are up
+#       (WORK/ports.json); exits 1 if the emulator does not start within 10 s.
 #   emulator_exports WORK
-#       prints the `export NAME='value'` lines that point batchkey at it (emulator_env.py).
+#       prints the `export NAME='value'` lines that point batchkey at it (emulator_env.py),
+#       BATCHKEY_BATCH_ENDPOINT among them.
 #   emulator_stop
 #       stops it (SIGTERM, then waits); does nothing when it is not running.
 

@@ -73,7 +73,8 @@ wrote_env=1
 mv -f "$envfile.tmp.$$" "$envfile"
 
 eval "$exports"
-echo "emulator up: Entra ID at $AZURE_AUTHORITY_HOST, ARM at $BATCHKEY_ARM_ENDPOINT (log: $log)"
+echo "emulator up: Entra ID at $AZURE_AUTHORITY_HOST, ARM at $BATCHKEY_ARM_ENDPOINT," \
+    "Batch data plane at $BATCHKEY_BATCH_ENDPOINT (log: $log)"
 printf '%s\n' "$exports"
 echo "These lines are in $envfile. In another terminal, in $(pwd):"
 echo "    . $envfile && $batchkey show"

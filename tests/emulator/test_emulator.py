@@ -3,6 +3,8 @@
 
 import base64
 import email.utils
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -24,6 +26,18 @@ PKI = None
 BASE = (f"/subscriptions/{ae.DEFAULT_SUBSCRIPTION_ID}/resourceGroups/{ae.DEFAULT_RESOURCE_GROUP}"
         "/providers/Microsoft.Batch/batchAccounts/")
 QUERY = "?api-version=" + ae.API_VERSION
+APPLICATIONS_QUERY = "api-version=2024-07-01.20.0&maxresults=1"
+
+# The known-answer vector the C client is tested against too: account batchkeyacct, key = base64
+# of the bytes 0..63, one ocp-date header, GET /applications?api-version=...&maxresults=1.
+KAT_KEY = base64.b64encode(bytes(range(64))).decode("ascii")
+KAT_DATE = "Wed, 02 Dec 2026 14:18:04 GMT"
+KAT_STRING_TO_SIGN = ("GET\n\n\n\n\n\n\n\n\n\n\n\n"
+                      "ocp-date:Wed, 02 Dec 2026 14:18:04 GMT\n"
+                      "/batchkeyacct/applications\n"
+                      "api-version:2024-07-01.20.0\n"
+                      "maxresults:1")
+KAT_SIGNATURE = "am6e8x6whOhlWfbzPVHKM739lMQLXNjB1mxEafZ3V+A="
 
 
 def setUpModule():
@@ -77,6 +91,38 @@ def eof_aware_context(cafile):
     return context
 
 
+def string_to_sign(method, headers, account, path, query):
+    """The test's own SharedKey string to sign (written from the Batch documentation, not from
+    the emulator's code): headers is a list of (name, value) pairs as sent."""
+    def header(wanted):
+        found = [v.strip() for n, v in headers if n.lower() == wanted.lower()]
+        return ",".join(found)
+    standard = [header(name) for name in (
+        "content-encoding", "content-language", "content-length", "content-md5", "content-type",
+        "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range")]
+    if standard[2] == "0":
+        standard[2] = ""
+    ocp = sorted({n.lower() for n, _ in headers if n.lower().startswith("ocp-")})
+    params = {}
+    for pair in query.split("&") if query else []:
+        name, _, value = pair.partition("=")
+        params.setdefault(urllib.parse.unquote_plus(name).lower(), []).append(
+            urllib.parse.unquote_plus(value))
+    return (method + "\n" + "".join(value + "\n" for value in standard)
+            + "".join(f"{name}:{header(name)}\n" for name in ocp)
+            + f"/{account}{path}"
+            + "".join(f"\n{name}:{','.join(sorted(params[name]))}" for name in sorted(params)))
+
+
+def sign(key, text):
+    digest = hmac.new(base64.b64decode(key), text.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def now_rfc1123(offset=0.0):
+    return email.utils.formatdate(time.time() + offset, usegmt=True)
+
+
 def account_path(op="get", account=ae.DEFAULT_ACCOUNT):
     suffix = {"get": "", "listKeys": "/listKeys", "regenerateKeys": "/regenerateKeys"}[op]
     return BASE + account + suffix + QUERY
@@ -91,7 +137,7 @@ class EmulatorTest(unittest.TestCase):
         self.ctx = ssl.create_default_context(cafile=self.emu.ca_file)
 
     def connect(self, listener="arm", timeout=5):
-        port = self.emu.login_port if listener == "login" else self.emu.arm_port
+        port = getattr(self.emu, f"{listener}_port")
         conn = http.client.HTTPSConnection("localhost", port, context=self.ctx, timeout=timeout)
         self.addCleanup(conn.close)
         return conn
@@ -129,6 +175,24 @@ class EmulatorTest(unittest.TestCase):
 
     def regenerate(self, key_name="Primary", **kw):
         return self.arm("regenerateKeys", body=json.dumps({"keyName": key_name}), **kw)
+
+    def signed_headers(self, key, account=ae.DEFAULT_ACCOUNT, query=APPLICATIONS_QUERY,
+                       path="/applications", date=None, headers=None, method="GET"):
+        """(headers for a SharedKey-signed request, its string to sign, its signature)."""
+        pairs = [("ocp-date", date or now_rfc1123())] if date is not False else []
+        pairs += list((headers or {}).items())
+        text = string_to_sign(method, pairs, account, path, query)
+        signature = sign(key, text)
+        return dict(pairs, Authorization=f"SharedKey {account}:{signature}"), text, signature
+
+    def data_plane(self, key=None, account=ae.DEFAULT_ACCOUNT, query=APPLICATIONS_QUERY,
+                   path="/applications", conn=None, **kw):
+        """A signed GET on the batch listener: (status, response, JSON body or None)."""
+        key = key or self.emu.account().primary
+        headers, _, _ = self.signed_headers(key, account, query, path, **kw)
+        status, response, raw = self.call("GET", f"{path}?{query}" if query else path,
+                                          headers=headers, listener="batch", conn=conn)
+        return status, response, json.loads(raw) if raw else None
 
 
 class EntraTest(EmulatorTest):
@@ -676,6 +740,357 @@ class FaultTest(EmulatorTest):
         self.assertEqual(self.call("POST", "/_emulator/faults", b'{"kind":"nope"}')[0], 400)
 
 
+class BatchDataPlaneTest(EmulatorTest):
+    def auth_detail(self, body):
+        self.assertEqual(body["code"], "AuthenticationFailed")
+        self.assertEqual([v["key"] for v in body["values"]], ["AuthenticationErrorDetail"])
+        return body["values"][0]["value"]
+
+    def test_known_answer_vector(self):
+        pairs = [("ocp-date", KAT_DATE)]
+        self.assertEqual(string_to_sign("GET", pairs, "batchkeyacct", "/applications",
+                                        APPLICATIONS_QUERY), KAT_STRING_TO_SIGN)
+        self.assertEqual(sign(KAT_KEY, KAT_STRING_TO_SIGN), KAT_SIGNATURE)
+        # The emulator's own code agrees, whatever the order of the query and the case of the
+        # header name.
+        text = ae.shared_key_string_to_sign("GET", {"OCP-Date": KAT_DATE, "Host": "h"},
+                                            "batchkeyacct", "/applications",
+                                            "maxresults=1&api-version=2024-07-01.20.0")
+        self.assertEqual(text, KAT_STRING_TO_SIGN)
+        self.assertEqual(ae.shared_key_signature(KAT_KEY, text), KAT_SIGNATURE)
+
+    def test_accepted_with_primary_and_with_secondary(self):
+        account = self.emu.account()
+        for slot in ("primary", "secondary"):
+            with self.subTest(slot=slot):
+                status, response, body = self.data_plane(
+                    getattr(account, slot), headers={"client-request-id": "cr-1",
+                                                     "ocp-extra": "  padded  "})
+                self.assertEqual(status, 200)
+                self.assertEqual(body, {"odata.metadata": f"https://localhost:"
+                                        f"{self.emu.batch_port}/$metadata#applications",
+                                        "value": []})
+                self.assertEqual(response.getheader("Content-Type"),
+                                 "application/json;odata=minimalmetadata")
+                self.assertEqual(response.getheader("client-request-id"), "cr-1")
+                entry = self.emu.requests(op="applications")[-1]
+                self.assertEqual(response.getheader("request-id"), entry["request_id"])
+                self.assertEqual((entry["listener"], entry["status"], entry["shared_key_account"],
+                                  entry["shared_key_slot"], entry["shared_key_ok"],
+                                  entry["api_version"], entry["authorization_scheme"]),
+                                 ("batch", 200, ae.DEFAULT_ACCOUNT, slot, True,
+                                  "2024-07-01.20.0", "SharedKey"))
+        self.assertIsNone(self.data_plane(conn=self.connect("batch"))[1].getheader(
+            "client-request-id"))
+
+    def test_standard_headers_are_signed_when_sent(self):
+        key = self.emu.account().primary
+        extra = {"Content-Type": "application/json; odata=minimalmetadata",
+                 "If-None-Match": '"etag"', "Content-Length": "0"}
+        self.assertEqual(self.data_plane(key, headers=extra)[0], 200)
+        # Signed as if the header were absent: the emulator does not find that signature.
+        headers, _, _ = self.signed_headers(key)
+        headers["Content-Type"] = "application/json"
+        status = self.call("GET", "/applications?" + APPLICATIONS_QUERY, headers=headers,
+                           listener="batch")[0]
+        self.assertEqual(status, 403)
+
+    def test_stale_key_after_regenerate(self):
+        old = self.emu.account().primary
+        self.assertEqual(self.regenerate("Primary")[0], 200)
+        headers, text, signature = self.signed_headers(old, date=now_rfc1123())
+        status, response, raw = self.call("GET", "/applications?" + APPLICATIONS_QUERY,
+                                          headers=headers, listener="batch")
+        body = json.loads(raw)
+        self.assertEqual(status, 403)
+        self.assertEqual(response.getheader("Content-Type"),
+                         "application/json;odata=minimalmetadata")
+        request_id = response.getheader("request-id")
+        self.assertEqual(set(body), {"odata.metadata", "code", "message", "values"})
+        self.assertEqual(body["odata.metadata"],
+                         f"https://localhost:{self.emu.batch_port}/$metadata#Microsoft.Azure."
+                         "Batch.Protocol.Entities.Container.errors/@Element")
+        self.assertEqual(body["message"]["lang"], "en-US")
+        first, request_line, time_line = body["message"]["value"].split("\n")
+        self.assertEqual(first, "Server failed to authenticate the request. Make sure the value "
+                         "of Authorization header is correctly formed including the signature.")
+        self.assertEqual(request_line, "RequestId:" + request_id)
+        self.assertRegex(time_line, r"^Time:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
+        # The emulator's string to sign is the test's own, character for character.
+        self.assertEqual(self.auth_detail(body),
+                         f"The MAC signature found in the HTTP request '{signature}' is not the "
+                         "same as any computed signature. Server used following string to "
+                         f"sign: '{text}'.")
+        entry = self.emu.requests(op="applications")[-1]
+        self.assertEqual((entry["request_id"], entry["error_code"], entry["shared_key_ok"],
+                          entry["shared_key_slot"]),
+                         (request_id, "AuthenticationFailed", False, None))
+        self.assertEqual(self.data_plane(self.emu.account().primary)[0], 200)  # no delay
+        self.assertEqual(self.data_plane(self.emu.account().secondary)[0], 200)  # untouched
+
+    def test_wrong_account_name(self):
+        key = self.emu.account().primary
+        status, _, body = self.data_plane(key, account="nosuchacct")
+        self.assertEqual(status, 403)
+        self.assertIn("'nosuchacct'", self.auth_detail(body))
+        entry = self.emu.requests(op="applications")[-1]
+        self.assertEqual((entry["shared_key_account"], entry["shared_key_ok"]),
+                         ("nosuchacct", False))
+        # A real account's name with another account's key.
+        other = ae.BatchAccount("otheracct")
+        self.assertEqual(self.data_plane(other.primary)[0], 403)
+
+    def test_shared_key_disabled_account(self):
+        account = self.emu.find_account(ae.DEFAULT_AAD_ONLY_ACCOUNT)
+        status, _, body = self.data_plane(account.primary, account=account.name)
+        self.assertEqual(status, 403)
+        self.assertEqual(self.auth_detail(body),
+                         "SharedKey authentication is disabled for the account")
+
+    def test_missing_and_garbled_authorization(self):
+        url = "/applications?" + APPLICATIONS_QUERY
+        date = {"ocp-date": now_rfc1123()}
+        cases = [({}, 401), ({"Authorization": "Bearer abc.def.ghi"}, 401),
+                 ({"Authorization": "SharedKey batchkeyacct"}, 403),
+                 ({"Authorization": "SharedKey :c2ln"}, 403),
+                 ({"Authorization": "SharedKey batchkeyacct:"}, 403),
+                 ({"Authorization": "SharedKey batchkeyacct:not base64!"}, 403)]
+        for headers, expected in cases:
+            with self.subTest(headers=headers):
+                status, response, raw = self.call("GET", url, headers=dict(date, **headers),
+                                                  listener="batch")
+                self.assertEqual(status, expected)
+                self.auth_detail(json.loads(raw))
+                self.assertTrue(response.getheader("request-id"))
+
+    def test_bad_or_missing_ocp_date(self):
+        key = self.emu.account().primary
+        cases = [(False, "The ocp-date header is missing"),
+                 ("yesterday", "is not an RFC 1123 date"),
+                 (now_rfc1123().replace("GMT", "+0000"), "is not an RFC 1123 date"),
+                 (now_rfc1123(-16 * 60), "outside the allowed window"),
+                 (now_rfc1123(16 * 60), "outside the allowed window")]
+        for date, detail in cases:
+            with self.subTest(date=date):
+                status, _, body = self.data_plane(key, date=date)
+                self.assertEqual(status, 403)
+                self.assertIn(detail, self.auth_detail(body))
+        for offset in (-14 * 60, 14 * 60):
+            self.assertEqual(self.data_plane(key, date=now_rfc1123(offset))[0], 200)
+        date = now_rfc1123()
+        day = int(date[5:7])
+        if day < 10:  # "Wed, 2 Dec ...": a date, but not in the form ocp-date takes
+            status, _, body = self.data_plane(key, date=date[:5] + str(day) + date[7:])
+            self.assertEqual(status, 403)
+
+    def test_query_order_independence(self):
+        key = self.emu.account().primary
+        date = now_rfc1123()
+        reordered = "maxresults=1&api-version=2024-07-01.20.0"
+        self.assertEqual(string_to_sign("GET", [("ocp-date", date)], "a", "/applications",
+                                        reordered),
+                         string_to_sign("GET", [("ocp-date", date)], "a", "/applications",
+                                        APPLICATIONS_QUERY))
+        for query in (APPLICATIONS_QUERY, reordered, "API-Version=2024-07-01.20.0",
+                      "api-version=2024-07-01.20.0&$filter=id%20eq%20%27a%2Cb%27&maxresults=1"):
+            with self.subTest(query=query):
+                status = self.data_plane(key, query=query, date=date)[0]
+                self.assertEqual(status, 400 if query.startswith("API") else 200)
+        # Several values of one name: sorted, comma-joined.
+        self.assertTrue(string_to_sign("GET", [], "a", "/p", "b=2&B=1&a=x").endswith(
+            "/a/p\na:x\nb:1,2"))
+        self.assertEqual(self.data_plane(key, query=APPLICATIONS_QUERY + "&x=2&X=1")[0], 200)
+
+    def test_api_version_and_paths(self):
+        key = self.emu.account().primary
+        status, _, body = self.data_plane(key, query="maxresults=1")
+        self.assertEqual((status, body["code"]), (400, "MissingRequiredQueryParameter"))
+        self.assertEqual(body["values"], [{"key": "QueryParameterName", "value": "api-version"}])
+        self.assertTrue(body["odata.metadata"].endswith("Container.errors/@Element"))
+        self.assertIsNone(self.emu.requests(op="applications")[-1]["api_version"])
+        status, _, body = self.data_plane(key, query="api-version=latest")
+        self.assertEqual((status, body["code"]), (400, "InvalidQueryParameterValue"))
+        self.assertEqual(self.data_plane(key, query="api-version=2023-05-01.17.0")[0], 200)
+        self.assertEqual(self.emu.requests(op="applications")[-1]["api_version"],
+                         "2023-05-01.17.0")
+        status, _, body = self.data_plane(key, path="/pools")
+        self.assertEqual((status, body["code"]), (404, "ResourceNotFound"))
+        self.assertEqual(self.emu.requests(listener="batch")[-1]["op"], "other")
+        headers, _, _ = self.signed_headers(key, method="POST")
+        status, _, raw = self.call("POST", "/applications?" + APPLICATIONS_QUERY, b"", headers,
+                                   listener="batch")
+        self.assertEqual((status, json.loads(raw)["code"]), (405, "UnsupportedHttpVerb"))
+
+    def test_admin_route_sets_keys_and_delay(self):
+        key = base64.b64encode(b"k" * 64).decode()
+        status, _, raw = self.call("POST", f"/_emulator/accounts/{ae.DEFAULT_ACCOUNT}",
+                                   json.dumps({"primary": key, "propagation_delay": 0.25}))
+        view = json.loads(raw)
+        self.assertEqual((status, view["primary"], view["propagationDelay"]), (200, key, 0.25))
+        self.assertEqual(self.data_plane(key)[0], 200)  # a key set directly is accepted at once
+        accounts = json.loads(self.call("GET", "/_emulator/accounts")[2])
+        self.assertEqual([a["propagationDelay"] for a in accounts], [0.25, 0.0])
+        for name, body, expected in (("nosuchacct", b"{}", 404),
+                                     (ae.DEFAULT_ACCOUNT, b'{"secondary": "not base64!"}', 400),
+                                     (ae.DEFAULT_ACCOUNT, b'{"propagation_delay": -1}', 400),
+                                     (ae.DEFAULT_ACCOUNT, b'{"propagation_delay": "1"}', 400),
+                                     (ae.DEFAULT_ACCOUNT, b'{"tertiary": "AAAA"}', 400),
+                                     (ae.DEFAULT_ACCOUNT, b"[1]", 400)):
+            with self.subTest(body=body):
+                self.assertEqual(self.call("POST", f"/_emulator/accounts/{name}", body)[0],
+                                 expected)
+        self.assertEqual(self.emu.account().primary, key)
+        self.emu.set_account(allowedAuthenticationModes=["AAD"])
+        self.assertEqual(self.data_plane(key)[0], 403)
+
+    def test_regenerate_count_and_the_log(self):
+        self.regenerate("Secondary")
+        self.emu.add_fault("stall", "regenerateKeys", seconds=0.2)
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.regenerate("Primary")
+        self.emu.add_fault("status", "regenerateKeys", status=500)  # not acted upon
+        self.assertEqual(self.regenerate("Primary")[0], 500)
+        self.arm("regenerateKeys", account=ae.DEFAULT_AAD_ONLY_ACCOUNT,
+                 body='{"keyName":"Primary"}')
+        self.assertEqual(self.emu.regenerate_count(), 2)
+        self.assertEqual(self.emu.regenerate_count(ae.DEFAULT_AAD_ONLY_ACCOUNT), 0)
+        entries = self.emu.requests(op="regenerateKeys")
+        self.assertEqual([(e["status"], e["fault"] and e["fault"]["kind"], e["key_regenerated"])
+                          for e in entries],
+                         [(200, None, True), (None, "stall", True), (500, "status", False),
+                          (400, None, False)])
+
+
+class PropagationDelayTest(EmulatorTest):
+    emulator_options = {"propagation_delay": 1.0}
+
+    def test_new_key_waits_old_key_stops_at_once(self):
+        account = self.emu.account()
+        old = account.secondary
+        self.assertEqual(account.propagation_delay, 1.0)
+        regenerated = time.monotonic()
+        new = self.regenerate("Secondary")[2]["secondary"]
+        self.assertEqual(self.data_plane(old)[0], 403)
+        self.assertEqual(self.data_plane(new)[0], 403)
+        self.assertLess(time.monotonic() - regenerated, 1.0, "too slow to see the delay")
+        entry = self.emu.requests(op="applications")[-1]
+        self.assertEqual((entry["shared_key_ok"], entry["shared_key_pending_slot"]),
+                         (False, "secondary"))
+        self.assertEqual(self.data_plane(account.primary)[0], 200)  # the other slot works on
+        time.sleep(max(0, regenerated + 1.05 - time.monotonic()))
+        self.assertEqual(self.data_plane(new)[0], 200)
+        self.assertEqual(self.emu.requests(op="applications")[-1]["shared_key_slot"], "secondary")
+        self.assertEqual(self.data_plane(old)[0], 403)
+
+    def test_per_account_delay(self):
+        self.emu.set_account(propagation_delay=0)
+        new = self.regenerate("Primary")[2]["primary"]
+        self.assertEqual(self.data_plane(new)[0], 200)
+
+
+class BatchFaultTest(EmulatorTest):
+    def raw_batch_request(self):
+        """A TLS connection to the data plane on which one signed request was written by hand."""
+        headers, _, _ = self.signed_headers(self.emu.account().primary)
+        raw_socket = socket.create_connection(("127.0.0.1", self.emu.batch_port), timeout=5)
+        tls = eof_aware_context(self.emu.ca_file).wrap_socket(
+            raw_socket, server_hostname="localhost", suppress_ragged_eofs=False)
+        self.addCleanup(tls.close)
+        tls.sendall((f"GET /applications?{APPLICATIONS_QUERY} HTTP/1.1\r\n"
+                     f"Host: localhost:{self.emu.batch_port}\r\n"
+                     + "".join(f"{n}: {v}\r\n" for n, v in headers.items())
+                     + "\r\n").encode())
+        return tls
+
+    def test_fault_defaults_and_checks(self):
+        fault = ae.normalize_fault({"kind": "status", "op": "applications"})
+        self.assertEqual((fault["listener"], fault["op"]), ("batch", "applications"))
+        self.assertEqual(ae.normalize_fault({"kind": "drop", "op": "Applications"})["op"],
+                         "applications")
+        for kind, options in (("policy_denial", {"op": "applications"}),
+                              ("401_claims", {"listener": "batch"}),
+                              ("status", {"listener": "nowhere"})):
+            with self.subTest(kind=kind, options=options):
+                with self.assertRaises(ValueError):
+                    ae.normalize_fault({"kind": kind, **options})
+        self.emu.add_fault("policy_denial", "any", listener="any")
+        self.assertEqual(self.data_plane()[0], 200)  # not fired (nor used up) on batch
+        self.assertEqual(len(self.emu.faults()), 1)
+
+    def test_status_faults_are_batch_shaped(self):
+        for status, code in ((503, "ServerBusy"), (500, "InternalError"), (429, "TooManyRequests")):
+            with self.subTest(status=status):
+                self.emu.add_fault("status", "applications", status=status, retry_after=2)
+                got, response, body = self.data_plane()
+                self.assertEqual((got, body["code"]), (status, code))
+                self.assertEqual(body["message"]["lang"], "en-US")
+                self.assertEqual(response.getheader("Retry-After"), "2")
+                entry = self.emu.requests(op="applications")[-1]
+                self.assertEqual(response.getheader("request-id"), entry["request_id"])
+                self.assertEqual((entry["fault"]["status"], entry["shared_key_ok"]),
+                                 (status, False))  # not acted upon: never verified
+                self.assertEqual(self.data_plane()[0], 200)
+        self.emu.add_fault("status", "applications", status=202)
+        got, response, raw = self.call("GET", "/applications", listener="batch")
+        self.assertEqual((got, raw), (202, b""))
+        self.assertTrue(response.getheader("Location").startswith(self.emu.batch_url))
+
+    def test_status_fault_on_any_listener_reaches_batch(self):
+        self.emu.add_fault("status", "any", status=503, code="Custom", message="custom")
+        status, _, body = self.data_plane()
+        self.assertEqual((status, body["code"]), (503, "Custom"))
+        self.assertTrue(body["message"]["value"].startswith("custom\nRequestId:"))
+
+    def test_stall_after_verifying(self):
+        self.emu.add_fault("stall", "applications")
+        tls = self.raw_batch_request()
+        wait_for(lambda: self.emu.requests(op="applications"))
+        entry = self.emu.requests(op="applications")[0]
+        self.assertEqual((entry["status"], entry["fault"]["kind"], entry["shared_key_ok"]),
+                         (None, "stall", True))
+        tls.settimeout(0.3)
+        with self.assertRaises(TimeoutError):
+            tls.recv(1)
+        tls.close()
+        wait_for(lambda: [e for e in self.emu.log
+                          if e["event"] == "close" and e["listener"] == "batch"])
+
+    def test_other_faults_on_the_data_plane(self):
+        self.emu.add_fault("drop", "applications")
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.data_plane()
+        self.emu.add_fault("chunked", "applications")
+        self.assertEqual(self.data_plane()[2]["value"], [])
+        self.emu.add_fault("malformed", "applications", body="{")
+        with self.assertRaises(ValueError):
+            self.data_plane()
+        self.emu.add_fault("long_ids", "applications", length=500)
+        self.assertEqual(len(self.data_plane()[1].getheader("request-id")), 500)
+        self.emu.add_fault("truncate", "applications")
+        with self.assertRaises(http.client.IncompleteRead):
+            self.data_plane()
+        self.assertEqual([e["fault"]["kind"] for e in self.emu.requests(op="applications")],
+                         ["drop", "chunked", "malformed", "long_ids", "truncate"])
+
+
+class EmulatorEnvTest(unittest.TestCase):
+    def test_settings(self):
+        import emulator_env
+        without = emulator_env.settings(1, 2, "/ca.crt")
+        self.assertNotIn("BATCHKEY_BATCH_ENDPOINT", without)
+        values = emulator_env.settings(1, 2, "/ca.crt", batch_port=3)
+        self.assertEqual((values["AZURE_AUTHORITY_HOST"], values["BATCHKEY_ARM_ENDPOINT"],
+                          values["BATCHKEY_BATCH_ENDPOINT"], values["BATCHKEY_CA_FILE"]),
+                         ("https://localhost:1", "https://localhost:2", "https://localhost:3",
+                          "/ca.crt"))
+        ports = os.path.join(temp_dir(self), "ports.json")
+        with open(ports, "w") as port_file:
+            json.dump({"login": 1, "arm": 2, "batch": 3}, port_file)
+        out = subprocess.run([sys.executable, "-B", os.path.join(HERE, "emulator_env.py"), ports,
+                              "/ca.crt"], check=True, capture_output=True, text=True).stdout
+        self.assertIn("export BATCHKEY_BATCH_ENDPOINT='https://localhost:3'\n", out)
+
+
 class ControlFileTest(EmulatorTest):
     def setUp(self):
         self.control = os.path.join(temp_dir(self), "faults.json")
@@ -734,11 +1149,19 @@ class ConnectionLogTest(EmulatorTest):
             self.regenerate("Primary", token=token)
         keys.append(self.emu.account().primary)
         self.token_request(client_secret="wrong-" + self.emu.client_secret)
+        signatures = []
+        for key in (self.emu.account().primary, keys[0]):  # accepted, then stale
+            headers, _, signature = self.signed_headers(key)
+            signatures.append(signature)
+            self.call("GET", "/applications?" + APPLICATIONS_QUERY, headers=headers,
+                      listener="batch")
+        self.assertEqual([e["status"] for e in self.emu.requests(op="applications")], [200, 403])
         with open(self.log_file) as log_file:
             written = log_file.read()
         self.assertEqual(len(written.splitlines()), len(self.emu.log))
         for text in (json.dumps(self.emu.log), written):
-            for secret in [self.emu.client_secret, token, token.split(".")[1]] + keys:
+            for secret in [self.emu.client_secret, token, token.split(".")[1]] + keys + \
+                    signatures:
                 self.assertNotIn(secret, text)
 
 
@@ -762,6 +1185,11 @@ class Ipv6Test(EmulatorTest):
         conn.sock = self.ctx.wrap_socket(socket.create_connection(("::1", self.emu.arm_port)),
                                          server_hostname="localhost")
         self.assertEqual(self.arm(conn=conn)[0], 200)
+        batch = http.client.HTTPSConnection("localhost", self.emu.batch_port, context=self.ctx)
+        self.addCleanup(batch.close)
+        batch.sock = self.ctx.wrap_socket(socket.create_connection(("::1", self.emu.batch_port)),
+                                          server_hostname="localhost")
+        self.assertEqual(self.data_plane(conn=batch)[0], 200)
 
 
 class ScriptModeTest(unittest.TestCase):
@@ -770,12 +1198,12 @@ class ScriptModeTest(unittest.TestCase):
         port_file, log_file, control = (os.path.join(work, n) for n in ("ports", "log", "ctl"))
         process = subprocess.Popen([sys.executable, os.path.join(HERE, "azure_emulator.py"),
                                     "--pki", PKI, "--port-file", port_file, "--log", log_file,
-                                    "--control", control])
+                                    "--control", control, "--propagation-delay", "2.5"])
         self.addCleanup(process.kill)
         wait_for(lambda: os.path.exists(port_file) or process.poll() is not None, timeout=10)
         with open(port_file) as ports_json:
             ports = json.load(ports_json)
-        self.assertEqual(sorted(ports), ["arm", "login"])
+        self.assertEqual(sorted(ports), ["arm", "batch", "login"])
         with open(control, "w") as control_file:
             json.dump([{"kind": "status", "op": "token", "status": 500}], control_file)
         ctx = ssl.create_default_context(cafile=os.path.join(PKI, "ca.crt"))
@@ -784,12 +1212,21 @@ class ScriptModeTest(unittest.TestCase):
                      {"Content-Type": "application/x-www-form-urlencoded"})
         self.assertEqual(conn.getresponse().status, 500)
         conn.close()
+        conn = http.client.HTTPSConnection("localhost", ports["arm"], context=ctx, timeout=5)
+        conn.request("GET", "/_emulator/accounts")
+        accounts = json.loads(conn.getresponse().read())
+        conn.close()
+        self.assertEqual({a["propagationDelay"] for a in accounts}, {2.5})
+        conn = http.client.HTTPSConnection("localhost", ports["batch"], context=ctx, timeout=5)
+        conn.request("GET", "/applications?" + APPLICATIONS_QUERY)
+        self.assertEqual(conn.getresponse().status, 401)
+        conn.close()
         process.send_signal(signal.SIGTERM)
         self.assertEqual(process.wait(timeout=5), 0)
         with open(log_file) as log:
             entries = [json.loads(line) for line in log]
-        self.assertEqual([e["fault"]["status"] for e in entries if e["event"] == "request"],
-                         [500])
+        self.assertEqual([e["fault"] and e["fault"]["status"] for e in entries
+                          if e["event"] == "request" and e["op"] != "admin"], [500, None])
         self.assertFalse(os.path.exists(port_file))
 
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Runs a command against the local Azure emulator: starts it (a throwaway CA, Entra ID and ARM on
-# loopback ports), exports the variables batchkey reads to reach it, runs the command, stops it.
+# Runs a command against the local Azure emulator: starts it (a throwaway CA, Entra ID, ARM and the
+# Batch data plane on loopback ports), exports the variables batchkey reads to reach it
+# (BATCHKEY_BATCH_ENDPOINT among them), runs the command, stops it.
 # Usage: tests/emulator/with_emulator.sh COMMAND [ARGS...]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,8 @@ trap cleanup EXIT INT TERM
 
 emulator_start "$work"
 eval "$(emulator_exports "$work")"
-echo "emulator up: Entra ID at $AZURE_AUTHORITY_HOST, ARM at $BATCHKEY_ARM_ENDPOINT" >&2
+echo "emulator up: Entra ID at $AZURE_AUTHORITY_HOST, ARM at $BATCHKEY_ARM_ENDPOINT," \
+    "Batch data plane at $BATCHKEY_BATCH_ENDPOINT" >&2
 
 status=0
 "$@" || status=$?

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "emulator"))
@@ -181,8 +180,8 @@ class CliTest(emulator_case.EmulatorTestCase):
             (["show", "--resource-group", "bad\r\nX-Injected: 1"], "invalid resource group"),
             (["regenerate"], "needs --key-name"),
             (["regenerate", "--key", "tertiary"], "primary or secondary"),
-            (["show", "--key", "primary"], "keys and regenerate only"),
-            (["token", "--key-name", "primary"], "keys and regenerate only"),
+            (["show", "--key", "primary"], "keys, regenerate and rotate only"),
+            (["token", "--key-name", "primary"], "keys, regenerate and rotate only"),
             (["frobnicate"], "unknown command"),
             (["--bogus", "show"], "unknown option"),
             (["show", "extra"], "unexpected argument"),
@@ -725,14 +724,7 @@ def main():
     ARGS, rest = parser.parse_known_args()
     ARGS.bin = os.path.abspath(ARGS.bin)
     ARGS.example = os.path.abspath(ARGS.example)
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(CliTest)
-    if rest:
-        suite = unittest.TestSuite(t for t in suite if any(r in t.id() for r in rest))
-    result = unittest.TextTestRunner(verbosity=2).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"integration: {passed} passed, {failed} failed, {len(result.skipped)} skipped")
-    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+    return emulator_case.run_suite(CliTest, "integration", rest)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ MPS2_CMOCKA := $(MPS2)/cmocka
 # board (boards/mps2-an386/mbedtls.mk). Without that they are left out.
 MPS2_CRYPTO_TESTS := test_crypto test_client
 MPS2_UNIT_SKIP ?= $(if $(M4_MBEDTLS_LIBS),,$(MPS2_CRYPTO_TESTS))
-MPS2_UNIT_SRC := $(filter-out $(MPS2_UNIT_SKIP:%=tests/unit/%.c),$(UNIT_SRC))
+# Host-only tests (POSIX): never built for the board.
+MPS2_HOST_ONLY_TESTS := test_posix_store
+MPS2_UNIT_SRC := $(filter-out $(MPS2_UNIT_SKIP:%=tests/unit/%.c) \
+    $(MPS2_HOST_ONLY_TESTS:%=tests/unit/%.c),$(UNIT_SRC))
 MPS2_UNIT_IMAGES := $(patsubst tests/unit/%.c,$(MPS2)/tests/%.elf,$(MPS2_UNIT_SRC))
 # The tests keep large fixtures in locals; the run reports how much each really used.
 MPS2_TEST_STACK_SIZE ?= 65536

@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -261,14 +260,7 @@ def main():
     parser.add_argument("--image", required=True)
     ARGS, rest = parser.parse_known_args()
     ARGS.image = os.path.abspath(ARGS.image)
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(FirmwareTest)
-    if rest:
-        suite = unittest.TestSuite(t for t in suite if any(r in t.id() for r in rest))
-    result = unittest.TextTestRunner(verbosity=2).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"firmware: {passed} passed, {failed} failed, {len(result.skipped)} skipped")
-    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+    return emulator_case.run_suite(FirmwareTest, "firmware", rest)
 
 
 if __name__ == "__main__":
