@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "bk_crypto.h"
+
 #define BK_STORE_NAME_MAX 32u
 /* Bytes of a record read at a time while its CRC is checked. */
 #define BK_STORE_CHUNK 64u
@@ -104,11 +106,13 @@ static bk_result bk_store_check_slot(const bk_flash *flash, const char *name, un
     while (done < out->len) {
         uint32_t n = out->len - done < BK_STORE_CHUNK ? out->len - done : BK_STORE_CHUNK;
         if (flash->read(flash->ctx, name, slot, BK_FLASH_SLOT_HEADER + done, chunk, n) != BK_OK) {
+            bk_wipe(chunk, sizeof chunk);
             return BK_ERR_STORE_IO;
         }
         crc = bk_crc32(crc, chunk, n);
         done += n;
     }
+    bk_wipe(chunk, sizeof chunk); /* records hold keys */
     out->valid = crc == out->crc;
     return BK_OK;
 }

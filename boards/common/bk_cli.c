@@ -623,11 +623,11 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         return usage_error("this board keeps no rotation state", NULL);
     }
 #endif
+#if BK_CLI_ROTATION
     o->batch_endpoint = option_or_env(o->batch_endpoint, "BATCHKEY_BATCH_ENDPOINT");
     if (o->batch_endpoint != NULL && bk_endpoint_parse(&client.batch, o->batch_endpoint) != BK_OK) {
         return usage_error("the Batch endpoint is not https://host[:port]", o->batch_endpoint);
     }
-#if BK_CLI_ROTATION
     if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
         int rc = resolve_state_dir(o);
         if (rc != 0) {

@@ -64,7 +64,7 @@ static bk_client client;
 typedef struct peer_ctx {
     bk_peer peer;
 } peer_ctx;
-static peer_ctx peer_ctxs[BK_PEER_COUNT] = {{BK_PEER_AUTHORITY}, {BK_PEER_ARM}};
+static peer_ctx peer_ctxs[BK_PEER_COUNT] = {{BK_PEER_AUTHORITY}, {BK_PEER_ARM}, {BK_PEER_BATCH}};
 
 static int32_t fake_send(void *ctx, const uint8_t *data, size_t len) {
     bk_peer peer = ((peer_ctx *)ctx)->peer;
