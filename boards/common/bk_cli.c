@@ -493,6 +493,10 @@ static int resolve_rotate(options *o) {
         return usage_error("BATCHKEY_BATCH_API_VERSION is not YYYY-MM-DD.N.N", version);
     }
     rotation.batch_api_version = version != NULL ? version : BK_BATCH_API_VERSION;
+    o->batch_endpoint = option_or_env(o->batch_endpoint, "BATCHKEY_BATCH_ENDPOINT");
+    if (o->batch_endpoint != NULL && bk_endpoint_parse(&client.batch, o->batch_endpoint) != BK_OK) {
+        return usage_error("the Batch endpoint is not https://host[:port]", o->batch_endpoint);
+    }
     rotation.force = o->force;
     rotation.dry_run = o->dry_run;
     rotation.retire = o->retire;
@@ -555,10 +559,11 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
     if (*cmd != CMD_REGENERATE && *cmd != CMD_KEYS && *cmd != CMD_ROTATE && o->key != NULL) {
         return usage_error("--key-name goes with keys, regenerate and rotate only", NULL);
     }
-    bool rotate_options = o->force || o->dry_run || o->retire || o->max_age || o->deploy_hook;
+    bool rotate_options =
+        o->force || o->dry_run || o->retire || o->max_age || o->deploy_hook || o->batch_endpoint;
     if (*cmd != CMD_ROTATE && rotate_options) {
-        return usage_error("--max-age, --force, --dry-run, --retire and --deploy-hook go with "
-                           "rotate only",
+        return usage_error("--max-age, --force, --dry-run, --retire, --deploy-hook and "
+                           "--batch-endpoint go with rotate only",
                            NULL);
     }
     if (o->active && (*cmd != CMD_KEYS || o->key != NULL)) {
@@ -579,6 +584,21 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         return usage_error("--output must be json, tsv, env or none, not", output);
     }
     *format = (bk_cli_format)f;
+#if BK_CLI_ROTATION
+    if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
+        int rc = resolve_state_dir(o);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (*cmd == CMD_STATUS || o->active) {
+        return resolve_account(o, false); /* the state alone: no network setting matters */
+    }
+#else
+    if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
+        return usage_error("this board keeps no rotation state", NULL);
+    }
+#endif
     const char *cloud_name = o->cloud_name ? o->cloud_name : "AzureCloud";
     *cl = NULL;
     for (size_t c = 0; c < sizeof clouds / sizeof clouds[0]; c++) {
@@ -617,25 +637,6 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         if (rc != 0) {
             return rc;
         }
-    }
-#else
-    if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
-        return usage_error("this board keeps no rotation state", NULL);
-    }
-#endif
-#if BK_CLI_ROTATION
-    o->batch_endpoint = option_or_env(o->batch_endpoint, "BATCHKEY_BATCH_ENDPOINT");
-    if (o->batch_endpoint != NULL && bk_endpoint_parse(&client.batch, o->batch_endpoint) != BK_OK) {
-        return usage_error("the Batch endpoint is not https://host[:port]", o->batch_endpoint);
-    }
-    if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
-        int rc = resolve_state_dir(o);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    if (*cmd == CMD_STATUS || o->active) {
-        return resolve_account(o, false);
     }
 #endif
 
@@ -783,9 +784,9 @@ static void report_rotation_failure(const char *what, bk_result r, const options
             bk_cli_print_one_line(stderr, where, false);
             fputc(')', stderr);
         }
-        fprintf(stderr,
-                "; the previous state and key file are as they were. Check %s: its "
-                "owner, mode and free space\n",
+        fprintf(stderr, "%s. Check %s: its owner, mode and free space\n",
+                strcmp(what, "rotate") == 0 ? "; the previous state and key file are as they were"
+                                            : "",
                 dir);
         return;
     case BK_ERR_KEY_REJECTED:
@@ -833,7 +834,7 @@ static void report_rotation_failure(const char *what, bk_result r, const options
 
 /* status and keys --active: the state alone, no credential, nothing sent. */
 static int run_offline(const options *o, command cmd, bk_cli_format format) {
-    bk_result r = board->store_open(o->state_dir, &store);
+    bk_result r = board->store_open(o->state_dir, false, &store);
     bk_account_ref account = {o->subscription, o->resource_group, o->account};
     if (r == BK_OK) {
         r = bk_rotation_load(store, o->account != NULL ? &account : NULL, rotation.record,
@@ -943,7 +944,7 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     }
     if (cmd == CMD_ROTATE) {
         /* The state first: a directory that cannot be used stops the run before any request. */
-        bk_result opened = board->store_open(o.state_dir, &store);
+        bk_result opened = board->store_open(o.state_dir, true, &store);
         if (opened != BK_OK) {
             report_rotation_failure("rotate", opened, &o);
             return exit_code_for(opened);

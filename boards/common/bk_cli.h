@@ -28,10 +28,10 @@ typedef struct bk_cli_board {
     void (*tls_stop)(void);
     /* One line about the last failed connection (TLS error, verify flags), or "". */
     void (*tls_describe)(char *buf, size_t cap);
-    /* Opens the store of the state directory (creating it, mode 0700) and holds it for this
-     * process alone; NULL on a board without one (rotate, status and keys --active then say so).
-     * On failure, describe tells which file and why. */
-    bk_result (*store_open)(const char *state_dir, bk_store *out);
+    /* Opens the store of the state directory (creating it, mode 0700, when create is set; else
+     * BK_ERR_STORE_NOT_FOUND when it is missing) and holds it for this process alone; NULL on a
+     * board without one. On failure, describe tells which file and why. */
+    bk_result (*store_open)(const char *state_dir, bool create, bk_store *out);
     void (*store_describe)(char *buf, size_t cap);
     /* Runs a deploy hook (a shell command) with BATCHKEY_ACCOUNT, BATCHKEY_ACTIVE_SLOT and
      * BATCHKEY_KEY_FILE in its environment, and no secret; its exit status, or -1 when it could

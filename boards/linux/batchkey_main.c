@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,8 +53,12 @@ static void linux_tls_describe(char *buf, size_t cap) {
 
 /* The state directory, held with an exclusive lock on <dir>/.lock for the life of the process:
  * two runs on one state (a timer and a hand) would each believe their own record. */
-static bk_result linux_store_open(const char *dir, bk_store *out) {
+static bk_result linux_store_open(const char *dir, bool create, bk_store *out) {
     lock_failure[0] = '\0';
+    struct stat st;
+    if (!create && stat(dir, &st) != 0 && errno == ENOENT) {
+        return BK_ERR_STORE_NOT_FOUND;
+    }
     bk_result r = bk_posix_store_open(&state_store, dir, out);
     if (r != BK_OK) {
         return r;

@@ -306,6 +306,11 @@ class RotateTest(emulator_case.EmulatorTestCase):
         self.assert_converged()
 
     def test_status_and_active_key_need_no_credential(self):
+        for command in (["status"], ["keys", "--active"]):
+            p = self.cli(*command)
+            self.assertEqual(p.returncode, 7)
+            self.assertIn("no rotation state in", p.stderr)
+            self.assertFalse(os.path.exists(self.state))  # looking creates nothing
         self.first_rotation()
         bare = {"PATH": "/usr/bin:/bin", "BATCHKEY_STATE_DIR": self.state}
         p = self.cli("status", env=bare)
