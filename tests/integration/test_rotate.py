@@ -471,6 +471,16 @@ class RotateTest(emulator_case.EmulatorTestCase):
         self.assert_untouched(before, p, "belongs to account batchkeyacct")
         self.assertEqual(self.emulator.connections(), [])
 
+    def test_second_rotator_on_one_state_is_refused(self):
+        import fcntl
+        self.first_rotation()
+        before = self.state_bytes(), self.key_file()
+        with open(os.path.join(self.state, ".lock"), "rb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            p = self.rotate("--force")
+        self.assert_untouched(before, p, "another batchkey process holds it")
+        self.assertEqual(self.emulator.connections(), [])
+
     def mount_tmpfs(self, options):
         os.makedirs(self.state, exist_ok=True)
         p = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", self.state],
