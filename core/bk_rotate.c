@@ -329,7 +329,6 @@ static bk_result save_state(bk_rotation *rot) {
     bk_wipe(rot->record, sizeof rot->record);
     if (r != BK_OK) {
         rot->state.sequence--;
-        rot->store_record = BK_ROTATION_RECORD;
         log_text(BK_LOG_DEBUG, "saving the rotation state failed: ", bk_strerror(r));
     }
     return r;
@@ -356,7 +355,6 @@ static bk_result publish(bk_rotation *rot) {
     bk_result r = rot->store.save(rot->store.ctx, BK_ACTIVE_KEY_RECORD, rot->record, len + 1);
     bk_wipe(rot->record, sizeof rot->record);
     if (r != BK_OK) {
-        rot->store_record = BK_ACTIVE_KEY_RECORD;
         return r;
     }
     rot->report.published = true;
@@ -388,7 +386,6 @@ static bk_result check_account(bk_rotation *rot) {
     if (r != BK_OK) {
         return r;
     }
-    rot->network = true;
     if (rot->now_s < 0) {
         rot->now_s = c->response_date_s; /* no wall clock: the service's Date */
     }
@@ -635,7 +632,6 @@ bk_result bk_rotate_run(bk_rotation *rot) {
     memset(&rot->report, 0, sizeof rot->report);
     rot->report.active_age_s = -1;
     rot->skip_publish = false;
-    rot->store_record = BK_ROTATION_RECORD;
     rot->now_s = bk_wall_clock_s();
     bk_result r =
         bk_rotation_load(rot->store, &rot->client->account, rot->record, sizeof rot->record, s);

@@ -117,14 +117,11 @@ typedef struct bk_rotation {
     bk_rotation_state state;
     bk_rotation_report report;
     bk_batch_account account; /* the GET's answer, when one was made */
-    bk_result store_result;   /* the store's failure behind a BK_ERR_STORE_* result */
-    const char *store_record; /* which record it was about */
 
     /* Internal. */
     bk_account_keys keys; /* the last listKeys or regenerateKeys answer */
     uint8_t record[BK_STATE_RECORD_MAX];
     int64_t now_s;     /* the run's time: the wall clock, or the service's Date; -1 unknown */
-    bool network;      /* the GET was made */
     bool skip_publish; /* a retire resumed: the key file was published before */
 } bk_rotation;
 
