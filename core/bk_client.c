@@ -5,6 +5,7 @@
 #include "bk_client.h"
 #include "bk_crypto.h"
 #include "bk_dataplane.h"
+#include "bk_entra.h"
 #include "bk_platform.h"
 #include "bk_writer.h"
 
@@ -183,36 +184,29 @@ static bool token_fresh(const bk_client *c) {
            bk_monotonic_ms() + TOKEN_REFRESH_MARGIN_MS < c->token_expires_ms;
 }
 
-static bk_result parse_token_answer(bk_client *c) {
-    const bk_http_response *resp = &c->response;
-    bk_result r =
-        bk_parse_token(resp->body, resp->body_len, c->json, BK_JSON_TOKENS_MAX, &c->token);
-    if (r == BK_OK) {
-        /* expires_in is at most BK_TOKEN_LIFETIME_MAX_S, so none of this can overflow. A
-         * short-lived token is refreshed at half its life instead of 5 minutes early. */
-        uint64_t lifetime_ms = c->token.expires_in_s * 1000u;
-        uint64_t now = bk_monotonic_ms();
-        c->token_expires_ms = lifetime_ms > 2 * TOKEN_REFRESH_MARGIN_MS
-                                  ? now + lifetime_ms
-                                  : now + TOKEN_REFRESH_MARGIN_MS + lifetime_ms / 2;
-    }
-    return r;
+/* When the token just read expires, on the monotonic clock. expires_in is at most
+ * BK_TOKEN_LIFETIME_MAX_S, so none of this can overflow. A short-lived token is refreshed at half
+ * its life instead of 5 minutes early. */
+static void note_token_expiry(bk_client *c) {
+    uint64_t lifetime_ms = c->token.expires_in_s * 1000u;
+    uint64_t now = bk_monotonic_ms();
+    c->token_expires_ms = lifetime_ms > 2 * TOKEN_REFRESH_MARGIN_MS
+                              ? now + lifetime_ms
+                              : now + TOKEN_REFRESH_MARGIN_MS + lifetime_ms / 2;
 }
 
-/* After a token answer with an error status: keep Entra's error when it sent one. */
-static bk_result token_refused(bk_client *c, bk_call_record *rec) {
-    const bk_http_response *resp = &c->response;
-    if (bk_parse_entra_error(resp->body, resp->body_len, c->json, BK_JSON_TOKENS_MAX,
-                             &c->entra_error) != BK_OK) {
-        return BK_ERR_UNEXPECTED_STATUS;
+/* The time for what needs one (ocp-date, assertions): the wall clock, else the last answer's
+ * Date plus the time since. */
+static int64_t request_time_s(const bk_client *c) {
+    int64_t now = bk_wall_clock_s();
+    if (now < 0 && c->response_date_s >= 0) {
+        now = c->response_date_s + (int64_t)((bk_monotonic_ms() - c->response_date_at_ms) / 1000u);
     }
-    (void)bk_cut_copy(rec->error_code, sizeof rec->error_code, c->entra_error.error,
-                      strlen(c->entra_error.error));
-    return BK_ERR_AUTH_REFUSED;
+    return now;
 }
 
-/* The token for the next ARM request, fetched when there is none fresh; rec gets the token
- * request's record. */
+/* The token for the next ARM request, fetched through the credential when there is none fresh;
+ * rec gets the token request's record. */
 static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline,
                              bk_call_record *rec) {
     if (claims == NULL && token_fresh(c)) {
@@ -221,32 +215,28 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
     bk_wipe(&c->token, sizeof c->token);
     c->token_expires_ms = 0;
     memset(&c->entra_error, 0, sizeof c->entra_error);
-    if (c->credential.kind != BK_CREDENTIAL_CLIENT_SECRET) {
-        return BK_ERR_UNSUPPORTED;
+    const bk_credential *cred = &c->credential;
+    if (cred->write_request == NULL || cred->read_answer == NULL || cred->endpoint == NULL) {
+        return BK_ERR_ARGUMENT;
     }
-    bk_result r = record_start(rec, "token request", &c->authority);
+    bk_result r = record_start(rec, "token request", cred->endpoint);
     if (r != BK_OK) {
         return r;
     }
-    bk_token_request tr = {&c->authority,
-                           c->credential.tenant_id,
-                           c->credential.client_id,
-                           c->credential.client_secret,
-                           NULL,
-                           claims,
-                           c->scope,
-                           rec->client_request_id};
     for (uint32_t attempt = 1;; attempt++) {
+        bk_token_ask ask = {c->scope, claims, rec->client_request_id, request_time_s(c)};
         size_t len = 0;
-        r = bk_entra_write_token_request(&tr, c->io, sizeof c->io, &len);
+        r = cred->write_request(cred->ctx, &ask, c->io, sizeof c->io, &len);
         if (r != BK_OK) {
+            bk_wipe(c->io, sizeof c->io);
             return r;
         }
-        log_line(BK_LOG_DEBUG,
-                 "POST token request, x-ms-client-request-id: ", rec->client_request_id, "");
+        log_line(BK_LOG_DEBUG, "token request (", cred->name, ")");
+        log_line(BK_LOG_DEBUG, "token request x-ms-client-request-id: ", rec->client_request_id,
+                 "");
         bool sent = false;
         bool stale = false;
-        r = exchange(c, BK_PEER_AUTHORITY, &c->authority, len, deadline, false, &sent, &stale);
+        r = exchange(c, cred->peer, cred->endpoint, len, deadline, false, &sent, &stale);
         rec->attempts += sent ? 1u : 0u;
         if (stale) {
             attempt--;
@@ -256,16 +246,27 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
             log_line(BK_LOG_INFO, "token request: ", bk_strerror(r), "");
         } else {
             log_status("token endpoint", &c->response);
-            if (c->response.status == 200) {
-                r = parse_token_answer(c);
-            }
         }
         record_answer(rec, &c->response, r);
         bk_attempt_verdict verdict = bk_retry_classify(true, sent, r, &c->response);
         int64_t asked_ms =
             r == BK_OK ? bk_http_retry_after_ms(&c->response, bk_wall_clock_s()) : -1;
-        if (r == BK_OK && c->response.status != 200) {
-            r = token_refused(c, rec);
+        if (r == BK_OK) {
+            const bk_http_response *resp = &c->response;
+            r = cred->read_answer(cred->ctx, resp, c->json, BK_JSON_TOKENS_MAX, &c->token,
+                                  &c->entra_error);
+            if (r == BK_OK && resp->status == 200) {
+                note_token_expiry(c);
+            } else if (r == BK_OK) {
+                r = BK_ERR_UNEXPECTED_STATUS; /* a credential that took an error for a token */
+            }
+            if (r == BK_ERR_AUTH_REFUSED) {
+                (void)bk_cut_copy(rec->error_code, sizeof rec->error_code, c->entra_error.error,
+                                  strlen(c->entra_error.error));
+            }
+            if (resp->status == 200) {
+                rec->failure = r;
+            }
         }
         /* The buffer held the token (possibly more than once: moved in place) or the secret. */
         bk_wipe(c->io, sizeof c->io);
@@ -455,15 +456,6 @@ bk_result bk_client_regenerate_key(bk_client *c, bk_key_name key, bk_account_key
     /* cloud_error keeps the regenerate's answer unless this listKeys is refused too. */
     c->reconcile_result = arm_call(c, BK_ARM_LIST_KEYS, BK_KEY_PRIMARY, parse_keys, out, deadline);
     return BK_ERR_OUTCOME_UNKNOWN;
-}
-
-/* The time for ocp-date: the wall clock, else the last answer's Date plus the time since. */
-static int64_t request_time_s(const bk_client *c) {
-    int64_t now = bk_wall_clock_s();
-    if (now < 0 && c->response_date_s >= 0) {
-        now = c->response_date_s + (int64_t)((bk_monotonic_ms() - c->response_date_at_ms) / 1000u);
-    }
-    return now;
 }
 
 /* After a data-plane answer with an error status: keep the service's code and message. */

@@ -5,7 +5,9 @@
  *     bk_client_init(&client, connector);    // e.g. bk_tls_connector() on Linux
  *     bk_endpoint_parse(&client.arm, "https://management.azure.com");
  *     bk_endpoint_parse(&client.authority, "https://login.microsoftonline.com");
- *     client.credential = (bk_credential){BK_CREDENTIAL_CLIENT_SECRET, tenant, app_id, secret};
+ *     bk_entra_app app = {.authority = &client.authority, .tenant_id = tenant,  // bk_entra.h
+ *                         .client_id = app_id, .client_secret = secret};
+ *     client.credential = bk_entra_credential(&app);
  *     client.account = (bk_account_ref){subscription, resource_group, account_name};
  *     bk_client_set_deadline(&client, 60000); // the whole command, retries and waits included
  *     bk_account_keys keys;
@@ -26,7 +28,6 @@
 #include "bk_arm.h"
 #include "bk_config.h"
 #include "bk_endpoint.h"
-#include "bk_entra.h"
 #include "bk_http.h"
 #include "bk_json.h"
 #include "bk_result.h"
@@ -50,13 +51,29 @@ typedef struct bk_connector {
     void *ctx;
 } bk_connector;
 
-typedef enum bk_credential_kind { BK_CREDENTIAL_CLIENT_SECRET } bk_credential_kind;
+/* What the client asks a credential for. */
+typedef struct bk_token_ask {
+    const char *scope;             /* e.g. BK_ARM_SCOPE */
+    const char *claims;            /* a CAE claims challenge (JSON), or NULL */
+    const char *client_request_id; /* the UUID the request carries */
+    int64_t now_s;                 /* the wall clock, else the last answer's Date; -1 unknown */
+} bk_token_ask;
 
+/* The credential seam: each kind (client secret, certificate, workload identity, ...) writes its
+ * own token request for its own peer and reads its own answer into the one token type; the
+ * client only asks for a token for a scope. bk_entra.h makes the Entra ID ones. */
 typedef struct bk_credential {
-    bk_credential_kind kind;
-    const char *tenant_id;
-    const char *client_id;
-    const char *client_secret; /* the caller's; wipe it when done */
+    const char *name;            /* what `batchkey token` names: "client secret", ... */
+    bk_peer peer;                /* the connection slot its requests take */
+    const bk_endpoint *endpoint; /* where they go */
+    /* The whole request into buf; it may hold a secret: the client wipes buf once sent. */
+    bk_result (*write_request)(void *ctx, const bk_token_ask *ask, char *buf, size_t cap,
+                               size_t *len);
+    /* A whole answer: the token of a success into *token; a refusal's error into *error and
+     * BK_ERR_AUTH_REFUSED; BK_ERR_UNEXPECTED_STATUS for an error status without one. */
+    bk_result (*read_answer)(void *ctx, const bk_http_response *resp, bk_json_token *json,
+                             size_t max_json, bk_token *token, bk_entra_error *error);
+    void *ctx;
 } bk_credential;
 
 /* What one call sent and what came back, for the report and for support. */

@@ -26,6 +26,12 @@
 #define BK_JSON_TOKENS_MAX 256
 #endif
 
+/* A client assertion: a certificate's JWT (about 700 bytes, plus its chain in base64 when sent)
+ * or a workload identity's federated token. */
+#ifndef BK_ASSERTION_MAX
+#define BK_ASSERTION_MAX 8192
+#endif
+
 /* A Batch shared key: 88 base64 characters today. */
 #ifndef BK_KEY_MAX
 #define BK_KEY_MAX 128

@@ -8,6 +8,8 @@
 #include "bk_config.h"
 #include "bk_crypto.h"
 #include "bk_entra.h"
+#include "bk_json.h"
+#include "bk_jwt.h"
 #include "bk_writer.h"
 
 #define BK_TENANT_DOMAIN_MAX 253
@@ -123,4 +125,98 @@ bk_result bk_entra_write_token_request(const bk_token_request *req, char *buf, s
         bk_wipe(buf, w.len); /* a partial request may hold the secret or assertion */
     }
     return r;
+}
+
+/* "https://host[:port]/tenant/oauth2/v2.0/token": the aud of a client assertion. */
+static bk_result write_audience(const bk_entra_app *app, char *out, size_t cap) {
+    bk_writer w;
+    bk_writer_init(&w, out, cap - 1);
+    bk_write_str(&w, "https://");
+    bk_write_str(&w, app->authority->host);
+    if (app->authority->port != 443) {
+        bk_write_str(&w, ":");
+        bk_write_uint(&w, app->authority->port);
+    }
+    bk_write_str(&w, "/");
+    bk_write_str(&w, app->tenant_id);
+    bk_write_str(&w, "/oauth2/v2.0/token");
+    out[w.len] = '\0';
+    return w.overflow ? BK_ERR_REQUEST_OVERFLOW : BK_OK;
+}
+
+static bk_result entra_write(void *ctx, const bk_token_ask *ask, char *buf, size_t cap,
+                             size_t *len) {
+    bk_entra_app *app = ctx;
+    bk_token_request tr = {app->authority, app->tenant_id, app->client_id, app->client_secret,
+                           NULL,           ask->claims,    ask->scope,    ask->client_request_id};
+    if (app->client_secret != NULL || app->assertion == NULL) {
+        return bk_entra_write_token_request(&tr, buf, cap, len);
+    }
+    char audience[BK_HOST_MAX + BK_TENANT_DOMAIN_MAX + 48];
+    bk_result r = bk_validate_tenant_id(app->tenant_id);
+    if (r == BK_OK && bk_endpoint_ok(app->authority)) {
+        r = write_audience(app, audience, sizeof audience);
+    } else if (r == BK_OK) {
+        r = BK_ERR_INVALID_URL;
+    }
+    size_t assertion_len = 0;
+    if (r == BK_OK) {
+        r = app->assertion(app->assertion_ctx, audience, ask->now_s, app->assertion_buf,
+                           app->assertion_cap, &assertion_len);
+    }
+    if (r == BK_OK) {
+        tr.client_assertion = app->assertion_buf;
+        r = bk_entra_write_token_request(&tr, buf, cap, len);
+    }
+    bk_wipe(app->assertion_buf, app->assertion_cap);
+    return r;
+}
+
+static bk_result entra_read(void *ctx, const bk_http_response *resp, bk_json_token *json,
+                            size_t max_json, bk_token *token, bk_entra_error *error) {
+    (void)ctx;
+    if (resp->status == 200) {
+        return bk_parse_token(resp->body, resp->body_len, json, max_json, token);
+    }
+    if (bk_parse_entra_error(resp->body, resp->body_len, json, max_json, error) != BK_OK) {
+        return BK_ERR_UNEXPECTED_STATUS;
+    }
+    return BK_ERR_AUTH_REFUSED;
+}
+
+bk_credential bk_entra_credential(bk_entra_app *app) {
+    bk_credential c = {app->name != NULL            ? app->name
+                       : app->client_secret != NULL ? "client secret"
+                                                    : "client assertion",
+                       BK_PEER_AUTHORITY,
+                       app->authority,
+                       entra_write,
+                       entra_read,
+                       app};
+    return c;
+}
+
+bk_result bk_certificate_assertion(void *ctx, const char *audience, int64_t now_s, char *buf,
+                                   size_t cap, size_t *len) {
+    const bk_certificate *cert = ctx;
+    char jti[37];
+    bk_result r = bk_uuid4(jti);
+    if (r != BK_OK) {
+        return r;
+    }
+    if (cert->chain_count == 0) {
+        return BK_ERR_ARGUMENT;
+    }
+    bk_jwt_assertion a = {cert->alg,
+                          cert->chain_der[0],
+                          cert->chain_len[0],
+                          cert->chain_der,
+                          cert->chain_len,
+                          cert->send_chain ? cert->chain_count : 0,
+                          cert->client_id,
+                          audience,
+                          jti,
+                          now_s,
+                          cert->signer};
+    return bk_jwt_write_assertion(&a, buf, cap, len);
 }

@@ -9,8 +9,12 @@
 #ifndef BK_ENTRA_H
 #define BK_ENTRA_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "bk_client.h"
+#include "bk_crypto.h"
 #include "bk_endpoint.h"
 #include "bk_result.h"
 
@@ -34,5 +38,44 @@ BK_MUST_CHECK bk_result bk_validate_tenant_id(const char *value);
 /* POST /{tenant}/oauth2/v2.0/token, form-urlencoded client_credentials grant. */
 BK_MUST_CHECK bk_result bk_entra_write_token_request(const bk_token_request *req, char *buf,
                                                      size_t cap, size_t *out_len);
+
+/* A Microsoft Entra ID application as a credential (bk_client.h): with a client secret, or with
+ * a client assertion made afresh for every token request (a certificate's, bk_certificate
+ * below, or a workload identity's federated token).
+ *
+ *     bk_entra_app app = {.authority = &client.authority, .tenant_id = tenant,
+ *                         .client_id = client_id, .client_secret = secret};
+ *     client.credential = bk_entra_credential(&app);
+ */
+typedef struct bk_entra_app {
+    const bk_endpoint *authority;
+    const char *tenant_id;
+    const char *client_id;
+    const char *client_secret; /* the caller's, wiped by the caller; NULL with an assertion */
+    /* Writes a fresh client assertion for the token endpoint at audience into buf. */
+    bk_result (*assertion)(void *ctx, const char *audience, int64_t now_s, char *buf, size_t cap,
+                           size_t *len);
+    void *assertion_ctx;
+    char *assertion_buf; /* the caller's, wiped after each request */
+    size_t assertion_cap;
+    const char *name; /* "client secret" unless set: "certificate", "workload identity" */
+} bk_entra_app;
+
+bk_credential bk_entra_credential(bk_entra_app *app);
+
+/* A certificate credential's assertion maker (bk_entra_app.assertion, ctx a bk_certificate):
+ * a JWT signed with the certificate's key (bk_jwt.h), its chain in x5c when send_chain. */
+typedef struct bk_certificate {
+    bk_signer signer;
+    bk_sign_alg alg; /* PS256 (RSA) by default, RS256 on request, ES256 for EC keys */
+    const char *client_id;
+    const uint8_t *const *chain_der; /* leaf first */
+    const size_t *chain_len;
+    size_t chain_count;
+    bool send_chain;
+} bk_certificate;
+
+BK_MUST_CHECK bk_result bk_certificate_assertion(void *ctx, const char *audience, int64_t now_s,
+                                                 char *buf, size_t cap, size_t *len);
 
 #endif

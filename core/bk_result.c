@@ -121,6 +121,13 @@ const char *bk_strerror(bk_result result) {
         return "Azure Resource Manager refused the operation";
     case BK_ERR_UNEXPECTED_STATUS:
         return "unexpected HTTP status";
+    case BK_ERR_CLIENT_CERT:
+        return "the client certificate file holds no usable certificate and matching key";
+    case BK_ERR_CLIENT_CERT_PASSWORD:
+        return "the client certificate's key is encrypted: wrong or missing password";
+    case BK_ERR_CLIENT_CERT_CIPHER:
+        return "the client certificate's key is encrypted with a cipher this build cannot "
+               "decrypt (mbedTLS 2.28 reads DES-EDE3-CBC: openssl pkcs8 -topk8 -v2 des3)";
     case BK_ERR_SHARED_KEY_DISABLED:
         return "the account does not allow SharedKey authentication";
     case BK_ERR_KEY_REJECTED:

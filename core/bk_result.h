@@ -83,6 +83,9 @@ typedef enum bk_result {
     BK_ERR_TLS_IO = -88,
     BK_ERR_CRYPTO = -89,
     BK_ERR_BASE64 = -90,
+    BK_ERR_CLIENT_CERT = -91,          /* the client certificate or its key could not be used */
+    BK_ERR_CLIENT_CERT_PASSWORD = -92, /* its key is encrypted: the password is missing or wrong */
+    BK_ERR_CLIENT_CERT_CIPHER = -93,   /* its key is encrypted with a cipher the port cannot undo */
 
     /* What the services answered (details in the bk_client that made the call). */
     BK_ERR_AUTH_REFUSED = -100,      /* Entra ID refused the credential */

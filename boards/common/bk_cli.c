@@ -15,6 +15,7 @@
 #include "bk_client.h"
 #include "bk_crypto.h"
 #include "bk_dataplane.h"
+#include "bk_entra.h"
 #include "bk_platform.h"
 #include "bk_rotate.h"
 #include "bk_writer.h"
@@ -47,6 +48,12 @@ static const cloud clouds[] = {
      "https://login.microsoftonline.us", "https://management.usgovcloudapi.net/.default"},
 };
 
+typedef enum credential_kind {
+    CREDENTIAL_SECRET,
+    CREDENTIAL_CERTIFICATE,
+    CREDENTIAL_WORKLOAD
+} credential_kind;
+
 typedef struct options {
     const char *command;
     const char *key;
@@ -64,6 +71,11 @@ typedef struct options {
     const char *tenant;
     const char *client_id;
     const char *client_secret;
+    const char *certificate; /* AZURE_CLIENT_CERTIFICATE_PATH */
+    const char *token_file;  /* AZURE_FEDERATED_TOKEN_FILE */
+    const char *auth;
+    const char *assertion_alg;
+    credential_kind credential;
     const char *batch_endpoint;
     const char *max_age;
     const char *deploy_hook;
@@ -78,6 +90,8 @@ typedef struct options {
 
 static bk_client client;
 static const bk_cli_board *board;
+static bk_certificate certificate;           /* the certificate credential's, when it is used */
+static char assertion[BK_ASSERTION_MAX + 1]; /* a client assertion, made for each token request */
 
 typedef enum command {
     CMD_SHOW,
@@ -242,6 +256,9 @@ static int exit_code_for(bk_result r) {
     case BK_ERR_INVALID_URL:
     case BK_ERR_INVALID_KEY_NAME:
     case BK_ERR_REQUEST_OVERFLOW:
+    case BK_ERR_CLIENT_CERT:
+    case BK_ERR_CLIENT_CERT_PASSWORD:
+    case BK_ERR_CLIENT_CERT_CIPHER:
         return EXIT_USAGE;
     case BK_ERR_AUTH_REFUSED:
     case BK_ERR_ARM_UNAUTHORIZED:
@@ -338,7 +355,9 @@ static int parse_options(int argc, char **argv, options *o) {
         OPT_DRY_RUN,
         OPT_RETIRE,
         OPT_HOOK,
-        OPT_ACTIVE
+        OPT_ACTIVE,
+        OPT_AUTH,
+        OPT_ASSERTION_ALG
     };
     static const struct option long_options[] = {
         {"subscription", required_argument, NULL, OPT_SUBSCRIPTION},
@@ -363,6 +382,8 @@ static int parse_options(int argc, char **argv, options *o) {
         {"retire", no_argument, NULL, OPT_RETIRE},
         {"deploy-hook", required_argument, NULL, OPT_HOOK},
         {"active", no_argument, NULL, OPT_ACTIVE},
+        {"auth", required_argument, NULL, OPT_AUTH},
+        {"assertion-alg", required_argument, NULL, OPT_ASSERTION_ALG},
         {NULL, 0, NULL, 0}};
     opterr = 0;
     int c;
@@ -429,6 +450,12 @@ static int parse_options(int argc, char **argv, options *o) {
         case OPT_ACTIVE:
             o->active = true;
             break;
+        case OPT_AUTH:
+            o->auth = optarg;
+            break;
+        case OPT_ASSERTION_ALG:
+            o->assertion_alg = optarg;
+            break;
         case OPT_VERSION:
             printf("batchkey %s (%s)\n", BK_VERSION, board->version);
             return -1;
@@ -472,6 +499,95 @@ static bool seconds_ok(const char *text, long max, uint32_t *ms) {
 static int resolve_account(options *o, bool required);
 
 #if BK_CLI_ROTATION
+
+/* The credential: --auth [BATCHKEY_AUTH] names one; auto takes the first whose variables are
+ * set, in DefaultAzureCredential's order (client secret, certificate, workload identity). */
+static int resolve_credential(options *o) {
+    o->tenant = option_or_env(NULL, "AZURE_TENANT_ID");
+    o->client_id = option_or_env(NULL, "AZURE_CLIENT_ID");
+    o->client_secret = option_or_env(NULL, "AZURE_CLIENT_SECRET");
+    o->certificate = option_or_env(NULL, "AZURE_CLIENT_CERTIFICATE_PATH");
+    o->token_file = option_or_env(NULL, "AZURE_FEDERATED_TOKEN_FILE");
+    const char *auth = option_or_env(o->auth, "BATCHKEY_AUTH");
+    static const char *const kinds[] = {"secret", "certificate", "workload", "auto"};
+    size_t k = 0;
+    while (auth != NULL && k < 4 && !bk_ascii_ieq(auth, strlen(auth), kinds[k])) {
+        k++;
+    }
+    if (k == 4) {
+        return usage_error("--auth must be secret, certificate, workload or auto, not", auth);
+    }
+    if (auth == NULL || k == 3) {
+        k = o->client_secret != NULL ? 0
+            : o->certificate != NULL ? 1
+            : o->token_file != NULL  ? 2
+                                     : 0;
+    }
+    o->credential = (credential_kind)k;
+    static const char *const needs[] = {
+        "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a client secret)",
+        "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH (a certificate)",
+        "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (workload identity)"};
+    const char *own = k == 0 ? o->client_secret : k == 1 ? o->certificate : o->token_file;
+    const char *own_name = k == 0   ? "AZURE_CLIENT_SECRET is not set"
+                           : k == 1 ? "AZURE_CLIENT_CERTIFICATE_PATH is not set"
+                                    : "AZURE_FEDERATED_TOKEN_FILE is not set";
+    const char *missing = o->tenant == NULL      ? "AZURE_TENANT_ID is not set"
+                          : o->client_id == NULL ? "AZURE_CLIENT_ID is not set"
+                          : own == NULL          ? own_name
+                                                 : NULL;
+    if (missing != NULL) {
+        return usage_error(missing, needs[k]);
+    }
+    if (bk_validate_tenant_id(o->tenant) != BK_OK) {
+        return usage_error("AZURE_TENANT_ID is not a GUID or domain name", o->tenant);
+    }
+    if (!bk_guid_ok(o->client_id)) {
+        return usage_error("AZURE_CLIENT_ID is not a GUID", o->client_id);
+    }
+    if (k == 0 && !bk_header_value_ok(o->client_secret, strlen(o->client_secret))) {
+        return usage_error("AZURE_CLIENT_SECRET holds a control character", NULL);
+    }
+    if (k == 0) {
+        return 0;
+    }
+    if (k == 2) {
+        o->client_secret = NULL;
+        return board->readable(o->token_file)
+                   ? 0
+                   : usage_error("cannot read AZURE_FEDERATED_TOKEN_FILE", o->token_file);
+    }
+    o->client_secret = NULL;
+    if (board->certificate_start == NULL) {
+        return usage_error("this board has no certificate credential", NULL);
+    }
+    const char *alg = option_or_env(o->assertion_alg, "BATCHKEY_ASSERTION_ALG");
+    if (alg != NULL && !bk_ascii_ieq(alg, strlen(alg), "PS256") &&
+        !bk_ascii_ieq(alg, strlen(alg), "RS256")) {
+        return usage_error("--assertion-alg must be PS256 or RS256, not", alg);
+    }
+    const char *chain = option_or_env(NULL, "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN");
+    bool send_chain =
+        chain != NULL && (strcmp(chain, "1") == 0 || bk_ascii_ieq(chain, strlen(chain), "true"));
+    bk_result r = board->certificate_start(
+        o->certificate, option_or_env(NULL, "AZURE_CLIENT_CERTIFICATE_PASSWORD"), &certificate);
+    if (r != BK_OK) {
+        char detail[1024] = "";
+        bk_writer w;
+        bk_writer_init(&w, detail, sizeof detail - 1);
+        bk_write_str(&w, o->certificate);
+        bk_write_str(&w, ": ");
+        bk_write_str(&w, bk_strerror(r));
+        detail[w.len] = '\0';
+        return usage_error("cannot use AZURE_CLIENT_CERTIFICATE_PATH", detail);
+    }
+    certificate.client_id = o->client_id;
+    certificate.send_chain = send_chain;
+    certificate.alg = certificate.alg == BK_SIGN_ES256                         ? BK_SIGN_ES256
+                      : alg != NULL && bk_ascii_ieq(alg, strlen(alg), "RS256") ? BK_SIGN_RS256
+                                                                               : BK_SIGN_PS256;
+    return 0;
+}
 
 /* rotate's own settings. */
 static int resolve_rotate(options *o) {
@@ -640,26 +756,9 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
     }
 #endif
 
-    o->tenant = option_or_env(NULL, "AZURE_TENANT_ID");
-    o->client_id = option_or_env(NULL, "AZURE_CLIENT_ID");
-    o->client_secret = option_or_env(NULL, "AZURE_CLIENT_SECRET");
-    static const char credentials[] = "batchkey signs in as a service principal with "
-                                      "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET";
-    const char *missing = o->tenant == NULL          ? "AZURE_TENANT_ID is not set"
-                          : o->client_id == NULL     ? "AZURE_CLIENT_ID is not set"
-                          : o->client_secret == NULL ? "AZURE_CLIENT_SECRET is not set"
-                                                     : NULL;
-    if (missing != NULL) {
-        return usage_error(missing, credentials);
-    }
-    if (bk_validate_tenant_id(o->tenant) != BK_OK) {
-        return usage_error("AZURE_TENANT_ID is not a GUID or domain name", o->tenant);
-    }
-    if (!bk_guid_ok(o->client_id)) {
-        return usage_error("AZURE_CLIENT_ID is not a GUID", o->client_id);
-    }
-    if (!bk_header_value_ok(o->client_secret, strlen(o->client_secret))) {
-        return usage_error("AZURE_CLIENT_SECRET holds a control character", NULL);
+    int rc = resolve_credential(o);
+    if (rc != 0) {
+        return rc;
     }
     if (*cmd == CMD_TOKEN) {
         return 0;
@@ -706,7 +805,7 @@ static int run(const options *o, command cmd, bk_cli_format format) {
     if (cmd == CMD_TOKEN) {
         r = bk_client_token(&client, NULL);
         if (r == BK_OK) {
-            bk_cli_print_token(&client.token, format);
+            bk_cli_print_token(&client.token, client.credential.name, format);
         } else {
             report_failure("token", r);
         }
@@ -914,6 +1013,20 @@ static int run_rotate(const options *o, bk_cli_format format) {
 }
 #endif
 
+/* Workload identity's assertion: the federated token, read afresh for every token request (the
+ * platform replaces the file before the token in it expires). */
+static bk_result federated_token(void *ctx, const char *audience, int64_t now_s, char *buf,
+                                 size_t cap, size_t *len) {
+    (void)audience;
+    (void)now_s;
+    bk_result r = board->read_file(ctx, buf, cap, len);
+    while (r == BK_OK && *len > 0 &&
+           (buf[*len - 1] == '\n' || buf[*len - 1] == '\r' || buf[*len - 1] == ' ')) {
+        buf[--*len] = '\0';
+    }
+    return r == BK_OK && *len == 0 ? BK_ERR_INVALID_SECRET : r;
+}
+
 int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     board = the_board;
     options o;
@@ -976,10 +1089,23 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     client.arm = arm;
     client.authority = authority;
     client.scope = cl->scope;
-    client.credential.kind = BK_CREDENTIAL_CLIENT_SECRET;
-    client.credential.tenant_id = o.tenant;
-    client.credential.client_id = o.client_id;
-    client.credential.client_secret = o.client_secret;
+    static bk_entra_app app;
+    app = (bk_entra_app){.authority = &client.authority,
+                         .tenant_id = o.tenant,
+                         .client_id = o.client_id,
+                         .client_secret = o.client_secret,
+                         .assertion_buf = assertion,
+                         .assertion_cap = sizeof assertion};
+    if (o.credential == CREDENTIAL_CERTIFICATE) {
+        app.assertion = bk_certificate_assertion;
+        app.assertion_ctx = &certificate;
+        app.name = "certificate";
+    } else if (o.credential == CREDENTIAL_WORKLOAD) {
+        app.assertion = federated_token;
+        app.assertion_ctx = (void *)o.token_file;
+        app.name = "workload identity";
+    }
+    client.credential = bk_entra_credential(&app);
     client.account.subscription_id = o.subscription;
     client.account.resource_group = o.resource_group;
     client.account.account_name = o.account;
@@ -992,8 +1118,13 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
 
     bk_client_close(&client);
     board->tls_stop();
+    if (o.credential == CREDENTIAL_CERTIFICATE) {
+        board->certificate_stop();
+    }
     /* The secret lives in the board's environment block; it is not needed any more. */
-    bk_wipe((char *)o.client_secret, strlen(o.client_secret));
+    if (o.client_secret != NULL) {
+        bk_wipe((char *)o.client_secret, strlen(o.client_secret));
+    }
     fflush(stdout);
     return rc;
 }

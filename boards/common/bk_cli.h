@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bk_client.h"
+#include "bk_entra.h"
 #include "bk_platform.h"
 
 /* What a board gives the command line. */
@@ -39,9 +40,17 @@ typedef struct bk_cli_board {
     int (*run_hook)(const char *command, const char *account, const char *slot,
                     const char *key_file);
     const char *default_state_dir; /* when neither --state-dir nor BATCHKEY_STATE_DIR is given */
-    const char *version;           /* of the TLS library, for --version */
-    const char *default_ca;        /* where the default CA certificates come from */
-    const char *default_ca_hint;   /* what to do when they are missing, e.g. ", or install ..." */
+    /* Reads a whole file into buf (NUL-terminated; *len without it); BK_ERR_STORE_TOO_LARGE
+     * when it does not fit. NULL: no files (workload identity is not offered). */
+    bk_result (*read_file)(const char *path, char *buf, size_t cap, size_t *len);
+    /* Loads a client certificate and its key (a PEM file, the key possibly encrypted) and fills
+     * out's signer, chain and alg (BK_SIGN_ES256 for an EC key); certificate_stop frees them.
+     * NULL: no certificate credential on this board. */
+    bk_result (*certificate_start)(const char *path, const char *password, bk_certificate *out);
+    void (*certificate_stop)(void);
+    const char *version;         /* of the TLS library, for --version */
+    const char *default_ca;      /* where the default CA certificates come from */
+    const char *default_ca_hint; /* what to do when they are missing, e.g. ", or install ..." */
 } bk_cli_board;
 
 /* Runs the command line in argv and returns its exit code (0 ok ... 8 outcome unknown). */

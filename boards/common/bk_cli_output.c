@@ -314,7 +314,7 @@ void bk_cli_print_active_key(const bk_rotation_state *st, bk_cli_format format) 
     }
 }
 
-void bk_cli_print_token(const bk_token *t, bk_cli_format format) {
+void bk_cli_print_token(const bk_token *t, const char *credential, bk_cli_format format) {
     char expires_on[80] = ""; /* room for any int fields: snprintf never cuts */
     time_t at = time(NULL) + (time_t)t->expires_in_s;
     struct tm tm;
@@ -328,8 +328,10 @@ void bk_cli_print_token(const bk_token *t, bk_cli_format format) {
         return;
     }
     if (format == BK_CLI_TSV) {
-        printf("%s\t%llu\t%s\t%zu\n", t->token_type, expires_in, expires_on, t->access_token_len);
+        printf("%s\t%llu\t%s\t%zu\t%s\n", t->token_type, expires_in, expires_on,
+               t->access_token_len, credential);
     } else if (format == BK_CLI_ENV) {
+        print_env("AZURE_TOKEN_CREDENTIAL", credential);
         print_env("AZURE_TOKEN_TYPE", t->token_type);
         printf("export AZURE_TOKEN_EXPIRES_IN=%llu\n", expires_in);
         print_env("AZURE_TOKEN_EXPIRES_ON", expires_on);
@@ -339,7 +341,9 @@ void bk_cli_print_token(const bk_token *t, bk_cli_format format) {
         print_json_string(t->token_type);
         printf(",\n  \"expires_in\": %llu,\n  \"expires_on\": ", expires_in);
         print_json_string(expires_on);
-        printf(",\n  \"access_token_length\": %zu\n}\n", t->access_token_len);
+        printf(",\n  \"access_token_length\": %zu,\n  \"credential\": ", t->access_token_len);
+        print_json_string(credential);
+        fputs("\n}\n", stdout);
     }
 }
 

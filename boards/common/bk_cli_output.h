@@ -25,8 +25,8 @@ typedef enum bk_cli_format {
 void bk_cli_print_keys(const bk_account_keys *keys, bk_key_name access_key,
                        const char *account_endpoint, bk_cli_format format);
 void bk_cli_print_account(const bk_batch_account *account, bk_cli_format format);
-/* Expiry and length of the token, never the token. */
-void bk_cli_print_token(const bk_token *token, bk_cli_format format);
+/* Expiry and length of the token and which credential got it, never the token. */
+void bk_cli_print_token(const bk_token *token, const char *credential, bk_cli_format format);
 /* What a rotate run did (never a key); key_file is where the active key is published. */
 void bk_cli_print_rotation(const bk_rotation *rot, const char *key_file, bk_cli_format format);
 /* The rotation state: active slot, its age at now_s, the last rotation, a step in flight. */

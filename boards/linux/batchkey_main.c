@@ -13,12 +13,17 @@
 #include <unistd.h>
 
 #include "bk_cli.h"
+#include "bk_client_cert.h"
 #include "bk_posix_store.h"
 #include "bk_tls_connector.h"
 
 extern char **environ;
 
+/* The largest certificate file read: a certificate, its chain and a key. */
+#define BK_CERTIFICATE_FILE_MAX 32768
+
 static bk_tls_config tls;
+static bk_client_cert client_cert;
 static bk_tls_peers peers;
 static bk_posix_store state_store;
 static char lock_failure[BK_POSIX_STORE_DIR_MAX + 80];
@@ -146,6 +151,51 @@ static int linux_run_hook(const char *command, const char *account, const char *
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+static bk_result linux_read_file(const char *path, char *buf, size_t cap, size_t *len) {
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return BK_ERR_STORE_IO;
+    }
+    size_t n = fread(buf, 1, cap, f);
+    bool complete = n < cap && feof(f) && !ferror(f);
+    fclose(f);
+    if (!complete) {
+        bk_wipe(buf, cap);
+        return n == cap ? BK_ERR_STORE_TOO_LARGE : BK_ERR_STORE_IO;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return BK_OK;
+}
+
+static bk_result linux_certificate_start(const char *path, const char *password,
+                                         bk_certificate *out) {
+    static char pem[BK_CERTIFICATE_FILE_MAX];
+    size_t len = 0;
+    bk_result r = linux_read_file(path, pem, sizeof pem, &len);
+    if (r == BK_OK) {
+        r = bk_client_cert_load(&client_cert, pem, len, password);
+    } else {
+        r = BK_ERR_CLIENT_CERT;
+    }
+    bk_wipe(pem, sizeof pem); /* the private key, maybe in clear */
+    if (r != BK_OK) {
+        bk_client_cert_free(&client_cert);
+        return r;
+    }
+    out->signer = bk_client_cert_signer(&client_cert);
+    out->alg = client_cert.ec ? BK_SIGN_ES256 : BK_SIGN_PS256;
+    out->chain_der = client_cert.der;
+    out->chain_len = client_cert.der_len;
+    out->chain_count = client_cert.count;
+    return BK_OK;
+}
+
+static void linux_certificate_stop(void) {
+    bk_client_cert_free(&client_cert);
+}
+
 static const bk_cli_board linux_board = {.getenv = linux_getenv,
                                          .readable = linux_readable,
                                          .tls_start = linux_tls_start,
@@ -155,6 +205,9 @@ static const bk_cli_board linux_board = {.getenv = linux_getenv,
                                          .store_describe = linux_store_describe,
                                          .run_hook = linux_run_hook,
                                          .default_state_dir = "/var/lib/batchkey",
+                                         .read_file = linux_read_file,
+                                         .certificate_start = linux_certificate_start,
+                                         .certificate_stop = linux_certificate_stop,
                                          .version = MBEDTLS_VERSION_STRING_FULL,
                                          .default_ca = BK_TLS_SYSTEM_CA_FILE,
                                          .default_ca_hint =

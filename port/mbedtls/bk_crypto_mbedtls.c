@@ -10,7 +10,7 @@
 
 /* 3.x's md computes SHA-256 through PSA when a PSA driver (or only PSA) provides it; PSA must be
  * up first then. Otherwise md calls the hash directly, and PSA (its RNG, its entropy) stays out. */
-#if defined(MBEDTLS_MD_SHA256_VIA_PSA)
+#if defined(MBEDTLS_MD_SHA256_VIA_PSA) || defined(MBEDTLS_MD_SHA1_VIA_PSA)
 #include "psa/crypto.h"
 #endif
 
@@ -28,6 +28,22 @@ bk_result bk_sha256(const uint8_t *data, size_t len, uint8_t out[BK_SHA256_SIZE]
         return BK_ERR_ARGUMENT;
     }
     const mbedtls_md_info_t *info = bk_sha256_info();
+    if (info == NULL || mbedtls_md(info, data, len, out) != 0) {
+        return BK_ERR_CRYPTO;
+    }
+    return BK_OK;
+}
+
+bk_result bk_sha1(const uint8_t *data, size_t len, uint8_t out[BK_SHA1_SIZE]) {
+    if ((data == NULL && len > 0) || out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+#if defined(MBEDTLS_MD_SHA1_VIA_PSA)
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        return BK_ERR_CRYPTO;
+    }
+#endif
+    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA1);
     if (info == NULL || mbedtls_md(info, data, len, out) != 0) {
         return BK_ERR_CRYPTO;
     }

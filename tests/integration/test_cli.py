@@ -144,14 +144,16 @@ class CliTest(emulator_case.EmulatorTestCase):
         self.assertEqual(out["token_type"], "Bearer")
         self.assertEqual(out["expires_in"], 3599)
         self.assertEqual(out["access_token_length"], 1600)
+        self.assertEqual(out["credential"], "client secret")
         self.assertRegex(out["expires_on"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-        self.assertLess(len(p.stdout), 200)
+        self.assertLess(len(p.stdout), 250)
         tok = self.requests(op="token")
         self.assertEqual(len(tok), 1)
         self.assertEqual(tok[0]["grant_type"], "client_credentials")
         self.assertEqual(tok[0]["scope"], "https://management.azure.com/.default")
         p = self.run_cli("token", "--output", "env")
         self.assertIn("export AZURE_TOKEN_LENGTH=1600\n", p.stdout)
+        self.assertIn("export AZURE_TOKEN_CREDENTIAL='client secret'\n", p.stdout)
 
     def test_options_from_command_line_override_environment(self):
         env = self.env(BATCHKEY_ACCOUNT="nosuchaccount")

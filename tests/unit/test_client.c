@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "bk_client.h"
+#include "bk_entra.h"
 #include "bk_test_support.h"
 
 #define SUB "12345678-1234-1234-1234-123456789012"
@@ -60,6 +61,7 @@ typedef struct fake {
 
 static fake F;
 static bk_client client;
+static bk_entra_app app;
 
 typedef struct peer_ctx {
     bk_peer peer;
@@ -160,10 +162,11 @@ static int setup(void **state) {
     assert_int_equal(bk_endpoint_parse(&client.arm, "https://management.azure.com"), BK_OK);
     assert_int_equal(bk_endpoint_parse(&client.authority, "https://login.microsoftonline.com"),
                      BK_OK);
-    client.credential.kind = BK_CREDENTIAL_CLIENT_SECRET;
-    client.credential.tenant_id = "contoso.onmicrosoft.com";
-    client.credential.client_id = "00000000-0000-0000-0000-00000000000a";
-    client.credential.client_secret = "s3cret";
+    app = (bk_entra_app){.authority = &client.authority,
+                         .tenant_id = "contoso.onmicrosoft.com",
+                         .client_id = "00000000-0000-0000-0000-00000000000a",
+                         .client_secret = "s3cret"};
+    client.credential = bk_entra_credential(&app);
     client.account.subscription_id = SUB;
     client.account.resource_group = "my-rg";
     client.account.account_name = "myacct";
