@@ -223,6 +223,7 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
     if (r != BK_OK) {
         return r;
     }
+    bool challenge_answered = false;
     for (uint32_t attempt = 1;; attempt++) {
         bk_token_ask ask = {c->scope, claims, rec->client_request_id, request_time_s(c)};
         size_t len = 0;
@@ -270,6 +271,18 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
         }
         /* The buffer held the token (possibly more than once: moved in place) or the secret. */
         bk_wipe(c->io, sizeof c->io);
+        if (r == BK_ERR_AUTH_CHALLENGE && !challenge_answered) {
+            challenge_answered = true; /* answered at once, and once */
+            attempt--;
+            continue;
+        }
+        if (r == BK_ERR_AUTH_CHALLENGE) {
+            return BK_ERR_AUTH_REFUSED;
+        }
+        if (cred->retry_not_found && r != BK_OK &&
+            (c->response.status == 404 || c->response.status == 410)) {
+            verdict = BK_ATTEMPT_RETRY;
+        }
         if (verdict != BK_ATTEMPT_RETRY) {
             return r;
         }

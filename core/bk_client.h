@@ -70,10 +70,13 @@ typedef struct bk_credential {
     bk_result (*write_request)(void *ctx, const bk_token_ask *ask, char *buf, size_t cap,
                                size_t *len);
     /* A whole answer: the token of a success into *token; a refusal's error into *error and
-     * BK_ERR_AUTH_REFUSED; BK_ERR_UNEXPECTED_STATUS for an error status without one. */
+     * BK_ERR_AUTH_REFUSED; BK_ERR_UNEXPECTED_STATUS for an error status without one;
+     * BK_ERR_AUTH_CHALLENGE when the request is to go again at once, answering a challenge
+     * (Azure Arc's), which the client does once. */
     bk_result (*read_answer)(void *ctx, const bk_http_response *resp, bk_json_token *json,
                              size_t max_json, bk_token *token, bk_entra_error *error);
     void *ctx;
+    bool retry_not_found; /* 404 and 410 are transient too (IMDS while it starts) */
 } bk_credential;
 
 /* What one call sent and what came back, for the report and for support. */

@@ -135,14 +135,27 @@ static bool bk_host_ok(const char *host, size_t len) {
     return all_numeric ? bk_ipv4_ok(host, len) : bk_dns_name_ok(host, len);
 }
 
-bk_result bk_endpoint_parse(bk_endpoint *out, const char *url) {
-    if (!out || !url) {
+/* Path characters of RFC 3986 (pchar and '/'), percent-encoding included; nothing that could
+ * leave the request line. */
+static bool bk_path_char_ok(char c) {
+    return bk_ascii_is_alnum(c) || strchr("-._~!$&'()*+,;=:@/%", c) != NULL;
+}
+
+bk_result bk_url_parse(bk_endpoint *out, char *path, size_t path_cap, const char *url,
+                       bool allow_http) {
+    if (!out || !url || (path == NULL && path_cap > 0)) {
         return BK_ERR_ARGUMENT;
     }
-    if (!bk_ascii_prefix_ieq(url, "https://")) {
+    bool plain = false;
+    const char *host;
+    if (bk_ascii_prefix_ieq(url, "https://")) {
+        host = url + 8;
+    } else if (allow_http && bk_ascii_prefix_ieq(url, "http://")) {
+        host = url + 7;
+        plain = true;
+    } else {
         return BK_ERR_INVALID_URL;
     }
-    const char *host = url + 8;
     const char *p = host;
     if (*p == '[') {
         while (*p && *p != ']') {
@@ -161,7 +174,7 @@ bk_result bk_endpoint_parse(bk_endpoint *out, const char *url) {
     if (!bk_host_ok(host, host_len)) {
         return BK_ERR_INVALID_URL;
     }
-    uint32_t port = 443;
+    uint32_t port = plain ? 80 : 443;
     if (*p == ':') {
         p++;
         size_t digits = 0;
@@ -175,16 +188,37 @@ bk_result bk_endpoint_parse(bk_endpoint *out, const char *url) {
             return BK_ERR_INVALID_URL;
         }
     }
-    if (*p == '/') {
-        p++;
+    if (*p != '\0' && *p != '/') {
+        return BK_ERR_INVALID_URL; /* a sixth port digit, or garbage after the host */
     }
-    if (*p != '\0') {
-        return BK_ERR_INVALID_URL; /* path, query, fragment, or a sixth port digit */
+    const char *path_start = p;
+    for (; *p != '\0'; p++) {
+        if (!bk_path_char_ok(*p)) {
+            return BK_ERR_INVALID_URL; /* a query, a fragment, a space or a control byte */
+        }
+    }
+    size_t path_len = (size_t)(p - path_start);
+    if (path_len == 0) {
+        path_start = "/";
+        path_len = 1;
+    }
+    if (path != NULL) {
+        if (path_len >= path_cap) {
+            return BK_ERR_INVALID_URL;
+        }
+        memcpy(path, path_start, path_len);
+        path[path_len] = '\0';
     }
     memcpy(out->host, host, host_len);
     out->host[host_len] = '\0';
     out->port = (uint16_t)port;
+    out->plain_http = plain;
     return BK_OK;
+}
+
+bk_result bk_endpoint_parse(bk_endpoint *out, const char *url) {
+    char path[2]; /* an origin: no path beyond a trailing "/" */
+    return bk_url_parse(out, path, sizeof path, url, false);
 }
 
 bool bk_endpoint_ok(const bk_endpoint *ep) {

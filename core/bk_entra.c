@@ -148,7 +148,7 @@ static bk_result entra_write(void *ctx, const bk_token_ask *ask, char *buf, size
                              size_t *len) {
     bk_entra_app *app = ctx;
     bk_token_request tr = {app->authority, app->tenant_id, app->client_id, app->client_secret,
-                           NULL,           ask->claims,    ask->scope,    ask->client_request_id};
+                           NULL,           ask->claims,    ask->scope,     ask->client_request_id};
     if (app->client_secret != NULL || app->assertion == NULL) {
         return bk_entra_write_token_request(&tr, buf, cap, len);
     }
@@ -192,7 +192,8 @@ bk_credential bk_entra_credential(bk_entra_app *app) {
                        app->authority,
                        entra_write,
                        entra_read,
-                       app};
+                       app,
+                       false};
     return c;
 }
 
@@ -207,16 +208,10 @@ bk_result bk_certificate_assertion(void *ctx, const char *audience, int64_t now_
     if (cert->chain_count == 0) {
         return BK_ERR_ARGUMENT;
     }
-    bk_jwt_assertion a = {cert->alg,
-                          cert->chain_der[0],
-                          cert->chain_len[0],
-                          cert->chain_der,
-                          cert->chain_len,
-                          cert->send_chain ? cert->chain_count : 0,
-                          cert->client_id,
-                          audience,
-                          jti,
-                          now_s,
-                          cert->signer};
+    bk_jwt_assertion a = {
+        cert->alg,       cert->chain_der[0], cert->chain_len[0],
+        cert->chain_der, cert->chain_len,    cert->send_chain ? cert->chain_count : 0,
+        cert->client_id, audience,           jti,
+        now_s,           cert->signer};
     return bk_jwt_write_assertion(&a, buf, cap, len);
 }

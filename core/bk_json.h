@@ -175,6 +175,14 @@ BK_MUST_CHECK bk_result bk_parse_batch_error(const char *body, size_t len, bk_js
                                              size_t max_tokens, bk_cloud_error *out);
 BK_MUST_CHECK bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens,
                                        size_t max_tokens, bk_token *out);
+/* A managed identity endpoint's token answer (App Service, Azure Arc, IMDS): numbers may come as
+ * strings, and App Service gives only expires_on, which is measured against now_s. */
+BK_MUST_CHECK bk_result bk_parse_mi_token(const char *body, size_t len, bk_json_token *tokens,
+                                          size_t max_tokens, int64_t now_s, bk_token *out);
+/* A managed identity endpoint's error: {"error", "error_description"} (IMDS, Azure Arc) or App
+ * Service's {"statusCode", "message", "correlationId"} (error then "managed_identity_error"). */
+BK_MUST_CHECK bk_result bk_parse_mi_error(const char *body, size_t len, bk_json_token *tokens,
+                                          size_t max_tokens, bk_entra_error *out);
 BK_MUST_CHECK bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,
                                              size_t max_tokens, bk_entra_error *out);
 

@@ -429,6 +429,62 @@ static bk_result bk_read_token(const bk_json_doc *doc, void *model) {
     return bk_json_uint(doc, v, true, BK_TOKEN_LIFETIME_MAX_S, &out->expires_in_s);
 }
 
+/* A managed identity's answer: expires_in (IMDS, Arc: a string), or only expires_on (App
+ * Service: Unix seconds, a string), measured against now_s. */
+typedef struct bk_mi_token_model {
+    bk_token *token;
+    int64_t now_s;
+} bk_mi_token_model;
+
+static bk_result bk_read_mi_token(const bk_json_doc *doc, void *model) {
+    bk_mi_token_model *m = model;
+    bk_token *out = m->token;
+    bool cut = false;
+    bk_result r = bk_model_string(doc, 0, "access_token", out->access_token,
+                                  sizeof out->access_token, &out->access_token_len);
+    if (r == BK_OK) {
+        r = bk_model_text(doc, 0, "token_type", BK_FIELD_REQUIRED, out->token_type,
+                          sizeof out->token_type, &cut);
+    }
+    int in = bk_json_find_unique(doc, 0, "expires_in");
+    int on = bk_json_find_unique(doc, 0, "expires_on");
+    if (r != BK_OK || in == -2 || on == -2) {
+        return r != BK_OK ? r : BK_ERR_JSON_DUPLICATE_KEY;
+    }
+    if (in >= 0) {
+        return bk_json_uint(doc, in, true, BK_TOKEN_LIFETIME_MAX_S, &out->expires_in_s);
+    }
+    if (on < 0) {
+        return BK_ERR_JSON_MISSING_FIELD;
+    }
+    uint64_t at = 0;
+    r = bk_json_uint(doc, on, true, UINT32_MAX * 2ull, &at);
+    if (r == BK_OK) {
+        uint64_t now = m->now_s > 0 ? (uint64_t)m->now_s : 0;
+        uint64_t left = at > now ? at - now : 0;
+        out->expires_in_s = left > BK_TOKEN_LIFETIME_MAX_S ? BK_TOKEN_LIFETIME_MAX_S : left;
+    }
+    return r;
+}
+
+bk_result bk_parse_mi_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
+                            int64_t now_s, bk_token *out) {
+    if (out == NULL) {
+        return BK_ERR_ARGUMENT;
+    }
+    memset(out, 0, sizeof *out);
+    bk_mi_token_model m = {out, now_s};
+    bk_json_doc doc;
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, false, &doc);
+    if (r == BK_OK) {
+        r = bk_read_mi_token(&doc, &m);
+    }
+    if (r != BK_OK) {
+        bk_wipe(out, sizeof *out);
+    }
+    return r;
+}
+
 /* On failure the access token, possibly already copied, is wiped with the rest. */
 bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
                          bk_token *out) {
@@ -482,6 +538,33 @@ static bk_result bk_read_entra_error(const bk_json_doc *doc, void *model) {
     if (r == BK_OK) {
         r = bk_model_text(doc, 0, "correlation_id", BK_FIELD_OPTIONAL, out->correlation_id,
                           sizeof out->correlation_id, &out->cut);
+    }
+    return r;
+}
+
+/* App Service's managed identity error: {"statusCode", "message", "correlationId"}. */
+static bk_result bk_read_app_service_error(const bk_json_doc *doc, void *model) {
+    bk_entra_error *out = model;
+    out->cut = doc->prefix;
+    bk_field top = doc->prefix ? BK_FIELD_OPTIONAL : BK_FIELD_REQUIRED;
+    bk_result r = bk_model_text(doc, 0, "message", top, out->error_description,
+                                sizeof out->error_description, &out->cut);
+    if (r == BK_OK) {
+        r = bk_model_text(doc, 0, "correlationId", BK_FIELD_OPTIONAL, out->correlation_id,
+                          sizeof out->correlation_id, &out->cut);
+    }
+    if (r == BK_OK) {
+        memcpy(out->error, "managed_identity_error", sizeof "managed_identity_error");
+    }
+    return r;
+}
+
+bk_result bk_parse_mi_error(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
+                            bk_entra_error *out) {
+    bk_result r = bk_parse_entra_error(body, len, tokens, max_tokens, out);
+    if (r != BK_OK) {
+        r = bk_model_parse(body, len, tokens, max_tokens, true, bk_read_app_service_error, out,
+                           sizeof *out);
     }
     return r;
 }

@@ -121,6 +121,11 @@ const char *bk_strerror(bk_result result) {
         return "Azure Resource Manager refused the operation";
     case BK_ERR_UNEXPECTED_STATUS:
         return "unexpected HTTP status";
+    case BK_ERR_AUTH_CHALLENGE:
+        return "the token endpoint asked for its challenge to be answered";
+    case BK_ERR_ARC_CHALLENGE:
+        return "the Azure Arc challenge names a file outside the agent's token directory, not a "
+               ".key file, a symbolic link or a file too large: not read, nothing sent";
     case BK_ERR_CLIENT_CERT:
         return "the client certificate file holds no usable certificate and matching key";
     case BK_ERR_CLIENT_CERT_PASSWORD:

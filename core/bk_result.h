@@ -96,6 +96,8 @@ typedef enum bk_result {
     BK_ERR_SERVICE_BUSY = -105,      /* 408, 429 or 5xx until the retries or the deadline ran out */
     BK_ERR_SHARED_KEY_DISABLED = -106, /* the account does not allow SharedKey authentication */
     BK_ERR_KEY_REJECTED = -107,        /* the Batch data plane refused the key (403) */
+    BK_ERR_AUTH_CHALLENGE = -108,      /* a credential's request is to go again (internal) */
+    BK_ERR_ARC_CHALLENGE = -109,       /* Azure Arc's challenge names a file batchkey refuses */
 
     /* The store seam and the rotation record. */
     BK_ERR_STORE_NOT_FOUND = -120,    /* no record of that name was saved */

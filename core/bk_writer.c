@@ -72,7 +72,7 @@ void bk_write_pct(bk_writer *w, const char *data, size_t len) {
 void bk_write_host_header(bk_writer *w, const bk_endpoint *ep) {
     bk_write_str(w, "Host: ");
     bk_write_str(w, ep->host);
-    if (ep->port != 443) {
+    if (ep->port != (ep->plain_http ? 80 : 443)) {
         bk_write_bytes(w, ":", 1);
         bk_write_uint(w, ep->port);
     }

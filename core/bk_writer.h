@@ -34,7 +34,7 @@ void bk_write_str(bk_writer *w, const char *s);
 void bk_write_uint(bk_writer *w, uint64_t value);
 /* Percent-encodes every byte outside RFC 3986 unreserved (A-Z a-z 0-9 - . _ ~). */
 void bk_write_pct(bk_writer *w, const char *data, size_t len);
-/* "Host: host[:port]\r\n", the port only when it is not 443. */
+/* "Host: host[:port]\r\n", the port only when it is not the scheme's (443, or 80 for http). */
 void bk_write_host_header(bk_writer *w, const bk_endpoint *ep);
 /* BK_OK with *out_len set, or BK_ERR_REQUEST_OVERFLOW. */
 BK_MUST_CHECK bk_result bk_writer_finish(const bk_writer *w, size_t *out_len);

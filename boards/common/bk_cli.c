@@ -16,6 +16,7 @@
 #include "bk_crypto.h"
 #include "bk_dataplane.h"
 #include "bk_entra.h"
+#include "bk_managed_identity.h"
 #include "bk_platform.h"
 #include "bk_rotate.h"
 #include "bk_writer.h"
@@ -51,7 +52,8 @@ static const cloud clouds[] = {
 typedef enum credential_kind {
     CREDENTIAL_SECRET,
     CREDENTIAL_CERTIFICATE,
-    CREDENTIAL_WORKLOAD
+    CREDENTIAL_WORKLOAD,
+    CREDENTIAL_MANAGED_IDENTITY
 } credential_kind;
 
 typedef struct options {
@@ -90,8 +92,23 @@ typedef struct options {
 
 static bk_client client;
 static const bk_cli_board *board;
+/* Client assertions (certificate, workload identity); a board without them builds with
+ * -DBK_CLI_ASSERTIONS=0. */
+#ifndef BK_CLI_ASSERTIONS
+#define BK_CLI_ASSERTIONS 1
+#endif
+#if BK_CLI_ASSERTIONS
 static bk_certificate certificate;           /* the certificate credential's, when it is used */
 static char assertion[BK_ASSERTION_MAX + 1]; /* a client assertion, made for each token request */
+#endif
+/* Managed identities (App Service, Azure Arc, IMDS); a board with no use for them builds with
+ * -DBK_CLI_MANAGED_IDENTITY=0. */
+#ifndef BK_CLI_MANAGED_IDENTITY
+#define BK_CLI_MANAGED_IDENTITY 1
+#endif
+#if BK_CLI_MANAGED_IDENTITY
+static bk_managed_identity managed_identity; /* the managed identity's, when it is used */
+#endif
 
 typedef enum command {
     CMD_SHOW,
@@ -196,8 +213,19 @@ static const char common_options[] =
     "  -v, --verbose            diagnostics on stderr, secrets redacted\n"
     "  -h, --help, --version\n"
     "\n"
-    "credentials: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service\n"
-    "principal); AZURE_AUTHORITY_HOST https://host[:port] replaces the cloud's Entra ID.\n"
+    "credentials (--auth KIND [BATCHKEY_AUTH]; auto, the default, takes the first that is\n"
+    "set, in this order), the first three with AZURE_TENANT_ID and AZURE_CLIENT_ID:\n"
+    "  secret       AZURE_CLIENT_SECRET\n"
+    "  certificate  AZURE_CLIENT_CERTIFICATE_PATH, a PEM with the certificate and its RSA or\n"
+    "               EC key [AZURE_CLIENT_CERTIFICATE_PASSWORD when encrypted];\n"
+    "               AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=1 sends the chain (x5c);\n"
+    "               --assertion-alg PS256 (default) or RS256 [BATCHKEY_ASSERTION_ALG]\n"
+    "  workload     AZURE_FEDERATED_TOKEN_FILE, read afresh for every token\n"
+    "  managed-identity  no tenant; AZURE_CLIENT_ID for a user-assigned one: App Service\n"
+    "               (IDENTITY_ENDPOINT, IDENTITY_HEADER), Azure Arc (IDENTITY_ENDPOINT,\n"
+    "               IMDS_ENDPOINT; BATCHKEY_ARC_TOKEN_DIR), else IMDS\n"
+    "               [AZURE_POD_IDENTITY_AUTHORITY_HOST]; auto takes it only when configured\n"
+    "AZURE_AUTHORITY_HOST https://host[:port] replaces the cloud's Entra ID.\n"
     "\n"
     "exit codes: 0 ok; 1 internal error; 2 usage or invalid input (nothing sent);\n"
     "3 authentication failed; 4 Azure refused the operation (fix the request or the\n"
@@ -262,6 +290,8 @@ static int exit_code_for(bk_result r) {
         return EXIT_USAGE;
     case BK_ERR_AUTH_REFUSED:
     case BK_ERR_ARM_UNAUTHORIZED:
+    case BK_ERR_AUTH_CHALLENGE:
+    case BK_ERR_ARC_CHALLENGE:
         return EXIT_AUTH;
     case BK_ERR_ARM_REFUSED:
     case BK_ERR_UNEXPECTED_STATUS:
@@ -498,7 +528,52 @@ static bool seconds_ok(const char *text, long max, uint32_t *ms) {
 
 static int resolve_account(options *o, bool required);
 
-#if BK_CLI_ROTATION
+#if BK_CLI_MANAGED_IDENTITY
+/* A managed identity: App Service (IDENTITY_ENDPOINT and IDENTITY_HEADER), Azure Arc
+ * (IDENTITY_ENDPOINT and IMDS_ENDPOINT), else IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST or
+ * 169.254.169.254); AZURE_CLIENT_ID names a user-assigned identity. */
+static int resolve_managed_identity(options *o, const char *identity_endpoint,
+                                    const char *imds_host) {
+    const char *header = option_or_env(NULL, "IDENTITY_HEADER");
+    const char *arc = option_or_env(NULL, "IMDS_ENDPOINT");
+    bk_mi_kind kind = identity_endpoint == NULL ? BK_MI_IMDS
+                      : header != NULL          ? BK_MI_APP_SERVICE
+                      : arc != NULL             ? BK_MI_ARC
+                                                : BK_MI_IMDS;
+    if (identity_endpoint != NULL && kind == BK_MI_IMDS) {
+        return usage_error("IDENTITY_ENDPOINT is set without IDENTITY_HEADER (App Service) or "
+                           "IMDS_ENDPOINT (Azure Arc)",
+                           NULL);
+    }
+    const char *url = kind != BK_MI_IMDS  ? identity_endpoint
+                      : imds_host != NULL ? imds_host
+                                          : "http://169.254.169.254";
+    if (o->client_id != NULL && !bk_guid_ok(o->client_id)) {
+        return usage_error("AZURE_CLIENT_ID is not a GUID", o->client_id);
+    }
+    bk_result r = bk_managed_identity_init(&managed_identity, kind, url, o->client_id);
+    if (r != BK_OK) {
+        return usage_error("the managed identity endpoint is not http(s)://host[:port][/path]",
+                           url);
+    }
+    if (kind == BK_MI_APP_SERVICE) {
+        if (!bk_header_value_ok(header, strlen(header))) {
+            return usage_error("IDENTITY_HEADER holds a control character", NULL);
+        }
+        managed_identity.identity_header = header;
+    }
+    if (kind == BK_MI_ARC) {
+        if (board->read_arc_secret == NULL) {
+            return usage_error("this board cannot answer Azure Arc's challenge", NULL);
+        }
+        const char *dir = option_or_env(NULL, "BATCHKEY_ARC_TOKEN_DIR");
+        managed_identity.arc_token_dir = dir != NULL ? dir : BK_ARC_TOKEN_DIR;
+        managed_identity.read_arc_secret = board->read_arc_secret;
+    }
+    o->client_secret = NULL;
+    return 0;
+}
+#endif
 
 /* The credential: --auth [BATCHKEY_AUTH] names one; auto takes the first whose variables are
  * set, in DefaultAzureCredential's order (client secret, certificate, workload identity). */
@@ -508,22 +583,38 @@ static int resolve_credential(options *o) {
     o->client_secret = option_or_env(NULL, "AZURE_CLIENT_SECRET");
     o->certificate = option_or_env(NULL, "AZURE_CLIENT_CERTIFICATE_PATH");
     o->token_file = option_or_env(NULL, "AZURE_FEDERATED_TOKEN_FILE");
+    const char *identity_endpoint = option_or_env(NULL, "IDENTITY_ENDPOINT");
+    const char *imds_host = option_or_env(NULL, "AZURE_POD_IDENTITY_AUTHORITY_HOST");
     const char *auth = option_or_env(o->auth, "BATCHKEY_AUTH");
-    static const char *const kinds[] = {"secret", "certificate", "workload", "auto"};
+    static const char *const kinds[] = {"secret", "certificate", "workload", "managed-identity",
+                                        "auto"};
     size_t k = 0;
-    while (auth != NULL && k < 4 && !bk_ascii_ieq(auth, strlen(auth), kinds[k])) {
+    while (auth != NULL && k < 5 && !bk_ascii_ieq(auth, strlen(auth), kinds[k])) {
         k++;
     }
-    if (k == 4) {
-        return usage_error("--auth must be secret, certificate, workload or auto, not", auth);
+    if (k == 5) {
+        return usage_error("--auth must be secret, certificate, workload, managed-identity or "
+                           "auto, not",
+                           auth);
     }
-    if (auth == NULL || k == 3) {
+    if (auth == NULL || k == 4) {
+        /* DefaultAzureCredential's order; IMDS only when configured: a gateway off Azure would
+         * otherwise wait on a link-local address for every command. */
+        bool managed = identity_endpoint != NULL || imds_host != NULL;
         k = o->client_secret != NULL ? 0
             : o->certificate != NULL ? 1
             : o->token_file != NULL  ? 2
+            : managed                ? 3
                                      : 0;
     }
     o->credential = (credential_kind)k;
+    if (k == 3) {
+#if BK_CLI_MANAGED_IDENTITY
+        return resolve_managed_identity(o, identity_endpoint, imds_host);
+#else
+        return usage_error("this board has no managed identity credential", NULL);
+#endif
+    }
     static const char *const needs[] = {
         "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a client secret)",
         "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH (a certificate)",
@@ -558,14 +649,31 @@ static int resolve_credential(options *o) {
                    : usage_error("cannot read AZURE_FEDERATED_TOKEN_FILE", o->token_file);
     }
     o->client_secret = NULL;
+#if BK_CLI_ASSERTIONS
+    if (k == 2) {
+        return board->readable(o->token_file)
+                   ? 0
+                   : usage_error("cannot read AZURE_FEDERATED_TOKEN_FILE", o->token_file);
+    }
     if (board->certificate_start == NULL) {
         return usage_error("this board has no certificate credential", NULL);
     }
-    const char *alg = option_or_env(o->assertion_alg, "BATCHKEY_ASSERTION_ALG");
+    o->assertion_alg = option_or_env(o->assertion_alg, "BATCHKEY_ASSERTION_ALG");
+    const char *alg = o->assertion_alg;
     if (alg != NULL && !bk_ascii_ieq(alg, strlen(alg), "PS256") &&
         !bk_ascii_ieq(alg, strlen(alg), "RS256")) {
         return usage_error("--assertion-alg must be PS256 or RS256, not", alg);
     }
+    return 0;
+#else
+    return usage_error("this board has no certificate or workload identity credential", NULL);
+#endif
+}
+
+#if BK_CLI_ASSERTIONS
+/* The certificate credential's key, loaded only once every input passed its checks, and freed
+ * by bk_cli_run whatever happens next. */
+static int start_certificate(const options *o) {
     const char *chain = option_or_env(NULL, "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN");
     bool send_chain =
         chain != NULL && (strcmp(chain, "1") == 0 || bk_ascii_ieq(chain, strlen(chain), "true"));
@@ -581,13 +689,32 @@ static int resolve_credential(options *o) {
         detail[w.len] = '\0';
         return usage_error("cannot use AZURE_CLIENT_CERTIFICATE_PATH", detail);
     }
+    const char *alg = o->assertion_alg;
     certificate.client_id = o->client_id;
     certificate.send_chain = send_chain;
-    certificate.alg = certificate.alg == BK_SIGN_ES256                         ? BK_SIGN_ES256
-                      : alg != NULL && bk_ascii_ieq(alg, strlen(alg), "RS256") ? BK_SIGN_RS256
-                                                                               : BK_SIGN_PS256;
+    if (certificate.alg != BK_SIGN_ES256) { /* an EC key signs ES256 whatever was asked */
+        bool rs256 = alg != NULL && bk_ascii_ieq(alg, strlen(alg), "RS256");
+        certificate.alg = rs256 ? BK_SIGN_RS256 : BK_SIGN_PS256;
+    }
     return 0;
 }
+
+/* Workload identity's assertion: the federated token, read afresh for every token request (the
+ * platform replaces the file before the token in it expires). */
+static bk_result federated_token(void *ctx, const char *audience, int64_t now_s, char *buf,
+                                 size_t cap, size_t *len) {
+    (void)audience;
+    (void)now_s;
+    bk_result r = board->read_file(ctx, buf, cap, len);
+    while (r == BK_OK && *len > 0 &&
+           (buf[*len - 1] == '\n' || buf[*len - 1] == '\r' || buf[*len - 1] == ' ')) {
+        buf[--*len] = '\0';
+    }
+    return r == BK_OK && *len == 0 ? BK_ERR_INVALID_SECRET : r;
+}
+#endif
+
+#if BK_CLI_ROTATION
 
 /* rotate's own settings. */
 static int resolve_rotate(options *o) {
@@ -1013,18 +1140,44 @@ static int run_rotate(const options *o, bk_cli_format format) {
 }
 #endif
 
-/* Workload identity's assertion: the federated token, read afresh for every token request (the
- * platform replaces the file before the token in it expires). */
-static bk_result federated_token(void *ctx, const char *audience, int64_t now_s, char *buf,
-                                 size_t cap, size_t *len) {
-    (void)audience;
-    (void)now_s;
-    bk_result r = board->read_file(ctx, buf, cap, len);
-    while (r == BK_OK && *len > 0 &&
-           (buf[*len - 1] == '\n' || buf[*len - 1] == '\r' || buf[*len - 1] == ' ')) {
-        buf[--*len] = '\0';
+/* The client's credential, as resolve chose it. */
+static void set_credential(const options *o) {
+    static bk_entra_app app;
+    app = (bk_entra_app){.authority = &client.authority,
+                         .tenant_id = o->tenant,
+                         .client_id = o->client_id,
+                         .client_secret = o->client_secret};
+#if BK_CLI_ASSERTIONS
+    app.assertion_buf = assertion;
+    app.assertion_cap = sizeof assertion;
+    if (o->credential == CREDENTIAL_CERTIFICATE) {
+        app.assertion = bk_certificate_assertion;
+        app.assertion_ctx = &certificate;
+        app.name = "certificate";
+    } else if (o->credential == CREDENTIAL_WORKLOAD) {
+        app.assertion = federated_token;
+        app.assertion_ctx = (void *)o->token_file;
+        app.name = "workload identity";
     }
-    return r == BK_OK && *len == 0 ? BK_ERR_INVALID_SECRET : r;
+#endif
+    client.credential = bk_entra_credential(&app);
+#if BK_CLI_MANAGED_IDENTITY
+    if (o->credential == CREDENTIAL_MANAGED_IDENTITY) {
+        client.credential = bk_managed_identity_credential(&managed_identity);
+    }
+#endif
+}
+
+/* Frees the certificate's key, and wipes the secret in the board's environment block. */
+static void stop_credential(const options *o) {
+#if BK_CLI_ASSERTIONS
+    if (o->credential == CREDENTIAL_CERTIFICATE) {
+        board->certificate_stop();
+    }
+#endif
+    if (o->client_secret != NULL) {
+        bk_wipe((char *)o->client_secret, strlen(o->client_secret));
+    }
 }
 
 int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
@@ -1067,9 +1220,15 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
         }
     }
 #endif
+#if BK_CLI_ASSERTIONS
+    if (o.credential == CREDENTIAL_CERTIFICATE && (rc = start_certificate(&o)) != 0) {
+        return rc;
+    }
+#endif
     bk_connector connector;
     bk_result r = board->tls_start(o.ca_file, limits.timeout_ms, &connector);
     if (r != BK_OK) {
+        stop_credential(&o);
         fprintf(stderr, "batchkey: TLS setup failed: %s", bk_strerror(r));
         if (r == BK_ERR_TLS_CA) {
             fprintf(stderr, " from %s; give a PEM bundle with --ca-file%s",
@@ -1089,23 +1248,7 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     client.arm = arm;
     client.authority = authority;
     client.scope = cl->scope;
-    static bk_entra_app app;
-    app = (bk_entra_app){.authority = &client.authority,
-                         .tenant_id = o.tenant,
-                         .client_id = o.client_id,
-                         .client_secret = o.client_secret,
-                         .assertion_buf = assertion,
-                         .assertion_cap = sizeof assertion};
-    if (o.credential == CREDENTIAL_CERTIFICATE) {
-        app.assertion = bk_certificate_assertion;
-        app.assertion_ctx = &certificate;
-        app.name = "certificate";
-    } else if (o.credential == CREDENTIAL_WORKLOAD) {
-        app.assertion = federated_token;
-        app.assertion_ctx = (void *)o.token_file;
-        app.name = "workload identity";
-    }
-    client.credential = bk_entra_credential(&app);
+    set_credential(&o);
     client.account.subscription_id = o.subscription;
     client.account.resource_group = o.resource_group;
     client.account.account_name = o.account;
@@ -1118,13 +1261,7 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
 
     bk_client_close(&client);
     board->tls_stop();
-    if (o.credential == CREDENTIAL_CERTIFICATE) {
-        board->certificate_stop();
-    }
-    /* The secret lives in the board's environment block; it is not needed any more. */
-    if (o.client_secret != NULL) {
-        bk_wipe((char *)o.client_secret, strlen(o.client_secret));
-    }
+    stop_credential(&o);
     fflush(stdout);
     return rc;
 }

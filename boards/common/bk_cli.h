@@ -48,6 +48,9 @@ typedef struct bk_cli_board {
      * NULL: no certificate credential on this board. */
     bk_result (*certificate_start)(const char *path, const char *password, bk_certificate *out);
     void (*certificate_stop)(void);
+    /* Azure Arc's challenge file (bk_managed_identity.h): a regular file, no symbolic link, at
+     * most cap - 1 bytes. NULL: no Arc on this board. */
+    bk_result (*read_arc_secret)(void *ctx, const char *path, char *buf, size_t cap, size_t *len);
     const char *version;         /* of the TLS library, for --version */
     const char *default_ca;      /* where the default CA certificates come from */
     const char *default_ca_hint; /* what to do when they are missing, e.g. ", or install ..." */

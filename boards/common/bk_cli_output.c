@@ -445,7 +445,11 @@ void bk_cli_report_failure(const char *what, bk_result r, const bk_client *clien
     const bk_call_record *rec = &client->call;
     fprintf(stderr, "batchkey: %s failed: ", what);
     if (r == BK_ERR_AUTH_REFUSED) {
-        fprintf(stderr, "%s: HTTP %d ", bk_strerror(r), rec->status);
+        if (rec->endpoint == &client->authority) {
+            fprintf(stderr, "%s: HTTP %d ", bk_strerror(r), rec->status);
+        } else { /* a managed identity endpoint, not Entra ID */
+            fprintf(stderr, "%s refused: HTTP %d ", client->credential.name, rec->status);
+        }
         bk_cli_print_one_line(stderr, client->entra_error.error, false);
         fputs(": ", stderr);
         bk_cli_print_one_line(stderr, client->entra_error.error_description, true);

@@ -196,6 +196,34 @@ static void linux_certificate_stop(void) {
     bk_client_cert_free(&client_cert);
 }
 
+/* Azure Arc's challenge file: a regular file (a symbolic link is refused, not followed), read
+ * whole only when it fits. */
+static bk_result linux_read_arc_secret(void *ctx, const char *path, char *buf, size_t cap,
+                                       size_t *len) {
+    (void)ctx;
+    *len = 0;
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+        (size_t)st.st_size >= cap) {
+        return BK_ERR_ARC_CHALLENGE;
+    }
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return BK_ERR_ARC_CHALLENGE;
+    }
+    ssize_t n = read(fd, buf, cap - 1);
+    char extra;
+    bool whole = n >= 0 && read(fd, &extra, 1) == 0;
+    close(fd);
+    if (!whole) {
+        bk_wipe(buf, cap);
+        return BK_ERR_ARC_CHALLENGE;
+    }
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return BK_OK;
+}
+
 static const bk_cli_board linux_board = {.getenv = linux_getenv,
                                          .readable = linux_readable,
                                          .tls_start = linux_tls_start,
@@ -208,6 +236,7 @@ static const bk_cli_board linux_board = {.getenv = linux_getenv,
                                          .read_file = linux_read_file,
                                          .certificate_start = linux_certificate_start,
                                          .certificate_stop = linux_certificate_stop,
+                                         .read_arc_secret = linux_read_arc_secret,
                                          .version = MBEDTLS_VERSION_STRING_FULL,
                                          .default_ca = BK_TLS_SYSTEM_CA_FILE,
                                          .default_ca_hint =

@@ -39,9 +39,9 @@ $(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_
 	    $(JSMN_DEFS) $^ -o $@ -pthread $(MBEDTLS_LIBS)
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
-BOARD_TEST_TARGETS := integration-tests rotation-tests readme-tests systemd-tests
+BOARD_TEST_TARGETS := integration-tests rotation-tests credential-tests readme-tests systemd-tests
 
-.PHONY: integration-tests rotation-tests systemd-tests
+.PHONY: integration-tests rotation-tests credential-tests systemd-tests
 integration-tests: $(BOARD_TARGETS)
 	python3 tests/integration/test_cli.py --bin $(BUILD)/host/batchkey --example $(BUILD)/host/example_regenerate
 
@@ -50,6 +50,11 @@ integration-tests: $(BOARD_TARGETS)
 rotation-tests: $(BUILD)/host/batchkey $(BUILD)/host/batchkey-crashtest
 	python3 tests/integration/test_rotate.py --bin $(BUILD)/host/batchkey \
 	    --crash-bin $(BUILD)/host/batchkey-crashtest
+
+# Every credential against the emulator, which verifies them (certificates, workload identity,
+# App Service, Azure Arc, IMDS), DefaultAzureCredential's order, and the refusals.
+credential-tests: $(BUILD)/host/batchkey
+	python3 tests/integration/test_credentials.py --bin $(BUILD)/host/batchkey
 
 # The systemd units: systemd-analyze verify on copies whose ExecStart names the built CLI, the
 # settings the design asks for, and the exposure score.

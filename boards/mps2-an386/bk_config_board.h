@@ -17,5 +17,9 @@
 #define BK_WWW_AUTHENTICATE_MAX 512
 /* No store on this board yet: the command line leaves out rotate, status and keys --active. */
 #define BK_CLI_ROTATION 0
+/* The client secret only, for now: no certificate loader or file for assertions on this board
+ * yet, no managed identity; what is left out costs no flash or RAM. */
+#define BK_CLI_ASSERTIONS       0
+#define BK_CLI_MANAGED_IDENTITY 0
 
 #endif

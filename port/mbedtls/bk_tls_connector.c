@@ -4,10 +4,15 @@
 #include "bk_tls_connector.h"
 
 static int slot_open(const bk_tls_peers *p, size_t i) {
-    return p->conns[i].state != BK_TLS_CLOSED;
+    return p->conns[i].state != BK_TLS_CLOSED || p->plain[i];
 }
 
 static void slot_close(bk_tls_peers *p, size_t i) {
+    if (p->plain[i]) {
+        bk_tcp_stream_close(&p->conns[i].tcp);
+        p->plain[i] = false;
+        return;
+    }
     if (bk_tls_last_error(&p->conns[i]) != 0) {
         p->last_mbedtls_error = bk_tls_last_error(&p->conns[i]);
     }
@@ -70,6 +75,22 @@ static bk_result peers_open(void *ctx, bk_peer peer, const bk_endpoint *ep, uint
         return BK_ERR_TIMEOUT; /* nothing started, nothing closed */
     }
     make_room(p, i);
+    if (ep->plain_http) {
+        /* A managed identity endpoint on the machine or link-local: the token slot alone, and
+         * never reused (it carries one request and its answer). */
+        if (peer != BK_PEER_AUTHORITY) {
+            return BK_ERR_ARGUMENT;
+        }
+        bk_result r = bk_tcp_stream_connect(&conn->tcp, ep->host, ep->port, budget, deadline_ms);
+        if (r != BK_OK) {
+            return r;
+        }
+        bk_tcp_stream_set_timeout(&conn->tcp, p->timeout_ms);
+        p->plain[i] = true;
+        slot_used(p, i);
+        *out = bk_tcp_stream_of(&conn->tcp);
+        return BK_OK;
+    }
     /* The TCP carrier and TLS over it, in the slot (bk_tls_connect builds the carrier). */
     bk_result r = bk_tls_connect(conn, p->config, ep->host, ep->port, budget);
     if (r != BK_OK) {
@@ -96,7 +117,8 @@ static void peers_close(void *ctx, bk_peer peer) {
  * reusable. */
 static bool peers_reuse(void *ctx, bk_peer peer, uint64_t deadline_ms) {
     bk_tls_peers *p = ctx;
-    if ((size_t)peer >= BK_PEER_COUNT || bk_tls_is_reusable(&p->conns[peer]) != 1) {
+    if ((size_t)peer >= BK_PEER_COUNT || p->plain[peer] ||
+        bk_tls_is_reusable(&p->conns[peer]) != 1) {
         return false;
     }
     bk_tls_set_deadline(&p->conns[peer], deadline_ms);

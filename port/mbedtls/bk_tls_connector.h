@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The client's connection seam over mbedTLS: one TLS connection per peer slot, each over a TCP
- * carrier of its own (bk_tls_connect), with at most max_open of them open at a time.
+ * carrier of its own (bk_tls_connect), with at most max_open of them open at a time. An endpoint
+ * marked plain_http (a managed identity's, bk_url_parse) gets plain TCP, in the token slot only.
  *
  *     static bk_tls_config tls;
  *     static bk_tls_peers peers;
@@ -33,6 +34,7 @@ typedef struct bk_tls_peers {
      * learns it when reuse answers false for that peer, as for any closed slot. */
     unsigned max_open;
     uint32_t last_used[BK_PEER_COUNT]; /* the open or reuse count when each slot was last used */
+    bool plain[BK_PEER_COUNT]; /* the slot holds plain TCP (a managed identity endpoint's) */
     uint32_t uses;
     /* The last connection failure: raw mbedTLS code and verify flags, for diagnosis. */
     int last_mbedtls_error;

@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""A local stand-in for Microsoft Entra ID, Azure Resource Manager (Batch account keys) and the
-Azure Batch data plane (SharedKey-signed reads).
+"""A local stand-in for Microsoft Entra ID, Azure Resource Manager (Batch account keys), the
+Azure Batch data plane (SharedKey-signed reads) and the managed-identity endpoints.
 
-Three HTTPS listeners on loopback: "login" plays login.microsoftonline.com (client-credentials
-token endpoint), "arm" plays management.azure.com (Batch account get, listKeys, regenerateKeys),
-"batch" plays <account>.<region>.batch.azure.com (list applications, authenticated with an
-account key, which proves that a key works; a regenerated key is accepted after a configurable
-propagation delay). Faults (throttling, server errors and other statuses, dropped, stalled,
-trickled or truncated answers, chunked or close-delimited framing, slowness, CAE challenges,
-policy denials, oversized request ids) can be injected per request, and every connection and
-request is logged without secrets. Python 3 standard library only. See README.md next to this
-file.
+Three HTTPS listeners on loopback: "login" plays login.microsoftonline.com (client credentials
+with a secret, a certificate-signed client assertion verified against the application's
+registered certificates, or a federated token from the emulator's own OIDC issuer; device code
+flow and refresh tokens), "arm" plays management.azure.com (Batch account get, listKeys,
+regenerateKeys), "batch" plays <account>.<region>.batch.azure.com (list applications,
+authenticated with an account key, which proves that a key works; a regenerated key is accepted
+after a configurable propagation delay). Three plain-HTTP listeners play the managed-identity
+endpoints: "appservice" (App Service, X-IDENTITY-HEADER), "arc" (Azure Arc's HIMDS with its
+Basic realm=<file> challenge) and "imds" (the Azure Instance Metadata Service). Faults
+(throttling, server errors and other statuses, dropped, stalled, trickled or truncated answers,
+chunked or close-delimited framing, slowness, CAE challenges, policy denials, oversized request
+ids, Arc challenges pointing at files a client must refuse) can be injected per request, and
+every connection and request is logged without secrets. Python 3 standard library only, and the
+`openssl` command for signatures. See README.md next to this file.
 """
 
 import argparse
 import base64
+import calendar
 import email.utils
 import hashlib
 import hmac
@@ -27,11 +33,14 @@ import os
 import re
 import secrets
 import select
+import shutil
 import signal
 import socket
 import socketserver
 import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -65,13 +74,57 @@ SHARED_KEY_HEADERS = ("Content-Encoding", "Content-Language", "Content-Length", 
                       "If-Unmodified-Since", "Range")
 KEY_SLOTS = ("primary", "secondary")
 
-LISTENERS = ("login", "arm", "batch")
-OPERATIONS = ("token", "get", "listKeys", "regenerateKeys", "applications")
-OPERATION_LISTENERS = {"token": "login", "get": "arm", "listKeys": "arm", "regenerateKeys": "arm",
-                       "applications": "batch"}
+# The managed identities (system-assigned, and one user-assigned) the emulated machine has.
+DEFAULT_MI_CLIENT_ID = "8d3f1c62-5a9e-4f0b-b7d4-3e61a2c9f805"
+DEFAULT_USER_ASSIGNED_CLIENT_ID = "e4b2a9c7-16d3-4e8f-a05b-9c7d1f3e2a64"
+DEFAULT_IDENTITY_HEADER = "emulator-identity-header"  # App Service's IDENTITY_HEADER
+APPSERVICE_PATH = "/msi/token"
+APPSERVICE_API_VERSION = "2019-08-01"
+MI_TOKEN_PATH = "/metadata/identity/oauth2/token"  # Arc's and IMDS's
+ARC_API_VERSIONS = ("2019-11-01", "2020-06-01", "2021-02-01")
+IMDS_API_VERSIONS = ("2018-02-01", "2019-08-01", "2021-02-01")
+ARC_SECRET_LIFETIME = 60  # seconds a challenge's secret file is accepted (then removed)
+ARC_MAX_SECRET = 4096  # what a client may read from the realm file (the variant "oversized")
+ARC_REALM_VARIANTS = ("outside", "not_key", "symlink", "oversized", "traversal", "subdir",
+                      "relative", "missing", "limit")
+
+# Certificate credentials (client assertions signed with a registered certificate's key).
+ASSERTION_ALGS = ("PS256", "RS256", "ES256")
+ASSERTION_SKEW = 300  # seconds of clock skew allowed around nbf, iat and exp
+ASSERTION_MAX_LIFETIME = 3600  # exp - nbf, at most
+PSS_SALT_LENGTH = 32  # JWA (RFC 7518 3.5): the salt is as long as the hash
+CLIENT_PKI_REGISTERED = ("client-rsa.pem", "client-ec.pem", "client-chain.pem",
+                         "client-expired.pem")
+CLIENT_CERTIFICATE_PASSWORD = "emulator-pass"  # client-rsa-enc*.pem's (make_client_pki.sh)
+
+# Workload identity federation: the emulator is an OIDC issuer whose tokens the app trusts.
+FEDERATED_ISSUER = "https://oidc.emulator.test"
+DEFAULT_FEDERATED_SUBJECT = "system:serviceaccount:batch:gateway"
+FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
+
+# Device code flow and refresh tokens (a person onboarding a device, user_impersonation).
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+DEVICE_VERIFICATION_URI = "https://microsoft.com/devicelogin"
+DEVICE_CODE_LENGTH = 300
+USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+DEFAULT_USER = "onboarding@batchkey.example"
+OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
+DEVICE_FLOW_STEPS = ("pending", "slow_down", "approve", "decline", "expire")
+POLL_TOLERANCE = 0.25  # seconds a poll may come early before it is answered slow_down
+REFRESH_TOKEN_LIFETIME = 90 * 86400  # Entra's inactivity limit
+
+LISTENERS = ("login", "arm", "batch", "appservice", "arc", "imds")
+TLS_LISTENERS = ("login", "arm", "batch")
+MI_LISTENERS = ("appservice", "arc", "imds")  # plain HTTP
+OPERATIONS = ("token", "devicecode", "get", "listKeys", "regenerateKeys", "applications",
+              "appservice", "arc", "imds")
+OPERATION_LISTENERS = {"token": "login", "devicecode": "login", "get": "arm", "listKeys": "arm",
+                       "regenerateKeys": "arm", "applications": "batch",
+                       "appservice": "appservice", "arc": "arc", "imds": "imds"}
 FAULT_KINDS = ("status", "drop", "drop_before", "chunked", "slow", "truncate", "401_claims",
-               "malformed", "long_ids", "policy_denial", "stall", "trickle", "close_delimited")
-ARM_ONLY_KINDS = ("401_claims", "policy_denial")  # never fired on the login or batch listener
+               "malformed", "long_ids", "policy_denial", "stall", "trickle", "close_delimited",
+               "arc_realm")
+ARM_ONLY_KINDS = ("401_claims", "policy_denial")  # never fired on another listener
 RETRY_AFTER_STYLES = ("seconds", "http-date", "retry-after-ms", "x-ms-retry-after-ms")
 LOGGED_HEADERS = ("Host", "User-Agent", "Content-Type", "Content-Length", "Accept",
                   "Accept-Encoding", "Connection", "Transfer-Encoding", "x-ms-client-request-id",
@@ -82,6 +135,7 @@ STOP_POLL = 0.2  # how often a silent handler re-checks that the emulator is not
 ARM_PATH = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Batch"
                       r"/batchAccounts/([^/]+)(?:/(listKeys|regenerateKeys))?", re.IGNORECASE)
 TOKEN_PATH = re.compile(r"/([^/]+)/oauth2/v2\.0/token")
+DEVICECODE_PATH = re.compile(r"/([^/]+)/oauth2/v2\.0/devicecode")
 GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -151,6 +205,221 @@ def _check_key(key):
     except ValueError:
         pass
     raise ValueError("an account key must be base64 of at least one byte")
+
+
+# --- JWTs, certificates and signatures (the crypto is openssl's, run as a command) -----------
+def make_client_pki(directory):
+    """Runs make_client_pki.sh (idempotent): the client certificates of the tests."""
+    subprocess.run(["sh", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                       "make_client_pki.sh"), directory], check=True)
+
+
+def _remove_quietly(path):
+    """Removes a file, a symbolic link or an empty directory, if it is there."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+class JwtError(ValueError):
+    """A JWT that cannot be read: not three base64url parts of JSON objects."""
+
+
+def _b64url_decode(text):
+    """Unpadded base64url, strictly: no "=", no "+" or "/", no whitespace; else JwtError."""
+    if not isinstance(text, str) or not re.fullmatch(r"[A-Za-z0-9_-]*", text) \
+            or len(text) % 4 == 1:
+        raise JwtError("not unpadded base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def parse_jwt(token):
+    """(header, claims, signing input bytes, signature bytes) of a compact JWS, or JwtError."""
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3:
+        raise JwtError("not three dot-separated parts")
+    try:
+        header, claims = (json.loads(_b64url_decode(p).decode("utf-8")) for p in parts[:2])
+    except JwtError:
+        raise
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise JwtError(f"a part is not base64url of JSON ({exc.__class__.__name__})") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise JwtError("the header or the claims are not a JSON object")
+    signature = _b64url_decode(parts[2])
+    if not signature:
+        raise JwtError("no signature")
+    return header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
+
+
+def _openssl(args, data=b""):
+    """Runs `openssl args...` with data on stdin: (exit status, stdout bytes)."""
+    try:
+        done = subprocess.run(["openssl"] + list(args), input=data, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, check=False, timeout=30)
+    except FileNotFoundError:
+        raise RuntimeError("the emulator needs the openssl command") from None
+    return done.returncode, done.stdout
+
+
+def _der_length(length):
+    if length < 0x80:
+        return bytes([length])
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(encoded)]) + encoded
+
+
+def ecdsa_raw_to_der(raw):
+    """A JWS ECDSA signature (r || s, each half of raw) as the DER SEQUENCE openssl verifies."""
+    half = len(raw) // 2
+    body = b""
+    for part in (raw[:half], raw[half:]):
+        value = part.lstrip(b"\0") or b"\0"
+        if value[0] & 0x80:
+            value = b"\0" + value
+        body += b"\x02" + _der_length(len(value)) + value
+    return b"\x30" + _der_length(len(body)) + body
+
+
+PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)"
+                             rb"-----END CERTIFICATE-----")
+RSA_OID = bytes.fromhex("06092a864886f70d010101")  # rsaEncryption
+EC_OID = bytes.fromhex("06072a8648ce3d0201")  # id-ecPublicKey
+P256_OID = bytes.fromhex("06082a8648ce3d030107")  # prime256v1
+
+
+def _pem(der, label="CERTIFICATE"):
+    body = base64.b64encode(der).decode("ascii")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+
+
+def _openssl_date(text):
+    """"notAfter=Jan  4 00:00:00 2024 GMT" -> seconds since the epoch."""
+    return calendar.timegm(time.strptime(text.split("=", 1)[1].strip(), "%b %d %H:%M:%S %Y %Z"))
+
+
+class ClientCertificate:
+    """A certificate registered for the application (its public part only): the first
+    certificate of a PEM (a file holding the key too, as AZURE_CLIENT_CERTIFICATE_PATH does, is
+    fine; the key is never read). Verifies JWS signatures with its public key."""
+
+    def __init__(self, pem, name):
+        match = PEM_CERTIFICATE.search(pem if isinstance(pem, bytes) else pem.encode("ascii"))
+        if not match:
+            raise ValueError(f"{name}: no PEM certificate")
+        self.der = base64.b64decode(b"".join(match.group(1).split()))
+        self.name = name
+        self.sha1 = hashlib.sha1(self.der).digest()
+        self.sha256 = hashlib.sha256(self.der).digest()
+        status, out = _openssl(["x509", "-inform", "DER", "-noout", "-subject", "-startdate",
+                                "-enddate", "-nameopt", "RFC2253"], self.der)
+        if status != 0:
+            raise ValueError(f"{name}: openssl cannot read the certificate")
+        fields = dict(line.split("=", 1) for line in out.decode().splitlines() if "=" in line)
+        self.subject = fields.get("subject", "")
+        self.not_before = _openssl_date("x=" + fields["notBefore"])
+        self.not_after = _openssl_date("x=" + fields["notAfter"])
+        status, public_key = _openssl(["x509", "-inform", "DER", "-noout", "-pubkey"], self.der)
+        if status != 0:
+            raise ValueError(f"{name}: openssl cannot read the public key")
+        spki = base64.b64decode(b"".join(public_key.split(b"\n")[1:-2]))
+        self.key_type = ("RSA" if RSA_OID in spki else
+                         "EC-P256" if EC_OID in spki and P256_OID in spki else "other")
+        self.public_key = public_key
+
+    def info(self):
+        """What tests and the admin path see (public facts only)."""
+        return {"name": self.name, "subject": self.subject, "key_type": self.key_type,
+                "thumbprint": self.sha1.hex().upper(), "thumbprint_sha256": self.sha256.hex(),
+                "x5t": _b64url(self.sha1), "x5t#S256": _b64url(self.sha256),
+                "not_before": self.not_before, "not_after": self.not_after}
+
+    def validity(self):
+        stamp = "%m/%d/%Y %H:%M:%S"
+        return (f"Start={time.strftime(stamp, time.gmtime(self.not_before))}, "
+                f"End={time.strftime(stamp, time.gmtime(self.not_after))}")
+
+    def verify(self, alg, data, signature):
+        """None when signature is alg's signature of data by this certificate's key; else what
+        is wrong, for the log: alg_key_mismatch, es256_signature_length, pss_salt_length or
+        bad_signature."""
+        if alg == "ES256":
+            if self.key_type != "EC-P256":
+                return "alg_key_mismatch"
+            if len(signature) != 64:  # a DER signature, say, where JWS wants r || s
+                return "es256_signature_length"
+            return None if _verify(self.public_key, [], data,
+                                   ecdsa_raw_to_der(signature)) else "bad_signature"
+        if self.key_type != "RSA":
+            return "alg_key_mismatch"
+        if alg == "RS256":
+            return None if _verify(self.public_key, [], data, signature) else "bad_signature"
+        pss = ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_mgf1_md:sha256", "-sigopt"]
+        if _verify(self.public_key, pss + [f"rsa_pss_saltlen:{PSS_SALT_LENGTH}"], data,
+                   signature):
+            return None
+        if _verify(self.public_key, pss + ["rsa_pss_saltlen:auto"], data, signature):
+            return "pss_salt_length"  # a PSS signature of the data, but with another salt length
+        return "bad_signature"
+
+
+def _verify(public_key, options, data, signature):
+    """Whether signature is a SHA-256 signature of data by public_key (PEM bytes)."""
+    with tempfile.TemporaryDirectory(prefix="emulator-verify-") as work:
+        key_path, sig_path = os.path.join(work, "key.pem"), os.path.join(work, "sig")
+        for path, content in ((key_path, public_key), (sig_path, signature)):
+            with open(path, "wb") as out:
+                out.write(content)
+        status, _ = _openssl(["dgst", "-sha256", "-verify", key_path] + options +
+                             ["-signature", sig_path], data)
+    return status == 0
+
+
+def _issued_by(subject_der, issuer_der):
+    """Whether the certificate issuer_der signed subject_der (openssl verify, issuer as anchor)."""
+    with tempfile.TemporaryDirectory(prefix="emulator-x5c-") as work:
+        paths = []
+        for name, der in (("subject.pem", subject_der), ("issuer.pem", issuer_der)):
+            paths.append(os.path.join(work, name))
+            with open(paths[-1], "w", encoding="ascii") as pem_file:
+                pem_file.write(_pem(der))
+        status, _ = _openssl(["verify", "-partial_chain", "-CAfile", paths[1], paths[0]])
+    return status == 0
+
+
+class _OidcIssuer:
+    """The emulator's own OIDC issuer (a Kubernetes API server, say): an RSA key it signs
+    federated tokens with (RS256), made with openssl on first use."""
+
+    def __init__(self, workdir, issuer=FEDERATED_ISSUER):
+        self.issuer = issuer
+        self.key_path = os.path.join(workdir, "oidc-issuer.key")
+        self.public_key_path = os.path.join(workdir, "oidc-issuer.pub.pem")
+        for args in (["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                      "-out", self.key_path],
+                     ["pkey", "-in", self.key_path, "-pubout", "-out", self.public_key_path]):
+            if _openssl(args)[0] != 0:
+                raise RuntimeError("openssl could not make the OIDC issuer's key")
+        with open(self.public_key_path, "rb") as key_file:
+            self.public_key = key_file.read()
+        self.kid = _b64url(hashlib.sha256(self.public_key).digest())[:32]
+
+    def sign(self, claims):
+        header = {"alg": "RS256", "kid": self.kid, "typ": "JWT"}
+        signing_input = f"{_b64url(_json_bytes(header))}.{_b64url(_json_bytes(claims))}"
+        status, signature = _openssl(["dgst", "-sha256", "-sign", self.key_path],
+                                     signing_input.encode("ascii"))
+        if status != 0 or not signature:
+            raise RuntimeError("openssl could not sign a federated token")
+        return f"{signing_input}.{_b64url(signature)}"
+
+    def verify(self, data, signature):
+        return _verify(self.public_key, [], data, signature)
 
 
 class BatchAccount:
@@ -276,7 +545,7 @@ def normalize_fault(spec):
     """Validates a fault description and fills in its defaults; returns a new dict.
 
     {"kind": one of FAULT_KINDS, "op": one of OPERATIONS or "any",
-     "listener": "login"|"arm"|"batch"|"any" (default: the op's own, OPERATION_LISTENERS),
+     "listener": one of LISTENERS or "any" (default: the op's own, OPERATION_LISTENERS),
      "count": times it fires (default 1, -1 = always), "skip": matching requests let through
      first (default 0), and per kind:
      status: "status" (default 503; 201-599), "act" (default false: serve the request for real
@@ -292,7 +561,10 @@ def normalize_fault(spec):
              (default None: for ever) pass, then an abrupt close;
      trickle: acts, the answer one byte at a time, "interval" (1.0) seconds apart;
      close_delimited: acts, the answer framed by the end of the connection, which is a TLS
-             close_notify when "clean" (default false), else a bare TCP close}
+             close_notify when "clean" (default false), else a bare TCP close;
+     arc_realm: Arc only (op "arc"), fired by a request without Authorization only: the 401
+             challenge's realm names a file a client must refuse, by "variant" (default
+             "outside"; ARC_REALM_VARIANTS), the file holding a secret the emulator accepts}
     """
     fault = dict(spec)
     kind = fault.get("kind")
@@ -303,9 +575,11 @@ def normalize_fault(spec):
     if not isinstance(op, str) or op.lower() not in canonical:
         raise ValueError(f"fault op must be one of {OPERATIONS + ('any',)}, not {op!r}")
     fault["op"] = op = canonical[op.lower()]
+    if kind == "arc_realm" and op == "any":
+        fault["op"] = op = "arc"
     fault.setdefault("listener", "any" if op == "any" else OPERATION_LISTENERS[op])
     if fault["listener"] not in LISTENERS + ("any",):
-        raise ValueError("fault listener must be login, arm, batch or any")
+        raise ValueError(f"fault listener must be one of {LISTENERS + ('any',)}")
     fault["count"] = int(fault.get("count", 1))
     fault["skip"] = int(fault.get("skip", 0))
     if fault["count"] == 0 or fault["count"] < -1 or fault["skip"] < 0:
@@ -339,6 +613,12 @@ def normalize_fault(spec):
         _option(fault, "interval", 1.0, float, 0)
     elif kind == "close_delimited":
         _option(fault, "clean", False, _strict_bool)
+    elif kind == "arc_realm":
+        if fault["listener"] not in ("arc", "any") or op != "arc":
+            raise ValueError("arc_realm is an Azure Arc answer (op arc)")
+        fault.setdefault("variant", "outside")
+        if fault["variant"] not in ARC_REALM_VARIANTS:
+            raise ValueError(f"arc_realm variant must be one of {ARC_REALM_VARIANTS}")
     return fault
 
 
@@ -374,7 +654,7 @@ def _auth_scheme(authorization):
 
 def _fault_summary(fault):
     keys = ("kind", "op", "status", "act", "retry_after", "retry_after_style", "seconds", "length",
-            "entries", "message_length", "interval", "clean")
+            "entries", "message_length", "interval", "clean", "variant")
     return {k: fault[k] for k in keys if k in fault}
 
 
@@ -398,10 +678,18 @@ HOST_HEADER = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]+))?")
 
 
 def _host_is_valid(req):
-    """One Host header, naming the listener's port (which may be left out only when it is 443)."""
+    """One Host header, naming the listener's port (which may be left out only when it is 443,
+    or 80 on a plain-HTTP listener)."""
     hosts = req.headers.get_all("Host") or []
     match = HOST_HEADER.fullmatch(hosts[0]) if len(hosts) == 1 else None
-    return bool(match) and (match.group(2) or "443") == str(req.port)
+    default = "80" if req.listener in MI_LISTENERS else "443"
+    return bool(match) and (match.group(2) or default) == str(req.port)
+
+
+def _would_challenge(req):
+    """An Arc token request the emulator answers with its 401 challenge (Basic realm=...)."""
+    return req.op == "arc" and "Authorization" not in req.headers and \
+        (req.headers.get("Metadata") or "").lower() == "true"
 
 
 class _Request:
@@ -425,7 +713,8 @@ class _Request:
 
 
 class _Listener(socketserver.ThreadingTCPServer):
-    """One TLS listener; the handshake happens in the connection's own thread."""
+    """One TLS listener, the handshake in the connection's own thread; or, without ssl_context,
+    one plain-HTTP listener (the managed-identity endpoints)."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -439,6 +728,8 @@ class _Listener(socketserver.ThreadingTCPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        if self.ssl_context is None:
+            return sock, addr
         return self.ssl_context.wrap_socket(sock, server_side=True,
                                             do_handshake_on_connect=False), addr
 
@@ -460,6 +751,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.abrupt_close = False  # set by drop/truncate/stall... faults: no TLS close_notify
         event = {"event": "connect", "listener": self.server.name, "conn": self.conn_id,
                  "peer": self.client_address[0]}
+        self.plain = self.server.ssl_context is None
+        if self.plain:
+            self.request.settimeout(self.emulator.idle_timeout)
+            self.tls_ok = True  # nothing to negotiate: ready for requests
+            event["tls"] = "none"
+            self.emulator._record(event)
+            super().setup()
+            return
         try:
             self.request.settimeout(self.emulator.handshake_timeout)
             self.request.do_handshake()
@@ -487,7 +786,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 # A bare TCP FIN, decided here rather than left to what closing an SSLSocket
                 # does in this Python version: the TLS layer never sees this close.
                 socket.socket.shutdown(self.request, socket.SHUT_RDWR)
-            elif self.tls_ok:
+            elif self.tls_ok and not self.plain:
                 self.request.settimeout(0)
                 self.request.unwrap()  # sends close_notify; the peer's is not awaited
         except (OSError, ssl.SSLError):
@@ -620,24 +919,46 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class Emulator:
-    """The three listeners and the state behind them. Use start()/stop() or `with Emulator(...)`.
+    """The six listeners and the state behind them. Use start()/stop() or `with Emulator(...)`.
 
-    Attributes after start(): login_port, arm_port, batch_port, login_url, arm_url, batch_url
-    (https://localhost:N), ca_file; log (a copy of all log entries), tenant_id, client_id,
+    Attributes after start(): login_port, arm_port, batch_port, appservice_port, arc_port,
+    imds_port; login_url, arm_url, batch_url (https://localhost:N), appservice_url, arc_url,
+    imds_url (http://127.0.0.1:N) and appservice_endpoint, arc_endpoint (what IDENTITY_ENDPOINT
+    holds); ca_file; arc_token_dir; log (a copy of all log entries), tenant_id, client_id,
     client_secret, accounts. propagation_delay: the seconds a regenerated key takes to be
     accepted on the data plane, for every account that does not set its own.
+
+    Credentials: client_pki (a directory, made by make_client_pki.sh if need be, whose
+    CLIENT_PKI_REGISTERED certificates are registered for the application) and
+    client_certificates (more PEM paths to register); federated_identities (None: the one
+    DEFAULT_FEDERATED_SUBJECT of FEDERATED_ISSUER for FEDERATED_AUDIENCE; a list of dicts with
+    issuer, subject, audiences); reject_replayed_assertions (a certificate assertion's jti is
+    accepted once). Managed identity: identity_header (App Service's secret),
+    system_assigned_identity (its client id; None: the machine has none), user_assigned_identities
+    (client ids), arc_token_dir (None: a temporary directory, removed by stop()). Device code:
+    device_code_interval, device_code_lifetime, slow_down_increment (seconds);
+    refresh_token_length, single_use_refresh_tokens.
     """
 
     def __init__(self, pki_dir, cert="server", host="127.0.0.1", ipv6=False, login_port=0,
                  arm_port=0, log_path=None, control_path=None, tenant_id=DEFAULT_TENANT_ID,
                  client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, accounts=None,
                  token_lifetime=3599, token_length=1600, tls_max_version=None,
-                 idle_timeout=30.0, handshake_timeout=5.0, batch_port=0, propagation_delay=0):
+                 idle_timeout=30.0, handshake_timeout=5.0, batch_port=0, propagation_delay=0,
+                 client_pki=None, client_certificates=None, federated_identities=None,
+                 reject_replayed_assertions=True, appservice_port=0, arc_port=0, imds_port=0,
+                 identity_header=DEFAULT_IDENTITY_HEADER,
+                 system_assigned_identity=DEFAULT_MI_CLIENT_ID,
+                 user_assigned_identities=(DEFAULT_USER_ASSIGNED_CLIENT_ID,), arc_token_dir=None,
+                 device_code_interval=5, device_code_lifetime=900, slow_down_increment=5,
+                 refresh_token_length=1000, single_use_refresh_tokens=True):
         self.pki_dir = pki_dir
         self.ca_file = os.path.join(pki_dir, "ca.crt")
         self.cert = cert
         self.host, self.ipv6 = host, ipv6
-        self.requested_ports = {"login": login_port, "arm": arm_port, "batch": batch_port}
+        self.requested_ports = {"login": login_port, "arm": arm_port, "batch": batch_port,
+                                "appservice": appservice_port, "arc": arc_port,
+                                "imds": imds_port}
         self.log_path, self.control_path = log_path, control_path
         self.tenant_id, self.client_id, self.client_secret = tenant_id, client_id, client_secret
         self.token_lifetime, self.token_length = token_lifetime, token_length
@@ -651,7 +972,8 @@ class Emulator:
                 account.propagation_delay = float(propagation_delay)
         self.accounts = {self._account_key(a.subscription_id, a.resource_group, a.name): a
                          for a in accounts}
-        self.login_port = self.arm_port = self.batch_port = None
+        for name in LISTENERS:
+            setattr(self, f"{name}_port", None)
         self._lock = threading.RLock()
         self._logged = threading.Condition(self._lock)
         self._log, self._faults, self._control_faults = [], [], []
@@ -662,12 +984,51 @@ class Emulator:
         self._next_conn = 0
         self._servers, self._threads = [], []
         self._stopping = threading.Event()
+        self._work = None  # a temporary directory (keys, Arc secrets), made on first use
+        # Certificate and federated credentials.
+        self._client_certs = []
+        self.client_pki = client_pki
+        if client_pki:
+            make_client_pki(client_pki)
+            for name in CLIENT_PKI_REGISTERED:
+                self.register_client_certificate(os.path.join(client_pki, name))
+        for path in client_certificates or ():
+            self.register_client_certificate(path)
+        self.reject_replayed_assertions = reject_replayed_assertions
+        self._seen_jti = {}  # jti -> until when it is remembered
+        self._federated_identities = []
+        if federated_identities is None:
+            federated_identities = [{"issuer": FEDERATED_ISSUER,
+                                     "subject": DEFAULT_FEDERATED_SUBJECT,
+                                     "audiences": [FEDERATED_AUDIENCE]}]
+        for record in federated_identities:
+            self.add_federated_identity(**record)
+        self._oidc_issuer = None
+        # Managed identity.
+        self.identity_header = identity_header
+        self.system_assigned_identity = system_assigned_identity
+        self.user_assigned_identities = list(user_assigned_identities)
+        self._arc_dir_given = arc_token_dir is not None
+        self.arc_token_dir = os.path.abspath(arc_token_dir) if arc_token_dir else None
+        self._arc_secrets = {}  # secret -> (accepted until, [files to remove])
+        # Device code flow and refresh tokens.
+        self.device_code_interval = device_code_interval
+        self.device_code_lifetime = device_code_lifetime
+        self.slow_down_increment = slow_down_increment
+        self.refresh_token_length = refresh_token_length
+        self.single_use_refresh_tokens = single_use_refresh_tokens
+        self._device_flows, self._device_script = [], []
+        self._refresh_tokens = {}  # refresh token -> its state (a dict)
 
     # --- lifecycle --------------------------------------------------------------------------
     def start(self):
         context = self._ssl_context()
+        if self.arc_token_dir is None:
+            self.arc_token_dir = os.path.join(self._workdir(), "arc-tokens")
+        os.makedirs(self.arc_token_dir, exist_ok=True)
         for name in LISTENERS:
-            servers = self._bind(name, self.requested_ports[name], context)
+            servers = self._bind(name, self.requested_ports[name],
+                                 context if name in TLS_LISTENERS else None)
             self._servers += servers
             setattr(self, f"{name}_port", servers[0].server_address[1])
         for server in self._servers:
@@ -692,12 +1053,28 @@ class Emulator:
         for thread in self._threads:
             thread.join(timeout=2)
         self._servers, self._threads = [], []
+        with self._lock:
+            for _until, paths in self._arc_secrets.values():
+                for path in paths:
+                    _remove_quietly(path)
+            self._arc_secrets.clear()
+            if self._work:
+                shutil.rmtree(self._work, ignore_errors=True)
+                self._work = None
+                if not self._arc_dir_given:
+                    self.arc_token_dir = None
 
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         self.stop()
+
+    def _workdir(self):
+        with self._lock:
+            if self._work is None:
+                self._work = tempfile.mkdtemp(prefix="batchkey-emulator-")
+            return self._work
 
     @property
     def login_url(self):
@@ -710,6 +1087,49 @@ class Emulator:
     @property
     def batch_url(self):
         return f"https://localhost:{self.batch_port}"
+
+    @property
+    def appservice_url(self):
+        return f"http://127.0.0.1:{self.appservice_port}"
+
+    @property
+    def arc_url(self):
+        return f"http://127.0.0.1:{self.arc_port}"
+
+    @property
+    def imds_url(self):
+        return f"http://127.0.0.1:{self.imds_port}"
+
+    @property
+    def appservice_endpoint(self):
+        """App Service's IDENTITY_ENDPOINT."""
+        return self.appservice_url + APPSERVICE_PATH
+
+    @property
+    def arc_endpoint(self):
+        """Azure Arc's IDENTITY_ENDPOINT (its IMDS_ENDPOINT is arc_url)."""
+        return self.arc_url + MI_TOKEN_PATH
+
+    def credential_env(self, kind):
+        """The environment that points a client at one credential of this emulator (to add to
+        settings() of emulator_env.py, with AZURE_CLIENT_SECRET left out): kind is
+        "certificate" (client-rsa.pem of client_pki), "appservice", "arc" or "imds". Workload
+        identity needs a token file: write federated_token() to one, then set
+        AZURE_FEDERATED_TOKEN_FILE."""
+        if kind == "certificate":
+            if not self.client_pki:
+                raise ValueError("no client_pki: no certificate to point at")
+            return {"AZURE_CLIENT_CERTIFICATE_PATH": os.path.join(self.client_pki,
+                                                                  "client-rsa.pem")}
+        if kind == "appservice":
+            return {"IDENTITY_ENDPOINT": self.appservice_endpoint,
+                    "IDENTITY_HEADER": self.identity_header}
+        if kind == "arc":
+            return {"IDENTITY_ENDPOINT": self.arc_endpoint, "IMDS_ENDPOINT": self.arc_url,
+                    "BATCHKEY_ARC_TOKEN_DIR": self.arc_token_dir}
+        if kind == "imds":
+            return {"AZURE_POD_IDENTITY_AUTHORITY_HOST": self.imds_url}
+        raise ValueError(f"no credential kind {kind!r}")
 
     def _ssl_context(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -725,7 +1145,8 @@ class Emulator:
         return context
 
     def _bind(self, name, port, context):
-        """The listener on host (and on ::1 with the same port when ipv6 is set)."""
+        """The listener on host (and on ::1 with the same port when ipv6 is set); plain HTTP
+        when context is None."""
         for _attempt in range(20):
             first = _Listener(self, name, self.host, port, context)
             if not self.ipv6:
@@ -824,7 +1245,7 @@ class Emulator:
             faults = self._control_faults
         self._control_stamp, self._control_faults = stamp, faults
 
-    def _take_fault(self, listener, op):
+    def _take_fault(self, listener, op, req=None):
         with self._lock:
             self._reload_control_file()
             for faults in (self._faults, self._control_faults):
@@ -832,6 +1253,9 @@ class Emulator:
                     if fault["listener"] not in ("any", listener) or fault["op"] not in ("any", op):
                         continue
                     if listener != "arm" and fault["kind"] in ARM_ONLY_KINDS:
+                        continue
+                    if fault["kind"] == "arc_realm" and (listener != "arc" or req is None or
+                                                         not _would_challenge(req)):
                         continue
                     if fault["skip"] > 0:
                         fault["skip"] -= 1
@@ -844,18 +1268,24 @@ class Emulator:
         return None
 
     # --- tokens and accounts ------------------------------------------------------------------
-    def issue_token(self, audience=ARM_AUDIENCE, claims_requested=False):
-        """Mints an access token ARM will accept (a fake JWT, unsigned in any useful sense)."""
+    def issue_token(self, audience=ARM_AUDIENCE, claims_requested=False, app_id=None,
+                    user=None):
+        """Mints an access token ARM will accept (a fake JWT, unsigned in any useful sense): an
+        application's (app_id: the emulator's application by default; a managed identity's
+        client id), or, with user, a person's (delegated, scp user_impersonation)."""
         now = int(time.time())
         issuer = f"https://sts.windows.net/{self.tenant_id}/"
         header = {"typ": "JWT", "alg": "RS256", "x5t": _b64url(secrets.token_bytes(20))}
         header["kid"] = header["x5t"]
         payload = {"aud": audience, "iss": issuer, "iat": now, "nbf": now,
-                   "exp": now + self.token_lifetime, "aio": "", "appid": self.client_id,
+                   "exp": now + self.token_lifetime, "aio": "", "appid": app_id or self.client_id,
                    "appidacr": "1", "idp": issuer, "idtyp": "app", "oid": str(uuid.uuid4()),
                    "rh": _b64url(secrets.token_bytes(24)), "sub": str(uuid.uuid4()),
                    "tid": self.tenant_id, "uti": _b64url(secrets.token_bytes(16)), "ver": "1.0",
                    "xms_cc": ["cp1"] if claims_requested else [], "xms_tcdt": now - 86400}
+        if user:
+            payload.update(idtyp="user", upn=user, unique_name=user, name=user.split("@")[0],
+                           scp="user_impersonation", appidacr="0")
         signature = _b64url(secrets.token_bytes(256))
 
         def assemble():
@@ -940,6 +1370,232 @@ class Emulator:
                 count += 1
         return count
 
+    # --- certificates and federated identities -----------------------------------------------
+    def register_client_certificate(self, path=None, pem=None, name=None):
+        """Registers a certificate for the application, as uploading it to the app registration
+        does: the first certificate of a PEM file (path) or PEM text (pem); any key beside it is
+        ignored. Returns its public facts (thumbprints, dates...); registering twice is a no-op."""
+        if (path is None) == (pem is None):
+            raise ValueError("give either the path of a PEM file or PEM text")
+        if path is not None:
+            with open(path, "rb") as pem_file:
+                pem = pem_file.read()
+            name = name or os.path.basename(path)
+        cert = ClientCertificate(pem, name or "certificate")
+        with self._lock:
+            if all(c.sha256 != cert.sha256 for c in self._client_certs):
+                self._client_certs.append(cert)
+        return cert.info()
+
+    def client_certificates(self):
+        """The registered certificates' public facts (ClientCertificate.info())."""
+        with self._lock:
+            return [c.info() for c in self._client_certs]
+
+    def clear_client_certificates(self):
+        with self._lock:
+            self._client_certs.clear()
+
+    def add_federated_identity(self, issuer, subject, audiences=(FEDERATED_AUDIENCE,), name=None):
+        """Registers a federated identity credential for the application (Graph's
+        federatedIdentityCredential: issuer, subject, audiences, matched case-sensitively)."""
+        if isinstance(audiences, str):
+            audiences = [audiences]
+        if not all(isinstance(v, str) and v for v in [issuer, subject] + list(audiences)) \
+                or not audiences:
+            raise ValueError("issuer, subject and audiences must be non-empty strings")
+        with self._lock:
+            record = {"name": name or f"federated-{len(self._federated_identities) + 1}",
+                      "issuer": issuer, "subject": subject, "audiences": list(audiences)}
+            self._federated_identities.append(record)
+            return dict(record)
+
+    def federated_identities(self):
+        with self._lock:
+            return [dict(r, audiences=list(r["audiences"])) for r in self._federated_identities]
+
+    def clear_federated_identities(self):
+        with self._lock:
+            self._federated_identities.clear()
+
+    def federated_token(self, subject=DEFAULT_FEDERATED_SUBJECT, audience=FEDERATED_AUDIENCE,
+                        lifetime=3600, not_before=None, issuer=FEDERATED_ISSUER, claims=None):
+        """A token of the emulator's OIDC issuer, shaped like a Kubernetes projected service
+        account token (what AZURE_FEDERATED_TOKEN_FILE holds): RS256 with a kid; claims iss,
+        sub, aud (a list, as Kubernetes writes it, unless audience is given as a list already),
+        iat = nbf = not_before (seconds since the epoch; default now), exp = nbf + lifetime,
+        jti; `claims` adds or replaces claims. Always signed with the emulator's own key, even
+        when `issuer` names another issuer."""
+        with self._lock:
+            if self._oidc_issuer is None:
+                self._oidc_issuer = _OidcIssuer(self._workdir())
+            oidc = self._oidc_issuer
+        start = int(time.time() if not_before is None else not_before)
+        payload = {"aud": list(audience) if isinstance(audience, (list, tuple)) else [audience],
+                   "exp": start + int(lifetime), "iat": start, "iss": issuer, "nbf": start,
+                   "sub": subject, "jti": str(uuid.uuid4()),
+                   "kubernetes.io": {"namespace": subject.split(":")[2] if subject.count(":") >= 3
+                                     else "default"}}
+        payload.update(claims or {})
+        return oidc.sign(payload)
+
+    # --- settings --------------------------------------------------------------------------------
+    SETTINGS = ("device_code_interval", "device_code_lifetime", "slow_down_increment",
+                "refresh_token_length", "single_use_refresh_tokens", "reject_replayed_assertions",
+                "identity_header", "system_assigned_identity", "user_assigned_identities")
+
+    def settings(self):
+        with self._lock:
+            return {name: getattr(self, name) for name in self.SETTINGS}
+
+    def configure(self, **changes):
+        """Changes any of SETTINGS (POST /_emulator/settings); ValueError on a bad value."""
+        def seconds(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                    not 0 <= value < float("inf"):
+                raise ValueError("not a number of seconds")
+            return value
+
+        def optional_id(value):
+            if value is not None and not (isinstance(value, str) and value):
+                raise ValueError("not a client id or null")
+            return value
+
+        def ids(value):
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ValueError("not a list of client ids")
+            return list(value)
+
+        def length(value):
+            if isinstance(value, bool) or not isinstance(value, int) or not 16 <= value <= MAX_BODY:
+                raise ValueError("not a length from 16")
+            return value
+
+        def text(value):
+            if not isinstance(value, str) or not value:
+                raise ValueError("not a non-empty string")
+            return value
+
+        checks = {"device_code_interval": seconds, "device_code_lifetime": seconds,
+                  "slow_down_increment": seconds, "refresh_token_length": length,
+                  "single_use_refresh_tokens": _strict_bool,
+                  "reject_replayed_assertions": _strict_bool, "identity_header": text,
+                  "system_assigned_identity": optional_id, "user_assigned_identities": ids}
+        checked = {}
+        for name, value in changes.items():
+            if name not in checks:
+                raise ValueError(f"no setting {name!r}; the settings are {self.SETTINGS}")
+            try:
+                checked[name] = checks[name](value)
+            except ValueError as exc:
+                raise ValueError(f"setting {name}: {exc}") from None
+        with self._lock:
+            for name, value in checked.items():
+                setattr(self, name, value)
+        return self.settings()
+
+    # --- device code flow ------------------------------------------------------------------------
+    def device_flows(self):
+        """Every device code flow so far (never its device code): flow (its number), user_code,
+        state (pending, approved, declined, expired, redeemed), interval (seconds, grown by
+        each slow_down), polls, client_id, scope, user."""
+        with self._lock:
+            return [{k: f[k] for k in ("flow", "user_code", "state", "interval", "polls",
+                                       "client_id", "scope", "user")}
+                    for f in self._device_flows]
+
+    def _find_flow(self, code):
+        """The flow whose user code or device code is `code`, or, for None, the newest pending
+        one; KeyError when there is none."""
+        with self._lock:
+            for flow in reversed(self._device_flows):
+                if code is None and flow["state"] == "pending" or code is not None and (
+                        code.upper() == flow["user_code"] or code == flow["device_code"]):
+                    return flow
+        raise KeyError("no such device code flow" if code else "no pending device code flow")
+
+    def approve(self, user_code=None, user=DEFAULT_USER):
+        """The user signs in and approves the flow of user_code (None: the newest pending one):
+        its next poll gets the tokens. Returns the flow's number."""
+        return self._settle_flow(user_code, "approved", user)
+
+    def decline(self, user_code=None):
+        """The user declines: the flow's polls get authorization_declined."""
+        return self._settle_flow(user_code, "declined")
+
+    def expire(self, code=None):
+        """The flow (by user code or device code; None: the newest pending one) expires: its
+        polls get expired_token."""
+        with self._lock:
+            flow = self._find_flow(code)
+            if flow["state"] not in ("pending", "approved"):
+                raise ValueError(f"the flow is {flow['state']}")
+            flow["state"] = "expired"
+            return flow["flow"]
+
+    def _settle_flow(self, user_code, state, user=None):
+        with self._lock:
+            flow = self._find_flow(user_code)
+            if flow["state"] != "pending":
+                raise ValueError(f"the flow is {flow['state']}, not pending")
+            if time.time() > flow["expires_at"]:
+                flow["state"] = "expired"
+                raise ValueError("the flow has expired")
+            flow["state"] = state
+            flow["user"] = user
+            return flow["flow"]
+
+    def script_device_flow(self, steps):
+        """What the next polls of pending flows get, one step each, in order, instead of the
+        usual pending or slow_down: "pending", "slow_down" (and the interval grows),
+        "approve" (the tokens), "decline" or "expire". Replaces the previous script."""
+        if isinstance(steps, str) or not all(step in DEVICE_FLOW_STEPS for step in steps):
+            raise ValueError(f"each step must be one of {DEVICE_FLOW_STEPS}")
+        with self._lock:
+            self._device_script = list(steps)
+
+    # --- refresh tokens --------------------------------------------------------------------------
+    def _new_refresh_token(self, client_id, user, resource):
+        with self._lock:
+            token = "1.A" + secrets.token_urlsafe(self.refresh_token_length)
+            token = token[:self.refresh_token_length]
+            now = time.time()
+            self._refresh_tokens[token] = {
+                "number": len(self._refresh_tokens) + 1, "client_id": client_id, "user": user,
+                "resource": resource, "issued": now, "expires_at": now + REFRESH_TOKEN_LIFETIME,
+                "state": "active"}
+            return token
+
+    def issue_refresh_token(self, user=DEFAULT_USER, client_id=None, resource=ARM_AUDIENCE):
+        """A refresh token as a completed device code flow would leave (to seed a client's
+        state); client_id: the emulator's application by default."""
+        return self._new_refresh_token(client_id or self.client_id, user, resource)
+
+    def refresh_tokens(self):
+        """Every refresh token's state (never the token): number, user, client_id, state
+        (active, rotated, revoked), expired."""
+        now = time.time()
+        with self._lock:
+            return [{"number": e["number"], "user": e["user"], "client_id": e["client_id"],
+                     "state": e["state"], "expired": e["expires_at"] <= now}
+                    for e in self._refresh_tokens.values()]
+
+    def revoke_refresh_tokens(self):
+        """Revokes every active refresh token (a password reset, an admin's revocation): they
+        get invalid_grant AADSTS50173. Returns how many."""
+        return self._change_refresh_tokens(state="revoked")
+
+    def expire_refresh_tokens(self):
+        """Every active refresh token has been inactive too long: invalid_grant AADSTS700082."""
+        return self._change_refresh_tokens(expires_at=0)
+
+    def _change_refresh_tokens(self, **change):
+        with self._lock:
+            active = [e for e in self._refresh_tokens.values() if e["state"] == "active"]
+            for entry in active:
+                entry.update(change)
+            return len(active)
+
     # --- serving --------------------------------------------------------------------------------
     def _serve(self, handler, req):
         if req.listener == "arm" and req.path.startswith("/_emulator/"):
@@ -961,7 +1617,7 @@ class Emulator:
                                shared_key_ok=False)
         elif req.op == "regenerateKeys":
             req.details["key_regenerated"] = False
-        fault = None if self._stopping.is_set() else self._take_fault(req.listener, req.op)
+        fault = None if self._stopping.is_set() else self._take_fault(req.listener, req.op, req)
         kind = fault["kind"] if fault else None
         if kind == "long_ids":
             req.request_id = _long_id(fault["length"])
@@ -970,9 +1626,12 @@ class Emulator:
             response = None
         elif kind in ARM_ONLY_KINDS or (kind == "status" and not fault["act"]):
             response = self._fault_response(req, fault)
+        elif kind == "arc_realm":
+            response = self._arc(req, fault["variant"])
         else:
-            serve = {"login": self._token_endpoint, "arm": self._arm,
-                     "batch": self._batch}[req.listener]
+            serve = {"login": self._login, "arm": self._arm, "batch": self._batch,
+                     "appservice": self._appservice, "arc": self._arc,
+                     "imds": self._imds}[req.listener]
             response = serve(req)
             if kind == "malformed":
                 response = Response(200, fault["body"].encode("utf-8"), response.headers)
@@ -998,9 +1657,14 @@ class Emulator:
     @staticmethod
     def _classify(req):
         if req.listener == "login":
-            return "token" if TOKEN_PATH.fullmatch(req.path) else "other"
+            return ("token" if TOKEN_PATH.fullmatch(req.path) else
+                    "devicecode" if DEVICECODE_PATH.fullmatch(req.path) else "other")
         if req.listener == "batch":
             return "applications" if req.path == "/applications" else "other"
+        if req.listener == "appservice":
+            return "appservice" if req.path == APPSERVICE_PATH else "other"
+        if req.listener in ("arc", "imds"):
+            return req.listener if req.path == MI_TOKEN_PATH else "other"
         match = ARM_PATH.fullmatch(req.path)
         if not match:
             return "other"
@@ -1046,6 +1710,17 @@ class Emulator:
             extra.append(("Retry-After" if style in ("seconds", "http-date") else style, value))
         if status < 400:
             return self._bodiless_answer(req, status, extra)
+        if req.listener in MI_LISTENERS:
+            error = fault.get("code") or {
+                404: "not_found", 410: "gone", 429: "too_many_requests", 500: "unknown_error",
+                503: "service_unavailable"}.get(status, _reason(status).lower().replace(" ", "_"))
+            message = fault.get("message") or {
+                404: "Identity not yet available. Retry later.",
+                410: "The identity endpoint is being updated. Retry later.",
+                429: "Too many requests. Retry later.",
+                500: "An unexpected error occurred while fetching the AAD token.",
+            }.get(status, f"Emulated failure ({status}).")
+            return self._mi_error(req, status, error, message, extra)
         if req.listener == "login":
             return self._entra_error(req, status, "temporarily_unavailable", 90033,
                                      "A transient error has occurred. Please try again.", extra)
@@ -1074,10 +1749,13 @@ class Emulator:
         """A 2xx or 3xx fault answer: no body, and for 202 and redirects a Location to poll."""
         req.details.pop("error_code", None)  # set when the request, acted upon, failed
         headers = {"login": self._entra_headers, "arm": self._arm_headers,
-                   "batch": self._batch_headers}[req.listener](req)
+                   "batch": self._batch_headers, "appservice": self._mi_headers,
+                   "arc": self._mi_headers, "imds": self._mi_headers}[req.listener](req)
         headers = [h for h in headers if h[0] != "Content-Type"] + list(extra_headers)
-        if req.listener == "batch" and (status == 202 or 300 <= status < 400):
-            headers.append(("Location", f"{self.batch_url}{req.path}"
+        if req.listener in ("batch",) + MI_LISTENERS and (status == 202 or 300 <= status < 400):
+            base = self.batch_url if req.listener == "batch" else \
+                getattr(self, f"{req.listener}_url")
+            headers.append(("Location", f"{base}{req.path}"
                             + (f"?{req.query}" if req.query else "")))
         elif status == 202 or 300 <= status < 400:
             match = ARM_PATH.fullmatch(req.path)
@@ -1152,21 +1830,24 @@ class Emulator:
                 headers.append((name, req.headers[name][:200]))
         return headers
 
-    def _token_endpoint(self, req):
-        match = TOKEN_PATH.fullmatch(req.path)
-        if not match:
-            return Response(404, b"", self._entra_headers(req))
+    def _login(self, req):
+        if req.op == "devicecode":
+            return self._devicecode_endpoint(req)
+        return self._token_endpoint(req)
+
+    def _login_request(self, req, match):
+        """(the form, None) for a POST to a tenant of the emulator; else (None, its error)."""
         if req.method != "POST":
-            return self._entra_error(req, 400, "invalid_request", 900561,
-                                     "The endpoint only accepts POST, OPTIONS requests. "
-                                     f"Received a {req.method} request.")
+            return None, self._entra_error(req, 400, "invalid_request", 900561,
+                                           "The endpoint only accepts POST, OPTIONS requests. "
+                                           f"Received a {req.method} request.")
         tenant = urllib.parse.unquote(match.group(1))
         req.details["tenant"] = tenant
         if tenant.lower() != self.tenant_id.lower():
-            return self._entra_error(req, 400, "invalid_request", 90002,
-                                     f"Tenant '{tenant}' not found. Check to make sure you have "
-                                     "the correct tenant ID and are signing into the correct "
-                                     "cloud.")
+            return None, self._entra_error(req, 400, "invalid_request", 90002,
+                                           f"Tenant '{tenant}' not found. Check to make sure you "
+                                           "have the correct tenant ID and are signing into the "
+                                           "correct cloud.")
         form = {}
         content_type = req.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
@@ -1175,54 +1856,104 @@ class Emulator:
             form = {name: value for name, value in reversed(pairs)}
         req.details.update(form_fields=sorted(form), grant_type=form.get("grant_type"),
                            client_id=form.get("client_id"), scope=form.get("scope"))
+        return form, None
 
-        def missing(name):
-            return self._entra_error(req, 400, "invalid_request", 900144,
-                                     f"The request body must contain the following parameter: "
-                                     f"'{name}'.")
-        for name in ("grant_type", "client_id", "scope"):
-            if not form.get(name):
-                return missing(name)
-        if form["grant_type"] != "client_credentials":
-            return self._entra_error(req, 400, "unsupported_grant_type", 70003,
-                                     "The app requested an unsupported grant type "
-                                     f"'{form['grant_type']}'.")
-        if form["client_id"].lower() != self.client_id.lower():
-            return self._entra_error(req, 400, "unauthorized_client", 700016,
-                                     f"Application with identifier '{form['client_id']}' was not "
-                                     f"found in the directory '{tenant}'. This can happen if the "
-                                     "application has not been installed by the administrator "
-                                     "of the tenant or consented to by any user in the tenant. "
-                                     "You may have sent your authentication request to the "
-                                     "wrong tenant.")
-        scope = form["scope"]
-        resource = scope[:-len("/.default")] if scope.endswith("/.default") else None
-        own = (f"https://localhost:{self.arm_port}", f"https://127.0.0.1:{self.arm_port}")
-        if resource is None:
-            return self._entra_error(req, 400, "invalid_scope", 1002012,
-                                     f"The provided value for scope {scope} is not valid. Client "
-                                     "credential flows must have a scope value with /.default "
-                                     "suffixed to the resource identifier (application ID URI).")
-        if resource.rstrip("/") not in (ARM_AUDIENCE,) + own:
-            return self._entra_error(req, 400, "invalid_resource", 500011,
-                                     f"The resource principal named {resource} was not found in "
-                                     f"the tenant named {tenant}.")
-        failure = self._check_client_credential(req, form)
-        if failure:
-            return failure
+    def _missing(self, req, name):
+        return self._entra_error(req, 400, "invalid_request", 900144,
+                                 "The request body must contain the following parameter: "
+                                 f"'{name}'.")
+
+    def _unknown_client(self, req, client_id):
+        return self._entra_error(req, 400, "unauthorized_client", 700016,
+                                 f"Application with identifier '{client_id}' was not found in "
+                                 f"the directory '{req.details['tenant']}'. This can happen if "
+                                 "the application has not been installed by the administrator "
+                                 "of the tenant or consented to by any user in the tenant. You "
+                                 "may have sent your authentication request to the wrong "
+                                 "tenant.")
+
+    def _arm_resources(self):
+        """The resources a token may be for: ARM, and the emulated ARM endpoint itself."""
+        return (ARM_AUDIENCE, f"https://localhost:{self.arm_port}",
+                f"https://127.0.0.1:{self.arm_port}")
+
+    def _user_scopes(self, scope):
+        """(resource, whether offline_access is asked) of a delegated scope list such as
+        "https://management.azure.com/user_impersonation offline_access"; ValueError naming
+        the first scope that is not an ARM one (or the whole list, without any)."""
+        scopes = scope.split()
+        resources = set()
+        for item in scopes:
+            if item in OIDC_SCOPES:
+                continue
+            resource, _, permission = item.rpartition("/")
+            if permission not in ("user_impersonation", ".default") or \
+                    resource.rstrip("/") not in self._arm_resources():
+                raise ValueError(item)
+            resources.add(resource.rstrip("/"))
+        if len(resources) != 1:
+            raise ValueError(scope)
+        return resources.pop(), "offline_access" in scopes
+
+    def _invalid_scope(self, req, scope):
+        return self._entra_error(req, 400, "invalid_scope", 70011,
+                                 "The provided value for the input parameter 'scope' is not "
+                                 f"valid. The scope {scope} is not valid.")
+
+    def _claims_failure(self, req, form):
         if "claims" in form:
             try:
                 json.loads(form["claims"])
             except ValueError:
                 return self._entra_error(req, 400, "invalid_request", 9002313,
                                          "Invalid request. The 'claims' parameter is not JSON.")
+        return None
+
+    def _token_endpoint(self, req):
+        match = TOKEN_PATH.fullmatch(req.path)
+        if not match:
+            return Response(404, b"", self._entra_headers(req))
+        form, failure = self._login_request(req, match)
+        if failure:
+            return failure
+        for name in ("grant_type", "client_id"):
+            if not form.get(name):
+                return self._missing(req, name)
+        grant = form["grant_type"]
+        if grant == "client_credentials" and not form.get("scope"):
+            return self._missing(req, "scope")
+        if grant not in ("client_credentials", DEVICE_CODE_GRANT, "refresh_token"):
+            return self._entra_error(req, 400, "unsupported_grant_type", 70003,
+                                     f"The app requested an unsupported grant type '{grant}'.")
+        if form["client_id"].lower() != self.client_id.lower():
+            return self._unknown_client(req, form["client_id"])
+        if grant == DEVICE_CODE_GRANT:
+            return self._device_code_grant(req, form)
+        if grant == "refresh_token":
+            return self._refresh_token_grant(req, form)
+        scope = form["scope"]
+        resource = scope[:-len("/.default")] if scope.endswith("/.default") else None
+        if resource is None:
+            return self._entra_error(req, 400, "invalid_scope", 1002012,
+                                     f"The provided value for scope {scope} is not valid. Client "
+                                     "credential flows must have a scope value with /.default "
+                                     "suffixed to the resource identifier (application ID URI).")
+        if resource.rstrip("/") not in self._arm_resources():
+            return self._entra_error(req, 400, "invalid_resource", 500011,
+                                     f"The resource principal named {resource} was not found in "
+                                     f"the tenant named {req.details['tenant']}.")
+        failure = self._check_client_credential(req, form) or self._claims_failure(req, form)
+        if failure:
+            return failure
         token = self.issue_token(resource.rstrip("/"), claims_requested="claims" in form)
         body = {"token_type": "Bearer", "expires_in": self.token_lifetime,
                 "ext_expires_in": self.token_lifetime, "access_token": token}
         return Response(200, body, self._entra_headers(req))
 
+    # --- client credentials: secret, certificate assertion, federated token ---------------------
     def _check_client_credential(self, req, form):
-        """None when the secret or the (structurally checked) client assertion is acceptable."""
+        """None when the secret or the client assertion (a certificate's, verified against the
+        registered certificates, or a federated token) is acceptable; else Entra's error."""
         secret, assertion = form.get("client_secret"), form.get("client_assertion")
         if secret is not None and assertion is not None:
             return self._entra_error(req, 400, "invalid_request", 9002313,
@@ -1241,32 +1972,624 @@ class Emulator:
             return self._entra_error(req, 401, "invalid_client", 7000218,
                                      "The request body must contain the following parameter: "
                                      "'client_assertion' or 'client_secret'.")
-        # The signature is not verified: the emulator knows no certificate of the client.
-        req.details["credential"] = "assertion"
+        req.details["credential"] = "assertion"  # until it is known which kind
         if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
             return self._entra_error(req, 400, "invalid_request", 900144,
                                      "The request body must contain the following parameter: "
                                      f"'client_assertion_type' ({CLIENT_ASSERTION_TYPE}).")
         try:
-            parts = assertion.split(".")
-            header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
-                              for p in parts[:2])
-            if len(parts) != 3 or not parts[2] or not isinstance(claims, dict):
-                raise ValueError("not a signed JWT")
-            if header.get("alg") not in ("RS256", "PS256") or not (
-                    header.get("x5t") or header.get("x5t#S256")):
-                raise ValueError("header needs alg RS256/PS256 and x5t or x5t#S256")
-        except (ValueError, TypeError, AttributeError):
+            header, claims, signing_input, signature = parse_jwt(assertion)
+        except JwtError as exc:
+            req.details["assertion_error"] = f"malformed: {exc}"
             return self._entra_error(req, 401, "invalid_client", 50027,
                                      "JWT token is invalid or malformed.")
-        if claims.get("iss") != form["client_id"] or claims.get("sub") != form["client_id"]:
-            return self._entra_error(req, 401, "invalid_client", 700021,
-                                     "Client assertion application identifier doesn't match "
-                                     "'client_id' parameter.")
-        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] < time.time():
-            return self._entra_error(req, 401, "invalid_client", 700024,
-                                     "Client assertion is not within its valid time range.")
+        if "x5t" not in header and "x5t#S256" not in header and \
+                claims.get("iss") != form["client_id"]:
+            return self._check_federated_token(req, form, header, claims, signing_input,
+                                               signature)
+        return self._check_certificate_assertion(req, form, header, claims, signing_input,
+                                                 signature)
+
+    def _assertion_failure(self, req, code, error, message):
+        req.details["assertion_error"] = error
+        return self._entra_error(req, 401, "invalid_client", code, message)
+
+    @staticmethod
+    def _time_range(now, nbf, exp):
+        stamp = "%Y-%m-%dT%H:%M:%S.0000000Z"
+        return (f"Current time: {time.strftime(stamp, time.gmtime(now))}, assertion valid from "
+                f"{time.strftime(stamp, time.gmtime(nbf))}, expiry time of assertion "
+                f"{time.strftime(stamp, time.gmtime(exp))}.")
+
+    def _check_certificate_assertion(self, req, form, header, claims, signing_input, signature):
+        alg = header.get("alg")
+        req.details.update(credential="certificate", assertion_alg=alg,
+                           assertion_x5c="x5c" in header)
+        malformed = "JWT token is invalid or malformed."
+        if alg not in ASSERTION_ALGS:
+            return self._assertion_failure(req, 50027, "unsupported_alg",
+                                           f"{malformed} The signing algorithm '{alg}' is not "
+                                           f"supported: use {', '.join(ASSERTION_ALGS)}.")
+        typ = header.get("typ")
+        if typ is not None and (not isinstance(typ, str) or typ.upper() != "JWT"):
+            return self._assertion_failure(req, 50027, "bad_typ", malformed)
+        thumbprints = {}
+        for name, size in (("x5t#S256", 32), ("x5t", 20)):
+            if name in header:
+                try:
+                    thumbprints[name] = _b64url_decode(header[name])
+                except JwtError:
+                    thumbprints[name] = b""
+                if len(thumbprints[name]) != size:
+                    return self._assertion_failure(req, 50027, f"bad_{name}",
+                                                   f"{malformed} The header's {name} is not the "
+                                                   f"unpadded base64url of a {size}-byte hash.")
+        if not thumbprints:
+            return self._assertion_failure(req, 50027, "no_thumbprint",
+                                           f"{malformed} The header names no key: it needs "
+                                           "x5t#S256 (or x5t).")
+        req.details["assertion_thumbprint"] = next(iter(thumbprints))
+        for name in ("aud", "iss", "sub", "jti", "nbf", "iat", "exp"):
+            if name not in claims:
+                return self._assertion_failure(req, 50027, f"missing_claim:{name}",
+                                               f"{malformed} The claim '{name}' is missing.")
+        for name in ("nbf", "iat", "exp"):
+            if not isinstance(claims[name], int) or isinstance(claims[name], bool):
+                return self._assertion_failure(req, 50027, f"claim_not_integer:{name}",
+                                               f"{malformed} The claim '{name}' is not an "
+                                               "integer number of seconds.")
+        if not isinstance(claims["jti"], str) or not GUID.fullmatch(claims["jti"]):
+            return self._assertion_failure(req, 50027, "jti_not_uuid",
+                                           f"{malformed} The claim 'jti' is not a UUID.")
+        shown = next(iter(thumbprints.values())).hex().upper()
+        with self._lock:
+            cert = next((c for c in self._client_certs
+                         if thumbprints.get("x5t#S256", c.sha256) == c.sha256
+                         and thumbprints.get("x5t", c.sha1) == c.sha1), None)
+        if cert is None:
+            return self._assertion_failure(
+                req, 700027, "key_not_found",
+                "Client assertion contains an invalid signature. [Reason - The key was not "
+                f"found., Thumbprint of key used by client: '{shown}', Please visit the Azure "
+                "Portal, Graph Explorer or directly use MS Graph to see configured keys for app "
+                f"Id '{self.client_id}'.]")
+        req.details["assertion_certificate"] = cert.name
+        found = f"Thumbprint of key used by client: '{shown}', Found key '{cert.validity()}'"
+        now = time.time()
+        if cert.not_after < now:
+            return self._assertion_failure(req, 700027, "certificate_expired",
+                                           "Client assertion contains an invalid signature. "
+                                           f"[Reason - The key used is expired., {found}]")
+        if cert.not_before > now + ASSERTION_SKEW:
+            return self._assertion_failure(req, 700027, "certificate_not_yet_valid",
+                                           "Client assertion contains an invalid signature. "
+                                           f"[Reason - The key used is not yet valid., {found}]")
+        problem = cert.verify(alg, signing_input, signature)
+        if problem:
+            return self._assertion_failure(req, 700027, problem,
+                                           "Client assertion contains an invalid signature. "
+                                           "[Reason - The provided signature value did not "
+                                           f"match the expected signature value., {found}]")
+        if "x5c" in header:
+            failure = self._check_x5c(req, header["x5c"], cert, found)
+            if failure:
+                return failure
+        if claims["iss"] != form["client_id"] or claims["sub"] != form["client_id"]:
+            return self._assertion_failure(req, 700021, "iss_sub_mismatch",
+                                           "Client assertion application identifier doesn't "
+                                           "match 'client_id' parameter. Review the "
+                                           "documentation at https://learn.microsoft.com/entra/"
+                                           "identity-platform/certificate-credentials .")
+        tenant = req.details["tenant"]
+        path = f"/{tenant}/oauth2/v2.0/token".lower()
+        accepted = {f"https://{h}{path}" for h in (
+            (req.headers.get("Host") or "").lower(), "login.microsoftonline.com",
+            f"localhost:{self.login_port}", f"127.0.0.1:{self.login_port}")}
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if not any(isinstance(a, str) and a.lower() in accepted for a in audiences):
+            return self._assertion_failure(req, 50012, "aud_mismatch",
+                                           "Client assertion audience claim does not match "
+                                           "Realm issuer.")
+        nbf, iat, exp = claims["nbf"], claims["iat"], claims["exp"]
+        if exp <= nbf or exp - nbf > ASSERTION_MAX_LIFETIME:
+            return self._assertion_failure(req, 700024, "lifetime",
+                                           "Client assertion is not within its valid time "
+                                           f"range. {self._time_range(now, nbf, exp)} Its "
+                                           f"lifetime (exp - nbf) is {exp - nbf} seconds: at "
+                                           f"most {ASSERTION_MAX_LIFETIME} are accepted.")
+        if now < nbf - ASSERTION_SKEW or now > exp + ASSERTION_SKEW or \
+                iat > now + ASSERTION_SKEW:
+            return self._assertion_failure(req, 700024, "time_window",
+                                           "Client assertion is not within its valid time "
+                                           f"range. {self._time_range(now, nbf, exp)} Review "
+                                           "the documentation at https://learn.microsoft.com/"
+                                           "entra/identity-platform/certificate-credentials .")
+        with self._lock:
+            self._seen_jti = {j: t for j, t in self._seen_jti.items() if t > now}
+            reused = claims["jti"] in self._seen_jti
+            self._seen_jti[claims["jti"]] = exp + ASSERTION_SKEW
+        req.details["assertion_jti_reused"] = reused
+        if reused and self.reject_replayed_assertions:
+            return self._assertion_failure(req, 50013, "jti_replayed",
+                                           "Assertion is invalid because its jti was already "
+                                           "used: each client assertion is good for one "
+                                           "request.")
         return None
+
+    def _check_x5c(self, req, x5c, cert, found):
+        """The x5c header: standard base64 DER certificates, the registered one first, each
+        issued by the next."""
+        try:
+            if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
+                raise ValueError("not a list of strings")
+            chain = [base64.b64decode(c, validate=True) for c in x5c]
+        except ValueError:
+            return self._assertion_failure(req, 50027, "x5c_malformed",
+                                           "JWT token is invalid or malformed. The header's "
+                                           "x5c is not a list of base64 DER certificates.")
+        req.details["assertion_x5c_length"] = len(chain)
+        if chain[0] != cert.der:
+            return self._assertion_failure(req, 700027, "x5c_leaf_mismatch",
+                                           "Client assertion contains an invalid signature. "
+                                           "[Reason - The first certificate of x5c is not the "
+                                           f"key used., {found}]")
+        for index in range(len(chain) - 1):
+            if not _issued_by(chain[index], chain[index + 1]):
+                return self._assertion_failure(req, 700027, "x5c_chain",
+                                               "Client assertion contains an invalid "
+                                               f"signature. [Reason - x5c[{index}] is not "
+                                               f"issued by x5c[{index + 1}]., {found}]")
+        return None
+
+    def _check_federated_token(self, req, form, header, claims, signing_input, signature):
+        """A client assertion that is a federated token (workload identity): an OIDC issuer's
+        token matching a federated identity credential of the application."""
+        req.details.update(credential="workload", assertion_alg=header.get("alg"),
+                           assertion_x5c="x5c" in header)
+        issuer, subject = claims.get("iss"), claims.get("sub")
+        req.details.update(federated_issuer=issuer if isinstance(issuer, str) else None,
+                           federated_subject=subject if isinstance(subject, str) else None)
+        malformed = "JWT token is invalid or malformed."
+        for name in ("exp", "nbf", "iat"):
+            if (name == "exp" or name in claims) and (
+                    not isinstance(claims.get(name), int) or isinstance(claims[name], bool)):
+                return self._assertion_failure(req, 50027, f"claim_not_integer:{name}",
+                                               f"{malformed} The claim '{name}' is missing or "
+                                               "not an integer number of seconds.")
+        documentation = ("Please note that the matching is done using a case-sensitive "
+                         "comparison. Check your federated identity credential Subject, "
+                         "Audience and Issuer against the presented assertion. "
+                         "https://learn.microsoft.com/entra/workload-id/"
+                         "workload-identity-federation")
+        with self._lock:
+            records = [r for r in self._federated_identities if r["issuer"] == issuer]
+            oidc = self._oidc_issuer
+        if not records:
+            return self._assertion_failure(req, 700211, "issuer_not_registered",
+                                           "No matching federated identity record found for "
+                                           f"presented assertion issuer '{issuer}'. "
+                                           f"{documentation}")
+        if header.get("alg") != "RS256" or oidc is None or issuer != oidc.issuer or \
+                not oidc.verify(signing_input, signature):
+            return self._assertion_failure(req, 50027, "bad_signature",
+                                           "Invalid JWT token. The token from issuer "
+                                           f"'{issuer}' failed signature verification.")
+        now = time.time()
+        exp, nbf = claims["exp"], claims.get("nbf", claims.get("iat", claims["exp"] - 1))
+        if now < nbf - ASSERTION_SKEW or now > exp + ASSERTION_SKEW:
+            return self._assertion_failure(req, 700024, "time_window",
+                                           "Client assertion is not within its valid time "
+                                           f"range. {self._time_range(now, nbf, exp)} Review "
+                                           "the documentation at https://learn.microsoft.com/"
+                                           "entra/workload-id/workload-identity-federation .")
+        records = [r for r in records if r["subject"] == subject]
+        if not records:
+            return self._assertion_failure(req, 700213, "subject_not_registered",
+                                           "No matching federated identity record found for "
+                                           f"presented assertion subject '{subject}'. "
+                                           f"{documentation}")
+        audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else \
+            [claims.get("aud")]
+        if not any(a in r["audiences"] for r in records for a in audiences):
+            shown = ", ".join(str(a) for a in audiences)
+            return self._assertion_failure(req, 700212, "audience_not_registered",
+                                           "No matching federated identity record found for "
+                                           f"presented assertion audience '{shown}'. "
+                                           f"{documentation}")
+        return None
+
+    # --- device code flow and refresh tokens ---------------------------------------------------
+    def _devicecode_endpoint(self, req):
+        form, failure = self._login_request(req, DEVICECODE_PATH.fullmatch(req.path))
+        if failure:
+            return failure
+        for name in ("client_id", "scope"):
+            if not form.get(name):
+                return self._missing(req, name)
+        if form["client_id"].lower() != self.client_id.lower():
+            return self._unknown_client(req, form["client_id"])
+        try:
+            resource, offline = self._user_scopes(form["scope"])
+        except ValueError as exc:
+            return self._invalid_scope(req, str(exc))
+        now = time.time()
+        with self._lock:
+            user_code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(9))
+            flow = {"flow": len(self._device_flows) + 1, "user_code": user_code,
+                    "device_code": ("DAQABIQEAAAD" + secrets.token_urlsafe(
+                        DEVICE_CODE_LENGTH))[:DEVICE_CODE_LENGTH],
+                    "state": "pending", "interval": self.device_code_interval, "polls": 0,
+                    "client_id": form["client_id"], "scope": form["scope"], "user": None,
+                    "resource": resource, "offline": offline, "issued": now,
+                    "last_poll": None, "expires_at": now + self.device_code_lifetime}
+            self._device_flows.append(flow)
+        req.details.update(device_flow=flow["flow"], offline_access=offline)
+        interval = flow["interval"]
+        body = {"user_code": user_code, "device_code": flow["device_code"],
+                "verification_uri": DEVICE_VERIFICATION_URI,
+                "expires_in": int(self.device_code_lifetime),
+                "interval": int(interval) if float(interval).is_integer() else interval,
+                "message": f"To sign in, use a web browser to open the page "
+                           f"{DEVICE_VERIFICATION_URI} and enter the code {user_code} to "
+                           "authenticate."}
+        return Response(200, body, self._entra_headers(req))
+
+    def _poll(self, flow, now):
+        """One poll of a flow: what it gets (pending, slow_down, approved, declined, expired,
+        redeemed) and the seconds since the previous poll (or since the flow began)."""
+        with self._lock:
+            gap = now - (flow["last_poll"] or flow["issued"])
+            flow["polls"] += 1
+            flow["last_poll"] = now
+            if flow["state"] in ("pending", "approved") and now > flow["expires_at"]:
+                flow["state"] = "expired"
+            if flow["state"] == "pending":
+                step = self._device_script.pop(0) if self._device_script else None
+                if step == "approve":
+                    flow.update(state="approved", user=DEFAULT_USER)
+                elif step in ("decline", "expire"):
+                    flow["state"] = {"decline": "declined", "expire": "expired"}[step]
+                elif step == "slow_down" or (
+                        step is None and gap < flow["interval"] - POLL_TOLERANCE):
+                    flow["interval"] += self.slow_down_increment
+                    return "slow_down", gap
+                else:
+                    return "pending", gap
+            if flow["state"] == "approved":
+                flow["state"] = "redeemed"
+                return "approved", gap
+            return flow["state"], gap
+
+    def _device_code_grant(self, req, form):
+        code = form.get("device_code")
+        if not code:
+            return self._missing(req, "device_code")
+        with self._lock:
+            flow = next((f for f in self._device_flows
+                         if secrets.compare_digest(f["device_code"].encode(),
+                                                   code.encode("utf-8", "replace"))), None)
+        if flow is None:
+            req.details["device_flow_state"] = "unknown"
+            return self._entra_error(req, 400, "bad_verification_code", 70018,
+                                     "The provided value for the input parameter 'device_code' "
+                                     "is not valid.")
+        req.details["device_flow"] = flow["flow"]
+        req.details["credential"] = "device_code"
+        if flow["client_id"].lower() != form["client_id"].lower():
+            req.details["device_flow_state"] = "other_client"
+            return self._entra_error(req, 400, "invalid_grant", 70000,
+                                     "Provided grant is invalid or malformed: the device code "
+                                     "was issued to another application.")
+        if "client_secret" in form or "client_assertion" in form:
+            failure = self._check_client_credential(req, form)
+            if failure:
+                return failure
+        failure = self._claims_failure(req, form)
+        if failure:
+            return failure
+        answer, gap = self._poll(flow, time.time())
+        req.details.update(device_flow_state=answer, device_poll=flow["polls"],
+                           device_poll_gap=round(gap, 3), device_interval=flow["interval"])
+        if answer == "pending":
+            return self._entra_error(req, 400, "authorization_pending", 70016,
+                                     "OAuth 2.0 device flow error. Authorization is pending. "
+                                     "Continue polling.")
+        if answer == "slow_down":
+            return self._entra_error(req, 400, "slow_down", 70016,
+                                     "OAuth 2.0 device flow error. Authorization is pending, "
+                                     "and polls come too often: wait at least "
+                                     f"{flow['interval']} seconds between them.")
+        if answer == "declined":
+            return self._entra_error(req, 400, "authorization_declined", 65004,
+                                     "User declined to consent to access the app.")
+        if answer == "expired":
+            return self._entra_error(req, 400, "expired_token", 70020,
+                                     "The provided value for the input parameter 'device_code' "
+                                     "is not valid. This device code has expired.")
+        if answer == "redeemed":
+            return self._entra_error(req, 400, "invalid_grant", 70000,
+                                     "Provided grant is invalid or malformed: the device code "
+                                     "was already redeemed.")
+        return self._user_tokens(req, form, flow["client_id"], flow["user"], flow["resource"],
+                                 flow["offline"])
+
+    def _user_tokens(self, req, form, client_id, user, resource, offline):
+        token = self.issue_token(resource, claims_requested="claims" in form, user=user)
+        body = {"token_type": "Bearer", "scope": f"{resource}/user_impersonation",
+                "expires_in": self.token_lifetime, "ext_expires_in": self.token_lifetime,
+                "access_token": token}
+        if offline:
+            body["refresh_token"] = self._new_refresh_token(client_id, user, resource)
+        req.details["refresh_token_issued"] = offline
+        return Response(200, body, self._entra_headers(req))
+
+    def _refresh_token_grant(self, req, form):
+        refresh_token = form.get("refresh_token")
+        if not refresh_token:
+            return self._missing(req, "refresh_token")
+        req.details["credential"] = "refresh_token"
+        if "client_secret" in form or "client_assertion" in form:
+            failure = self._check_client_credential(req, form)
+            if failure:
+                return failure
+        now = time.time()
+        with self._lock:
+            entry = self._refresh_tokens.get(refresh_token)
+            state = entry["state"] if entry else "unknown"
+            if entry and state == "active" and entry["expires_at"] <= now:
+                state = "expired"
+            if entry and state == "active" and entry["client_id"].lower() != \
+                    form["client_id"].lower():
+                state = "other_client"
+        req.details["refresh_token_state"] = state
+        if entry:
+            req.details["refresh_token_number"] = entry["number"]
+        if state == "revoked":
+            issued = time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime(entry["issued"]))
+            return self._entra_error(req, 400, "invalid_grant", 50173,
+                                     "The provided grant has expired due to it being revoked, "
+                                     "a fresh auth token is needed. The user might have "
+                                     "changed or reset their password. The grant was issued on "
+                                     f"'{issued}'.")
+        if state == "expired":
+            issued = time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime(entry["issued"]))
+            return self._entra_error(req, 400, "invalid_grant", 700082,
+                                     "The refresh token has expired due to inactivity. The "
+                                     f"token was issued on {issued} and was inactive for "
+                                     "90.00:00:00.")
+        if state != "active":
+            return self._entra_error(req, 400, "invalid_grant", 70000,
+                                     "Provided grant is invalid or malformed.")
+        resource = entry["resource"]
+        if form.get("scope"):
+            try:
+                resource, _offline = self._user_scopes(form["scope"])
+            except ValueError as exc:
+                return self._invalid_scope(req, str(exc))
+        failure = self._claims_failure(req, form)
+        if failure:
+            return failure
+        with self._lock:
+            if entry["state"] != "active":  # another request used it meanwhile
+                return self._entra_error(req, 400, "invalid_grant", 70000,
+                                         "Provided grant is invalid or malformed.")
+            if self.single_use_refresh_tokens:
+                entry["state"] = "rotated"
+        return self._user_tokens(req, form, entry["client_id"], entry["user"], resource, True)
+
+    # --- managed identity: App Service, Azure Arc, IMDS (plain HTTP) -----------------------------
+    @staticmethod
+    def _mi_headers(req):
+        return [("Content-Type", "application/json; charset=utf-8"),
+                ("Server", f"azure-emulator-{req.listener}")]
+
+    def _mi_error(self, req, status, error, description, extra_headers=()):
+        """An error in the endpoint's own shape: App Service's statusCode/message, or the
+        error/error_description of IMDS and Arc."""
+        if req.listener == "appservice":
+            body = {"statusCode": status, "message": description,
+                    "correlationId": str(uuid.uuid4())}
+        else:
+            body = {"error": error, "error_description": description}
+        req.details["error_code"] = error
+        return Response(status, body, self._mi_headers(req) + list(extra_headers))
+
+    def _mi_common(self, req, versions):
+        """The checks every token request of a managed-identity endpoint goes through first
+        (path, method, api-version; the Metadata header but on App Service): an error, or
+        None."""
+        if req.op == "other":
+            return self._mi_error(req, 404, "not_found", f"The path '{req.path}' is not found.")
+        if req.method != "GET":
+            return self._mi_error(req, 405, "method_not_allowed",
+                                  f"The method '{req.method}' is not allowed.",
+                                  [("Allow", "GET")])
+        version = (req.params.get("api-version") or [None])[0]
+        req.details["api_version"] = version
+        if req.listener != "appservice":
+            metadata = req.headers.get("Metadata")
+            req.details["metadata_header"] = metadata is not None
+            if (metadata or "").lower() != "true":
+                return self._mi_error(req, 400, "invalid_request",
+                                      "Required metadata header not specified")
+        if version is None:
+            return self._mi_error(req, 400, "invalid_request",
+                                  "Required query variable 'api-version' is missing")
+        if version not in versions:
+            return self._mi_error(req, 400, "invalid_request",
+                                  f"Bad request. api-version '{version}' is invalid. Supported: "
+                                  f"{', '.join(versions)}.")
+        return None
+
+    def _mi_token(self, req, allow_user_assigned=True):
+        """(resource, client id of the identity, None) for the request's resource and identity
+        selector; else (None, None, the error)."""
+        resource = (req.params.get("resource") or [None])[0]
+        req.details["resource"] = resource
+        if not resource:
+            return None, None, self._mi_error(req, 400, "invalid_request",
+                                              "Required query variable 'resource' is missing")
+        if resource.rstrip("/") not in self._arm_resources():
+            return None, None, self._mi_error(
+                req, 400, "invalid_resource",
+                f"AADSTS500011: The resource principal named {resource} was not found in the "
+                f"tenant named {self.tenant_id}.")
+        selectors = [n for n in ("client_id", "object_id", "principal_id", "msi_res_id",
+                                 "mi_res_id") if n in req.params]
+        req.details["identity_selector"] = selectors[0] if selectors else None
+        with self._lock:
+            system, user_assigned = self.system_assigned_identity, self.user_assigned_identities
+        wanted = req.params["client_id"][0].lower() if selectors == ["client_id"] else None
+        if len(selectors) > 1:
+            found = None
+        elif not selectors:
+            found = system
+        elif system and wanted == system.lower():
+            found = system
+        elif allow_user_assigned and wanted in [u.lower() for u in user_assigned]:
+            found = next(u for u in user_assigned if u.lower() == wanted)
+        else:
+            found = None
+        if found is None:
+            req.details["identity"] = None
+            if req.listener == "appservice":
+                return None, None, self._mi_error(req, 400, "invalid_request",
+                                                  "Unable to load the proper Managed Identity.")
+            return None, None, self._mi_error(req, 400, "invalid_request", "Identity not found")
+        req.details["identity"] = "system" if found == system else "user_assigned"
+        req.details["mi_client_id"] = found
+        return resource, found, None
+
+    def _appservice(self, req):
+        failure = self._mi_common(req, (APPSERVICE_API_VERSION,))
+        if failure:
+            return failure
+        sent = req.headers.get("X-IDENTITY-HEADER")
+        with self._lock:
+            expected = self.identity_header
+        state = ("missing" if sent is None else
+                 "ok" if secrets.compare_digest(sent.encode("utf-8", "replace"),
+                                                expected.encode()) else "wrong")
+        req.details["identity_header"] = state
+        if state == "missing":
+            return self._mi_error(req, 400, "invalid_request",
+                                  "The X-IDENTITY-HEADER header is required.")
+        if state == "wrong":
+            return self._mi_error(req, 401, "unauthorized",
+                                  "The X-IDENTITY-HEADER header is not valid.")
+        resource, client_id, failure = self._mi_token(req)
+        if failure:
+            return failure
+        token = self.issue_token(resource, app_id=client_id)
+        body = {"access_token": token, "expires_on": str(int(time.time()) + self.token_lifetime),
+                "resource": resource, "token_type": "Bearer", "client_id": client_id}
+        return Response(200, body, self._mi_headers(req))
+
+    def _imds(self, req):
+        failure = self._mi_common(req, IMDS_API_VERSIONS)
+        if failure:
+            return failure
+        resource, client_id, failure = self._mi_token(req)
+        if failure:
+            return failure
+        return Response(200, self._mi_body(resource, client_id), self._mi_headers(req))
+
+    def _mi_body(self, resource, client_id):
+        now = int(time.time())
+        token = self.issue_token(resource, app_id=client_id)
+        lifetime = str(self.token_lifetime)
+        return {"access_token": token, "client_id": client_id, "expires_in": lifetime,
+                "expires_on": str(now + self.token_lifetime), "ext_expires_in": lifetime,
+                "not_before": str(now), "resource": resource, "token_type": "Bearer"}
+
+    def _arc(self, req, variant=None):
+        failure = self._mi_common(req, ARC_API_VERSIONS)
+        if failure:
+            return failure
+        authorization = req.headers.get("Authorization")
+        if authorization is None:
+            realm = self._arc_challenge(variant)
+            req.details["arc_challenge"] = variant or "valid"
+            return self._mi_error(req, 401, "unauthorized",
+                                  "Read the secret from the file named in the WWW-Authenticate "
+                                  "header and send it as 'Authorization: Basic <secret>'.",
+                                  [("WWW-Authenticate", f"Basic realm={realm}")])
+        scheme, _, secret = authorization.partition(" ")
+        now = time.time()
+        with self._lock:
+            self._prune_arc_secrets(now)
+            ok = scheme.lower() == "basic" and any(
+                secrets.compare_digest(secret.encode("utf-8", "replace"), known.encode())
+                for known in self._arc_secrets)
+        req.details["arc_secret"] = "ok" if ok else "wrong"
+        if not ok:
+            realm = self._arc_challenge(None)
+            return self._mi_error(req, 401, "unauthorized",
+                                  "The secret in the Authorization header is not valid.",
+                                  [("WWW-Authenticate", f"Basic realm={realm}")])
+        resource, client_id, failure = self._mi_token(req, allow_user_assigned=False)
+        if failure:
+            return failure
+        body = self._mi_body(resource, client_id)
+        for name in ("client_id", "ext_expires_in"):  # not in HIMDS's answer
+            del body[name]
+        return Response(200, body, self._mi_headers(req))
+
+    def _prune_arc_secrets(self, now):
+        for secret, (until, paths) in list(self._arc_secrets.items()):
+            if until <= now:
+                for path in paths:
+                    _remove_quietly(path)
+                del self._arc_secrets[secret]
+
+    def _arc_challenge(self, variant):
+        """Writes a fresh secret to a file and returns the realm that names it: a file directly
+        in arc_token_dir, named <uuid>.key, of at most ARC_MAX_SECRET bytes; or, for a variant,
+        one a client must refuse (or, for "limit", one of exactly ARC_MAX_SECRET bytes). The
+        secret is accepted for ARC_SECRET_LIFETIME seconds whatever the variant, so a client
+        that does not refuse gets a token (and the test sees the request)."""
+        now = time.time()
+        name = f"{uuid.uuid4()}.key"
+        with self._lock:
+            self._prune_arc_secrets(now)
+            directory = self.arc_token_dir
+            secret = secrets.token_hex(32)
+            if variant == "oversized":
+                secret = secrets.token_hex(ARC_MAX_SECRET // 2 + 1)[:ARC_MAX_SECRET + 1]
+            elif variant == "limit":
+                secret = secrets.token_hex(ARC_MAX_SECRET // 2)
+            path = os.path.join(directory, name)
+            realm, written = path, [path]
+            if variant in ("outside", "symlink", "traversal"):
+                outside = os.path.join(self._workdir(), "arc-outside")
+                os.makedirs(outside, exist_ok=True)
+                path = os.path.join(outside, name)
+                written = [path]
+                if variant == "outside":
+                    realm = path
+                elif variant == "symlink":
+                    realm = os.path.join(directory, name)
+                    written.append(realm)
+                else:
+                    realm = os.path.join(directory, os.path.relpath(path, directory))
+            elif variant == "not_key":
+                path = realm = os.path.join(directory, name + ".txt")
+                written = [path]
+            elif variant == "subdir":
+                subdir = os.path.join(directory, f"sub-{secrets.token_hex(4)}")
+                os.mkdir(subdir)
+                path = realm = os.path.join(subdir, name)
+                written = [path, subdir]
+            elif variant == "relative":
+                realm = name
+            if variant != "missing":
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w", encoding="ascii") as secret_file:
+                    secret_file.write(secret)
+                if variant == "symlink":
+                    os.symlink(path, realm)
+                self._arc_secrets[secret] = (now + ARC_SECRET_LIFETIME, written)
+            return realm
 
     # --- Azure Resource Manager ----------------------------------------------------------------
     def _arm_headers(self, req):
@@ -1576,21 +2899,81 @@ class Emulator:
             elif route == ("POST", "/_emulator/expire-tokens"):
                 self.expire_tokens()
             else:
-                return Response(404, {"error": f"no admin route {route}"}, headers)
+                answer = self._admin_credentials(route, req.body)
+                if answer is None:
+                    return Response(404, {"error": f"no admin route {route}"}, headers)
+                if answer is not True:
+                    return Response(200, answer, headers)
+        except KeyError as exc:
+            return Response(404, {"error": str(exc.args[0] if exc.args else exc)}, headers)
         except (ValueError, TypeError) as exc:
             return Response(400, {"error": str(exc)}, headers)
         return Response(204, b"", headers)
 
+    def _admin_credentials(self, route, body):
+        """The admin routes of the credentials: a JSON-able answer (200), True (204), or None
+        (no such route). Raises ValueError/TypeError (400) or KeyError (404)."""
+        def options():
+            value = json.loads(body or b"{}")
+            if not isinstance(value, dict):
+                raise ValueError("the body must be a JSON object")
+            return value
+        method, path = route
+        if path == "/_emulator/client-certificates":
+            if method == "GET":
+                return self.client_certificates()
+            if method == "POST":
+                return self.register_client_certificate(**options())
+            if method == "DELETE":
+                self.clear_client_certificates()
+                return True
+        elif path == "/_emulator/federated-identities":
+            if method == "GET":
+                return self.federated_identities()
+            if method == "POST":
+                return self.add_federated_identity(**options())
+            if method == "DELETE":
+                self.clear_federated_identities()
+                return True
+        elif route == ("POST", "/_emulator/federated-token"):
+            return {"token": self.federated_token(**options())}
+        elif path == "/_emulator/settings":
+            if method == "GET":
+                return self.settings()
+            if method == "POST":
+                return self.configure(**options())
+        elif route == ("GET", "/_emulator/device-flows"):
+            return self.device_flows()
+        elif method == "POST" and path in ("/_emulator/device-flows/approve",
+                                           "/_emulator/device-flows/decline",
+                                           "/_emulator/device-flows/expire"):
+            action = path.rsplit("/", 1)[1]
+            flow = getattr(self, action)(**options())
+            return next(f for f in self.device_flows() if f["flow"] == flow)
+        elif route == ("POST", "/_emulator/device-flows/script"):
+            self.script_device_flow(json.loads(body or b"[]"))
+            return True
+        elif route == ("GET", "/_emulator/refresh-tokens"):
+            return self.refresh_tokens()
+        elif route == ("POST", "/_emulator/refresh-tokens"):
+            return {"refresh_token": self.issue_refresh_token(**options())}
+        elif route == ("POST", "/_emulator/refresh-tokens/revoke"):
+            return {"revoked": self.revoke_refresh_tokens()}
+        elif route == ("POST", "/_emulator/refresh-tokens/expire"):
+            return {"expired": self.expire_refresh_tokens()}
+        return None
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="Local Entra ID + ARM (Batch keys) + Batch data plane emulator.")
+        description="Local Entra ID + ARM (Batch keys) + Batch data plane + managed identity "
+                    "emulator.")
     parser.add_argument("--pki", required=True, help="directory made by make_test_pki.sh")
     parser.add_argument("--port-file", required=True,
-                        help='written as {"login": N, "arm": M, "batch": B}')
-    parser.add_argument("--login-port", type=int, default=0)
-    parser.add_argument("--arm-port", type=int, default=0)
-    parser.add_argument("--batch-port", type=int, default=0)
+                        help='written as {"login": N, "arm": M, "batch": B, "appservice": S, '
+                             '"arc": A, "imds": I}')
+    for name in LISTENERS:
+        parser.add_argument(f"--{name}-port", type=int, default=0)
     parser.add_argument("--propagation-delay", type=float, default=0, metavar="SECONDS",
                         help="a regenerated key is accepted on the data plane this much later")
     parser.add_argument("--log", help="append the log here as JSON lines")
@@ -1600,6 +2983,15 @@ def main(argv=None):
     parser.add_argument("--tls-max", choices=("1.2", "1.3"), default="1.3")
     parser.add_argument("--token-lifetime", type=int, default=3599)
     parser.add_argument("--token-length", type=int, default=1600)
+    parser.add_argument("--client-pki", metavar="DIR",
+                        help="register the client certificates of DIR (made by "
+                             "make_client_pki.sh if need be)")
+    parser.add_argument("--arc-token-dir", metavar="DIR",
+                        help="where Azure Arc's challenge files go (default: a temporary "
+                             "directory)")
+    parser.add_argument("--identity-header", default=DEFAULT_IDENTITY_HEADER,
+                        help="App Service's IDENTITY_HEADER secret")
+    parser.add_argument("--device-code-interval", type=float, default=5, metavar="SECONDS")
     args = parser.parse_args(argv)
     if not 0 <= args.propagation_delay < float("inf"):
         parser.error("--propagation-delay must be 0 or more seconds")
@@ -1607,17 +2999,18 @@ def main(argv=None):
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    emulator = Emulator(args.pki, cert=args.cert, ipv6=args.ipv6, login_port=args.login_port,
-                        arm_port=args.arm_port, batch_port=args.batch_port, log_path=args.log,
+    ports = {f"{name}_port": getattr(args, f"{name}_port") for name in LISTENERS}
+    emulator = Emulator(args.pki, cert=args.cert, ipv6=args.ipv6, log_path=args.log,
                         control_path=args.control, token_lifetime=args.token_lifetime,
                         token_length=args.token_length, tls_max_version=args.tls_max,
-                        propagation_delay=args.propagation_delay)
+                        propagation_delay=args.propagation_delay, client_pki=args.client_pki,
+                        arc_token_dir=args.arc_token_dir, identity_header=args.identity_header,
+                        device_code_interval=args.device_code_interval, **ports)
     emulator.start()
     try:
         temporary = f"{args.port_file}.{os.getpid()}.tmp"
         with open(temporary, "w", encoding="utf-8") as port_file:
-            json.dump({"login": emulator.login_port, "arm": emulator.arm_port,
-                       "batch": emulator.batch_port}, port_file)
+            json.dump({name: getattr(emulator, f"{name}_port") for name in LISTENERS}, port_file)
         os.replace(temporary, args.port_file)
         while not stop.wait(1):
             pass

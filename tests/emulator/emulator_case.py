@@ -33,11 +33,16 @@ class EmulatorTestCase(unittest.TestCase):
     TMP_PREFIX = "batchkey-test-"
 
     @classmethod
+    def emulator_options(cls):
+        """Keyword arguments for the class's Emulator (cls.tmp exists by then)."""
+        return {}
+
+    @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix=cls.TMP_PREFIX)
         cls.pki = os.path.join(cls.tmp, "pki")
         make_pki(cls.pki)
-        cls.emulator = emu.Emulator(cls.pki).start()
+        cls.emulator = emu.Emulator(cls.pki, **cls.emulator_options()).start()
 
     @classmethod
     def tearDownClass(cls):

@@ -4,9 +4,12 @@
 #
 # Usage: tests/emulator/serve.sh ENV-FILE [BATCHKEY]
 #
-# Makes a throwaway PKI (in a temporary directory), starts the emulator on free loopback ports,
-# prints the `export NAME='value'` lines that point batchkey at it and writes them to ENV-FILE
-# (atomically: once it exists, it is complete), so that another shell can `. ENV-FILE`. The
+# Makes a throwaway PKI and client certificates (in a temporary directory), starts the emulator
+# on free loopback ports, prints the `export NAME='value'` lines that point batchkey at it
+# (with the client secret) and writes them to ENV-FILE (atomically: once it exists, it is
+# complete), so that another shell can `. ENV-FILE`; then, as comments, where the plain-HTTP
+# managed-identity endpoints listen and how to pick another credential (nothing more is
+# exported). The
 # emulator's request log goes to ENV-FILE's name with .jsonl for .env (JSON lines; kept after
 # the stop). Runs until SIGINT (Ctrl-C) or SIGTERM: then stops the emulator, removes ENV-FILE
 # and the PKI, prints "emulator stopped ..." and exits 0. Exits 1 if the emulator fails.
@@ -61,13 +64,16 @@ trap on_signal INT TERM
 work=$(mktemp -d "${TMPDIR:-/tmp}/batchkey-emulator.XXXXXX")
 mkdir -p "$(dirname "$envfile")"
 : >"$log"
-emulator_start "$work" --log "$log"
+sh "$here/make_client_pki.sh" "$work/client-pki"
+emulator_start "$work" --log "$log" --client-pki "$work/client-pki"
 exports=$(emulator_exports "$work")
+hints=$(emulator_hints "$work")
 
 {
     echo "# batchkey emulator, serve.sh pid $$ (make emulator); removed when it stops"
     echo "# use: . $envfile"
     printf '%s\n' "$exports"
+    printf '%s\n' "$hints"
 } >"$envfile.tmp.$$"
 wrote_env=1
 mv -f "$envfile.tmp.$$" "$envfile"
@@ -76,6 +82,7 @@ eval "$exports"
 echo "emulator up: Entra ID at $AZURE_AUTHORITY_HOST, ARM at $BATCHKEY_ARM_ENDPOINT," \
     "Batch data plane at $BATCHKEY_BATCH_ENDPOINT (log: $log)"
 printf '%s\n' "$exports"
+printf '%s\n' "$hints"
 echo "These lines are in $envfile. In another terminal, in $(pwd):"
 echo "    . $envfile && $batchkey show"
 echo "Ctrl-C stops the emulator and removes $envfile."

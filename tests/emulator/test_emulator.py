@@ -17,12 +17,13 @@ import tempfile
 import time
 import unittest
 import urllib.parse
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import azure_emulator as ae  # noqa: E402
 
-PKI = None
+PKI = CLIENT_PKI = None
 BASE = (f"/subscriptions/{ae.DEFAULT_SUBSCRIPTION_ID}/resourceGroups/{ae.DEFAULT_RESOURCE_GROUP}"
         "/providers/Microsoft.Batch/batchAccounts/")
 QUERY = "?api-version=" + ae.API_VERSION
@@ -41,10 +42,12 @@ KAT_SIGNATURE = "am6e8x6whOhlWfbzPVHKM739lMQLXNjB1mxEafZ3V+A="
 
 
 def setUpModule():
-    global PKI, _pki_holder
+    global PKI, CLIENT_PKI, _pki_holder
     _pki_holder = tempfile.TemporaryDirectory()
-    PKI = _pki_holder.name
+    PKI = os.path.join(_pki_holder.name, "pki")
+    CLIENT_PKI = os.path.join(_pki_holder.name, "client-pki")
     subprocess.run(["sh", os.path.join(HERE, "make_test_pki.sh"), PKI], check=True)
+    subprocess.run(["sh", os.path.join(HERE, "make_client_pki.sh"), CLIENT_PKI], check=True)
 
 
 def tearDownModule():
@@ -234,19 +237,36 @@ class EntraTest(EmulatorTest):
         scope = f"https://localhost:{self.emu.arm_port}/.default"
         self.assertEqual(self.token_request(scope=scope)[0], 200)
 
-    def test_client_assertion_is_checked_structurally(self):
+    def test_assertion_without_registered_certificate_is_refused(self):
+        # No client_pki: the application has no certificate, so no assertion can be verified
+        # (the emulator once accepted any well-formed one; it now verifies as Entra does).
         def part(obj):
             return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+        now = int(time.time())
         claims = {"aud": "x", "iss": self.emu.client_id, "sub": self.emu.client_id,
-                  "exp": time.time() + 600, "jti": "1"}
-        assertion = ".".join((part({"alg": "RS256", "x5t#S256": "abc"}), part(claims), "sig"))
+                  "nbf": now, "iat": now, "exp": now + 600, "jti": "1"}
+        thumbprint = base64.urlsafe_b64encode(bytes(32)).rstrip(b"=").decode()
+        assertion = ".".join((part({"alg": "PS256", "x5t#S256": thumbprint}), part(claims),
+                              "c2ln"))
         kind = ae.CLIENT_ASSERTION_TYPE
-        good = self.token_request(client_secret=None, client_assertion=assertion,
-                                  client_assertion_type=kind)
-        self.assertEqual(good[0], 200)
+        self.assertEqual(self.emu.client_certificates(), [])
+        status, _, body = self.token_request(client_secret=None, client_assertion=assertion,
+                                             client_assertion_type=kind)
+        self.assertEqual((status, body["error_codes"]), (401, [50027]))  # jti is not a UUID
+        claims["jti"] = "9b2f6c1e-3d4a-4f5b-8c7d-0e1f2a3b4c5d"
+        assertion = ".".join((part({"alg": "PS256", "x5t#S256": thumbprint}), part(claims),
+                              "c2ln"))
+        status, _, body = self.token_request(client_secret=None, client_assertion=assertion,
+                                             client_assertion_type=kind)
+        self.assertEqual((status, body["error"], body["error_codes"]),
+                         (401, "invalid_client", [700027]))
+        self.assertIn("The key was not found.", body["error_description"])
         bad = self.token_request(client_secret=None, client_assertion="not-a-jwt",
                                  client_assertion_type=kind)
         self.assertEqual((bad[0], bad[2]["error_codes"]), (401, [50027]))
+        self.assertEqual([e["assertion_error"] for e in self.emu.requests(op="token")],
+                         ["jti_not_uuid", "key_not_found",
+                          "malformed: not three dot-separated parts"])
 
 
 class ArmTest(EmulatorTest):
@@ -1089,6 +1109,40 @@ class EmulatorEnvTest(unittest.TestCase):
         out = subprocess.run([sys.executable, "-B", os.path.join(HERE, "emulator_env.py"), ports,
                               "/ca.crt"], check=True, capture_output=True, text=True).stdout
         self.assertIn("export BATCHKEY_BATCH_ENDPOINT='https://localhost:3'\n", out)
+        self.assertNotIn("IDENTITY_ENDPOINT", out)  # only the client secret, by default
+
+    def test_credential_settings_and_hints(self):
+        import emulator_env
+        ports = {"login": 1, "arm": 2, "batch": 3, "appservice": 4, "arc": 5, "imds": 6}
+        kinds = emulator_env.credential_settings(ports, arc_token_dir="/arc",
+                                                 client_pki="/client")
+        self.assertEqual(kinds["appservice"],
+                         {"IDENTITY_ENDPOINT": "http://127.0.0.1:4/msi/token",
+                          "IDENTITY_HEADER": ae.DEFAULT_IDENTITY_HEADER})
+        self.assertEqual(kinds["arc"],
+                         {"IDENTITY_ENDPOINT": "http://127.0.0.1:5/metadata/identity/oauth2/token",
+                          "IMDS_ENDPOINT": "http://127.0.0.1:5", "BATCHKEY_ARC_TOKEN_DIR": "/arc"})
+        self.assertEqual(kinds["imds"], {"AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://127.0.0.1:6"})
+        self.assertEqual(kinds["certificate"],
+                         {"AZURE_CLIENT_CERTIFICATE_PATH": "/client/client-rsa.pem"})
+        self.assertNotIn("certificate", emulator_env.credential_settings(ports))
+        port_file = os.path.join(temp_dir(self), "ports.json")
+        with open(port_file, "w") as out:
+            json.dump(ports, out)
+        script = [sys.executable, "-B", os.path.join(HERE, "emulator_env.py"), port_file,
+                  "/ca.crt"]
+        out = subprocess.run(script + ["--hints", "--arc-token-dir", "/arc"], check=True,
+                             capture_output=True, text=True).stdout
+        lines = out.splitlines()
+        self.assertTrue(all(line.startswith("#") for line in lines))
+        self.assertIn("App Service at http://127.0.0.1:4, Azure Arc at http://127.0.0.1:5, "
+                      "IMDS at http://127.0.0.1:6", lines[0])
+        self.assertIn("export IDENTITY_ENDPOINT='http://127.0.0.1:4/msi/token' "
+                      "IDENTITY_HEADER='emulator-identity-header'", out)
+        self.assertIn("BATCHKEY_ARC_TOKEN_DIR='/arc'", out)
+        self.assertNotIn("AZURE_CLIENT_CERTIFICATE_PATH", out)
+        bad = subprocess.run(script + ["--client-pki", "/x"], capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 2)
 
 
 class ControlFileTest(EmulatorTest):
@@ -1192,6 +1246,838 @@ class Ipv6Test(EmulatorTest):
         self.assertEqual(self.data_plane(conn=batch)[0], 200)
 
 
+# --- the tests' own client for the credentials (written from the JOSE RFCs and Microsoft's
+# documentation, not from the emulator's code) ------------------------------------------------
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def pem_certificates(path):
+    """The DER of each certificate in a PEM file, in order."""
+    with open(path) as pem:
+        text = pem.read()
+    blocks = text.split("-----BEGIN CERTIFICATE-----")[1:]
+    return [base64.b64decode("".join(b.split("-----END CERTIFICATE-----")[0].split()))
+            for b in blocks]
+
+
+def der_to_raw(der, size=32):
+    """An ECDSA DER signature (SEQUENCE of two INTEGERs) as JWS's r || s."""
+    assert der[0] == 0x30
+    offset = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7F)
+    values = []
+    for _ in range(2):
+        assert der[offset] == 0x02
+        length = der[offset + 1]
+        values.append(der[offset + 2:offset + 2 + length].lstrip(b"\0").rjust(size, b"\0"))
+        offset += 2 + length
+    return b"".join(values)
+
+
+def openssl_sign(key_file, data, alg, password=None, salt="32", der=False):
+    options = {"PS256": ["-sigopt", "rsa_padding_mode:pss", "-sigopt", f"rsa_pss_saltlen:{salt}",
+                         "-sigopt", "rsa_mgf1_md:sha256"]}.get(alg, [])
+    if password:
+        options += ["-passin", f"pass:{password}"]
+    signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_file] + options,
+                               input=data, capture_output=True, check=True).stdout
+    return der_to_raw(signature) if alg == "ES256" and not der else signature
+
+
+class AssertionMaker:
+    """Client assertions as batchkey makes them, from a PEM holding certificate and key."""
+
+    def __init__(self, emu, pem_path, password=None):
+        self.emu, self.pem_path, self.password = emu, pem_path, password
+        self.chain = pem_certificates(pem_path)
+
+    def make(self, alg="PS256", thumbprint=None, x5c=None, header=None, claims=None,
+             sign_with=None, raw_header=None, salt="32", der_signature=False, lifetime=600,
+             tamper=False):
+        leaf = self.chain[0]
+        if thumbprint is None:
+            thumbprint = "x5t" if alg == "RS256" else "x5t#S256"
+        head = {"alg": alg, "typ": "JWT"}
+        if thumbprint == "x5t":
+            head["x5t"] = b64url(hashlib.sha1(leaf).digest())
+        elif thumbprint == "x5t#S256":
+            head["x5t#S256"] = b64url(hashlib.sha256(leaf).digest())
+        if x5c is True:
+            x5c = [base64.b64encode(c).decode() for c in self.chain]
+        if x5c is not None:
+            head["x5c"] = x5c
+        head.update(header or {})
+        now = int(time.time())
+        body = {"aud": f"{self.emu.login_url}/{self.emu.tenant_id}/oauth2/v2.0/token",
+                "iss": self.emu.client_id, "sub": self.emu.client_id, "jti": str(uuid.uuid4()),
+                "nbf": now, "iat": now, "exp": now + lifetime}
+        body.update(claims or {})
+        body = {k: v for k, v in body.items() if v is not None}
+        signing_input = (raw_header or b64url(json.dumps(head).encode())) + "." + \
+            b64url(json.dumps(body).encode())
+        signature = openssl_sign(sign_with or self.pem_path, signing_input.encode(), alg,
+                                 self.password, salt, der_signature)
+        if tamper:  # the claims changed after signing
+            body["jti"] = str(uuid.uuid4())
+            signing_input = signing_input.split(".")[0] + "." + b64url(json.dumps(body).encode())
+        return signing_input + "." + b64url(signature)
+
+
+class CredentialTest(EmulatorTest):
+    def assertion_request(self, assertion, **form):
+        return self.token_request(**dict({"client_secret": None, "client_assertion": assertion,
+                                          "client_assertion_type": ae.CLIENT_ASSERTION_TYPE},
+                                         **form))
+
+    def assert_refused(self, answer, code, error, entry_error=None, status=401):
+        got_status, _, body = answer
+        self.assertEqual((got_status, body["error"], body["error_codes"]), (status, error, [code]),
+                         body.get("error_description"))
+        self.assertTrue(body["error_description"].startswith(f"AADSTS{code}: "))
+        if entry_error:
+            self.assertEqual(self.emu.requests(op="token")[-1]["assertion_error"], entry_error)
+        return body["error_description"]
+
+
+class CertificateCredentialTest(CredentialTest):
+    def setUp(self):
+        self.emulator_options = {"client_pki": CLIENT_PKI}
+        super().setUp()
+        self.rsa = AssertionMaker(self.emu, os.path.join(CLIENT_PKI, "client-rsa.pem"))
+        self.ec = AssertionMaker(self.emu, os.path.join(CLIENT_PKI, "client-ec.pem"))
+        self.chain = AssertionMaker(self.emu, os.path.join(CLIENT_PKI, "client-chain.pem"))
+
+    def test_registered_certificates(self):
+        names = [c["name"] for c in self.emu.client_certificates()]
+        self.assertEqual(names, list(ae.CLIENT_PKI_REGISTERED))
+        rsa = self.emu.client_certificates()[0]
+        self.assertEqual(rsa["thumbprint"], hashlib.sha1(self.rsa.chain[0]).hexdigest().upper())
+        self.assertEqual((rsa["key_type"], self.emu.client_certificates()[1]["key_type"]),
+                         ("RSA", "EC-P256"))
+        self.assertEqual(len(self.chain.chain), 2)  # leaf, intermediate
+        self.assertEqual(self.emu.credential_env("certificate"),
+                         {"AZURE_CLIENT_CERTIFICATE_PATH":
+                          os.path.join(CLIENT_PKI, "client-rsa.pem")})
+
+    def test_each_algorithm_and_form(self):
+        cases = [(self.rsa, "PS256", "x5t#S256"), (self.rsa, "RS256", "x5t"),
+                 (self.rsa, "PS256", "x5t"), (self.rsa, "RS256", "x5t#S256"),
+                 (self.ec, "ES256", "x5t#S256"), (self.chain, "PS256", "x5t#S256")]
+        for maker, alg, thumbprint in cases:
+            with self.subTest(pem=maker.pem_path, alg=alg, thumbprint=thumbprint):
+                status, _, body = self.assertion_request(maker.make(alg, thumbprint))
+                self.assertEqual(status, 200, body)
+                self.assertEqual(self.arm(token=body["access_token"])[0], 200)
+                entry = self.emu.requests(op="token")[-1]
+                self.assertEqual((entry["credential"], entry["assertion_alg"],
+                                  entry["assertion_x5c"], entry["assertion_thumbprint"],
+                                  entry["assertion_certificate"], entry["assertion_jti_reused"]),
+                                 ("certificate", alg, False, thumbprint,
+                                  os.path.basename(maker.pem_path), False))
+
+    def test_every_encoding_of_the_key(self):
+        for name, password in (("client-rsa-enc.pem", "emulator-pass"),
+                               ("client-rsa-enc-des3.pem", "emulator-pass"),
+                               ("client-rsa-enc-legacy.pem", "emulator-pass"),
+                               ("client-rsa-pkcs1.pem", None), ("client-ec-sec1.pem", None)):
+            with self.subTest(name=name):
+                maker = AssertionMaker(self.emu, os.path.join(CLIENT_PKI, name), password)
+                alg = "ES256" if "ec" in name else "PS256"
+                self.assertEqual(self.assertion_request(maker.make(alg))[0], 200)
+                with open(os.path.join(CLIENT_PKI, name)) as pem:
+                    text = pem.read()
+                self.assertEqual("ENCRYPTED" in text, password is not None)
+
+    def test_x5c(self):
+        self.assertEqual(self.assertion_request(self.chain.make(x5c=True))[0], 200)
+        entry = self.emu.requests(op="token")[-1]
+        self.assertEqual((entry["assertion_x5c"], entry["assertion_x5c_length"]), (True, 2))
+        self.assertEqual(self.assertion_request(self.rsa.make(x5c=True))[0], 200)  # leaf alone
+        leaf, intermediate = (base64.b64encode(c).decode() for c in self.chain.chain)
+        root = base64.b64encode(pem_certificates(
+            os.path.join(CLIENT_PKI, "client-root.crt"))[0]).decode()
+        self.assertEqual(self.assertion_request(self.chain.make(
+            x5c=[leaf, intermediate, root]))[0], 200)
+        self.assert_refused(self.assertion_request(self.chain.make(x5c=[intermediate, leaf])),
+                            700027, "invalid_client", "x5c_leaf_mismatch")
+        self.assert_refused(self.assertion_request(self.chain.make(x5c=[leaf, root])),
+                            700027, "invalid_client", "x5c_chain")
+        urlsafe = base64.urlsafe_b64encode(self.chain.chain[0]).rstrip(b"=").decode()
+        self.assert_refused(self.assertion_request(self.chain.make(x5c=[urlsafe])),
+                            50027, "invalid_client", "x5c_malformed")
+        self.assert_refused(self.assertion_request(self.chain.make(x5c=leaf)),
+                            50027, "invalid_client", "x5c_malformed")
+
+    def test_unknown_and_expired_certificates(self):
+        unregistered = AssertionMaker(self.emu, os.path.join(CLIENT_PKI,
+                                                             "client-unregistered.pem"))
+        message = self.assert_refused(self.assertion_request(unregistered.make()), 700027,
+                                      "invalid_client", "key_not_found")
+        thumbprint = hashlib.sha256(unregistered.chain[0]).hexdigest().upper()
+        self.assertIn("[Reason - The key was not found., Thumbprint of key used by client: "
+                      f"'{thumbprint}'", message)
+        expired = AssertionMaker(self.emu, os.path.join(CLIENT_PKI, "client-expired.pem"))
+        message = self.assert_refused(self.assertion_request(expired.make("RS256")), 700027,
+                                      "invalid_client", "certificate_expired")
+        self.assertIn("[Reason - The key used is expired.", message)
+        self.assertIn("End=01/04/2024 00:00:00", message)
+        entry = self.emu.register_client_certificate(
+            os.path.join(CLIENT_PKI, "client-unregistered.pem"))
+        self.assertEqual(entry["x5t#S256"], b64url(hashlib.sha256(unregistered.chain[0]).digest()))
+        self.assertEqual(self.assertion_request(unregistered.make())[0], 200)
+
+    def test_signature_failures(self):
+        other_key = os.path.join(CLIENT_PKI, "client-unregistered.pem")
+        for alg in ("PS256", "RS256"):
+            self.assert_refused(self.assertion_request(self.rsa.make(alg, sign_with=other_key)),
+                                700027, "invalid_client", "bad_signature")
+        self.assert_refused(self.assertion_request(self.rsa.make(tamper=True)), 700027,
+                            "invalid_client", "bad_signature")
+        message = self.assert_refused(self.assertion_request(self.rsa.make(salt="max")), 700027,
+                                      "invalid_client", "pss_salt_length")
+        self.assertIn("The provided signature value did not match the expected signature value",
+                      message)
+        self.assert_refused(self.assertion_request(self.ec.make("ES256", der_signature=True)),
+                            700027, "invalid_client", "es256_signature_length")
+        self.assert_refused(self.assertion_request(self.ec.make(
+            "ES256", sign_with=os.path.join(CLIENT_PKI, "client-rsa.pem"), der_signature=True)),
+            700027, "invalid_client", "es256_signature_length")
+        # The algorithm must suit the registered key.
+        forged = self.rsa.make("PS256").split(".")
+        header = {"alg": "ES256", "typ": "JWT",
+                  "x5t#S256": b64url(hashlib.sha256(self.rsa.chain[0]).digest())}
+        ec_input = b64url(json.dumps(header).encode()) + "." + forged[1]
+        ec_signature = openssl_sign(os.path.join(CLIENT_PKI, "client-ec.pem"),
+                                    ec_input.encode(), "ES256")
+        self.assert_refused(self.assertion_request(ec_input + "." + b64url(ec_signature)),
+                            700027, "invalid_client", "alg_key_mismatch")
+
+    def test_header_errors(self):
+        x5t = b64url(hashlib.sha256(self.rsa.chain[0]).digest())
+        for header, error in (({"alg": "HS256"}, "unsupported_alg"),
+                              ({"alg": "none"}, "unsupported_alg"),
+                              ({"alg": "RS384"}, "unsupported_alg"),
+                              ({"typ": "at+jwt"}, "bad_typ"),
+                              ({"x5t#S256": x5t + "="}, "bad_x5t#S256"),
+                              ({"x5t#S256": x5t[:-2]}, "bad_x5t#S256"),
+                              ({"x5t": b64url(bytes(32))}, "bad_x5t")):
+            with self.subTest(header=header):
+                raw = b64url(json.dumps(dict({"alg": "PS256", "typ": "JWT", "x5t#S256": x5t},
+                                             **header)).encode())
+                self.assert_refused(self.assertion_request(self.rsa.make(raw_header=raw)), 50027,
+                                    "invalid_client", error)
+        self.assert_refused(self.assertion_request(self.rsa.make(thumbprint="")), 50027,
+                            "invalid_client", "no_thumbprint")
+        padded = self.rsa.make().split(".")
+        padded[0] += "=" * (-len(padded[0]) % 4 or 4)
+        self.assert_refused(self.assertion_request(".".join(padded)), 50027, "invalid_client",
+                            "malformed: not unpadded base64url")
+        status, _, body = self.assertion_request(self.rsa.make(), client_assertion_type="jwt")
+        self.assertEqual((status, body["error_codes"]), (400, [900144]))
+        status, _, body = self.assertion_request(self.rsa.make(), client_secret="x")
+        self.assertEqual((status, body["error_codes"]), (400, [9002313]))
+
+    def test_claim_errors(self):
+        now = int(time.time())
+        tenant = self.emu.tenant_id
+        cases = [({"iss": "someone-else"}, 700021, "iss_sub_mismatch"),
+                 ({"sub": "someone-else"}, 700021, "iss_sub_mismatch"),
+                 ({"aud": f"{self.emu.login_url}/{tenant}/oauth2/token"}, 50012, "aud_mismatch"),
+                 ({"aud": f"{self.emu.login_url}/common/oauth2/v2.0/token"}, 50012,
+                  "aud_mismatch"),
+                 ({"aud": f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token/"},
+                  50012, "aud_mismatch"),
+                 ({"jti": None}, 50027, "missing_claim:jti"),
+                 ({"iat": None}, 50027, "missing_claim:iat"),
+                 ({"jti": "not-a-uuid"}, 50027, "jti_not_uuid"),
+                 ({"nbf": str(now)}, 50027, "claim_not_integer:nbf"),
+                 ({"exp": now + 600.5}, 50027, "claim_not_integer:exp"),
+                 ({"exp": True}, 50027, "claim_not_integer:exp")]
+        for claims, code, error in cases:
+            with self.subTest(claims=claims):
+                self.assert_refused(self.assertion_request(self.rsa.make(claims=claims)), code,
+                                    "invalid_client", error)
+        for aud in (f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+                    f"https://127.0.0.1:{self.emu.login_port}/{tenant.upper()}/oauth2/v2.0/token",
+                    [f"{self.emu.login_url}/{tenant}/oauth2/v2.0/token"]):
+            with self.subTest(aud=aud):
+                self.assertEqual(self.assertion_request(self.rsa.make(claims={"aud": aud}))[0],
+                                 200)
+
+    def test_time_window(self):
+        now = int(time.time())
+        refused = [({"nbf": now + 400, "iat": now, "exp": now + 900}, "time_window"),
+                   ({"nbf": now - 1000, "iat": now - 1000, "exp": now - 301}, "time_window"),
+                   ({"iat": now + 400}, "time_window"),
+                   ({"nbf": now, "exp": now + 3601}, "lifetime"),
+                   ({"nbf": now, "exp": now}, "lifetime")]
+        for claims, error in refused:
+            with self.subTest(claims=claims):
+                message = self.assert_refused(self.assertion_request(self.rsa.make(
+                    claims=claims)), 700024, "invalid_client", error)
+                self.assertIn("Client assertion is not within its valid time range. Current "
+                              "time: ", message)
+        for claims in ({"nbf": now + 200, "iat": now + 200, "exp": now + 800},
+                       {"nbf": now - 900, "iat": now - 900, "exp": now - 200},
+                       {"nbf": now, "exp": now + 3600}):
+            with self.subTest(claims=claims):
+                self.assertEqual(self.assertion_request(self.rsa.make(claims=claims))[0], 200)
+
+    def test_replayed_assertion(self):
+        assertion = self.rsa.make()
+        self.assertEqual(self.assertion_request(assertion)[0], 200)
+        self.assert_refused(self.assertion_request(assertion), 50013, "invalid_client",
+                            "jti_replayed")
+        self.assertTrue(self.emu.requests(op="token")[-1]["assertion_jti_reused"])
+        self.emu.configure(reject_replayed_assertions=False)
+        self.assertEqual(self.assertion_request(assertion)[0], 200)
+        self.assertTrue(self.emu.requests(op="token")[-1]["assertion_jti_reused"])
+
+    def test_admin_client_certificates(self):
+        def admin(method, path, body=None):
+            status, _, raw = self.call(method, path, json.dumps(body) if body else None)
+            return status, json.loads(raw) if raw else None
+        status, listed = admin("GET", "/_emulator/client-certificates")
+        self.assertEqual((status, len(listed)), (200, 4))
+        self.assertEqual(admin("DELETE", "/_emulator/client-certificates")[0], 204)
+        self.assert_refused(self.assertion_request(self.rsa.make()), 700027, "invalid_client",
+                            "key_not_found")
+        with open(os.path.join(CLIENT_PKI, "client-rsa.crt")) as crt:
+            status, info = admin("POST", "/_emulator/client-certificates", {"pem": crt.read()})
+        self.assertEqual((status, info["key_type"]), (200, "RSA"))
+        self.assertEqual(self.assertion_request(self.rsa.make())[0], 200)
+        self.assertEqual(admin("POST", "/_emulator/client-certificates", {"pem": "x"})[0], 400)
+
+    def test_log_holds_no_assertion(self):
+        log_file = os.path.join(temp_dir(self), "log.jsonl")
+        emu = ae.Emulator(PKI, log_path=log_file, client_pki=CLIENT_PKI).start()
+        self.addCleanup(emu.stop)
+        self.emu = emu
+        maker = AssertionMaker(emu, os.path.join(CLIENT_PKI, "client-chain.pem"))
+        assertions = [maker.make(x5c=True), maker.make(tamper=True)]
+        tokens = [self.assertion_request(a)[2].get("access_token") for a in assertions]
+        self.assertIsNotNone(tokens[0])
+        with open(log_file) as written:
+            text = written.read() + json.dumps(emu.log)
+        for assertion in assertions:
+            for part in assertion.split("."):
+                self.assertNotIn(part, text)
+        self.assertNotIn(tokens[0], text)
+
+
+class WorkloadIdentityTest(CredentialTest):
+    def test_federated_token(self):
+        token = self.emu.federated_token()
+        header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+                          for p in token.split(".")[:2])
+        self.assertEqual((header["alg"], header["typ"], claims["iss"], claims["sub"],
+                          claims["aud"], claims["exp"] - claims["nbf"]),
+                         ("RS256", "JWT", ae.FEDERATED_ISSUER, ae.DEFAULT_FEDERATED_SUBJECT,
+                          [ae.FEDERATED_AUDIENCE], 3600))
+        self.assertTrue(header["kid"])
+        status, _, body = self.assertion_request(token)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.arm(token=body["access_token"])[0], 200)
+        self.assertEqual(self.assertion_request(token)[0], 200)  # the same file, read again
+        entry = self.emu.requests(op="token")[-1]
+        self.assertEqual((entry["credential"], entry["assertion_alg"], entry["federated_issuer"],
+                          entry["federated_subject"]),
+                         ("workload", "RS256", ae.FEDERATED_ISSUER, ae.DEFAULT_FEDERATED_SUBJECT))
+        self.assertEqual(self.assertion_request(self.emu.federated_token(
+            audience=ae.FEDERATED_AUDIENCE.lower() + "x", lifetime=60))[0], 401)
+
+    def test_refusals(self):
+        now = int(time.time())
+        cases = [({"issuer": "https://other.example"}, 700211, "issuer_not_registered"),
+                 ({"issuer": ae.FEDERATED_ISSUER + "/"}, 700211, "issuer_not_registered"),
+                 ({"subject": "system:serviceaccount:batch:other"}, 700213,
+                  "subject_not_registered"),
+                 ({"audience": "api://AzureADTokenExchange2"}, 700212,
+                  "audience_not_registered"),
+                 ({"not_before": now - 7200, "lifetime": 3600}, 700024, "time_window"),
+                 ({"not_before": now + 3600}, 700024, "time_window"),
+                 ({"claims": {"exp": str(now + 600)}}, 50027, "claim_not_integer:exp")]
+        for options, code, error in cases:
+            with self.subTest(options=options):
+                message = self.assert_refused(self.assertion_request(
+                    self.emu.federated_token(**options)), code, "invalid_client", error)
+                self.assertEqual(self.emu.requests(op="token")[-1]["credential"], "workload")
+                if code in (700211, 700212, 700213):
+                    self.assertIn("No matching federated identity record found for presented "
+                                  "assertion", message)
+        header, payload, signature = self.emu.federated_token().split(".")
+        forged = b64url(json.dumps(dict(json.loads(base64.urlsafe_b64decode(
+            payload + "=" * (-len(payload) % 4))), sub="x")).encode())
+        self.assert_refused(self.assertion_request(f"{header}.{forged}.{signature}"), 50027,
+                            "invalid_client", "bad_signature")  # the signature comes first
+        self.emu.add_federated_identity("https://other.example", ae.DEFAULT_FEDERATED_SUBJECT)
+        forged = self.emu.federated_token(claims={"sub": "x"}).split(".")
+        self.assert_refused(self.assertion_request(f"{forged[0]}.{payload}.{forged[2]}"), 50027,
+                            "invalid_client", "bad_signature")
+        self.assert_refused(self.assertion_request(self.emu.federated_token(
+            issuer="https://other.example")), 50027, "invalid_client", "bad_signature")
+
+    def test_admin_routes(self):
+        def admin(method, path, body=None):
+            status, _, raw = self.call(method, path, json.dumps(body) if body else None)
+            return status, json.loads(raw) if raw else None
+        status, answer = admin("POST", "/_emulator/federated-token",
+                               {"subject": "system:serviceaccount:batch:gateway"})
+        self.assertEqual(status, 200)
+        self.assertEqual(self.assertion_request(answer["token"])[0], 200)
+        self.assertEqual(admin("GET", "/_emulator/federated-identities")[1],
+                         [{"name": "federated-1", "issuer": ae.FEDERATED_ISSUER,
+                           "subject": ae.DEFAULT_FEDERATED_SUBJECT,
+                           "audiences": [ae.FEDERATED_AUDIENCE]}])
+        self.assertEqual(admin("DELETE", "/_emulator/federated-identities")[0], 204)
+        self.assert_refused(self.assertion_request(answer["token"]), 700211, "invalid_client")
+        self.assertEqual(admin("POST", "/_emulator/federated-identities",
+                               {"issuer": ae.FEDERATED_ISSUER,
+                                "subject": ae.DEFAULT_FEDERATED_SUBJECT,
+                                "audiences": [ae.FEDERATED_AUDIENCE]})[0], 200)
+        self.assertEqual(self.assertion_request(answer["token"])[0], 200)
+        self.assertEqual(admin("POST", "/_emulator/federated-identities", {"issuer": ""})[0], 400)
+
+
+class ManagedIdentityTest(EmulatorTest):
+    def mi(self, listener, query="", headers=None, method="GET", path=None):
+        """A plain-HTTP request to a managed-identity listener: (status, response, JSON)."""
+        port = getattr(self.emu, f"{listener}_port")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        self.addCleanup(conn.close)
+        path = path or (ae.APPSERVICE_PATH if listener == "appservice" else ae.MI_TOKEN_PATH)
+        conn.request(method, f"{path}?{query}" if query else path, headers=headers or {})
+        response = conn.getresponse()
+        raw = response.read()
+        return response.status, response, json.loads(raw) if raw else None
+
+    def appservice(self, extra="", header=ae.DEFAULT_IDENTITY_HEADER, version="2019-08-01"):
+        query = f"api-version={version}&resource=https://management.azure.com/" + extra
+        return self.mi("appservice", query, {"X-IDENTITY-HEADER": header} if header else {})
+
+    def imds(self, extra="", metadata="true", version="2018-02-01",
+             resource="https://management.azure.com/"):
+        query = f"api-version={version}&resource={urllib.parse.quote(resource, safe='')}" + extra
+        return self.mi("imds", query, {"Metadata": metadata} if metadata else {})
+
+    def arc(self, authorization=None, extra="", metadata="true"):
+        headers = {"Metadata": metadata} if metadata else {}
+        if authorization is not None:
+            headers["Authorization"] = f"Basic {authorization}"
+        return self.mi("arc", "api-version=2020-06-01&resource=https%3A%2F%2Fmanagement.azure.com"
+                       "%2F" + extra, headers)
+
+    def realm(self, response):
+        challenge = response.getheader("WWW-Authenticate")
+        self.assertTrue(challenge.startswith("Basic realm="), challenge)
+        return challenge[len("Basic realm="):]
+
+    def test_endpoints_for_the_client(self):
+        self.assertEqual(self.emu.credential_env("appservice"),
+                         {"IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.emu.appservice_port}"
+                                               "/msi/token",
+                          "IDENTITY_HEADER": ae.DEFAULT_IDENTITY_HEADER})
+        arc = self.emu.credential_env("arc")
+        self.assertEqual((arc["IDENTITY_ENDPOINT"], arc["IMDS_ENDPOINT"]),
+                         (f"http://127.0.0.1:{self.emu.arc_port}/metadata/identity/oauth2/token",
+                          f"http://127.0.0.1:{self.emu.arc_port}"))
+        self.assertTrue(os.path.isdir(arc["BATCHKEY_ARC_TOKEN_DIR"]))
+        self.assertEqual(self.emu.credential_env("imds"),
+                         {"AZURE_POD_IDENTITY_AUTHORITY_HOST":
+                          f"http://127.0.0.1:{self.emu.imds_port}"})
+
+    def test_app_service(self):
+        status, response, body = self.appservice()
+        self.assertEqual(status, 200)
+        self.assertEqual(sorted(body), ["access_token", "client_id", "expires_on", "resource",
+                                        "token_type"])
+        self.assertEqual((body["resource"], body["token_type"], body["client_id"]),
+                         ("https://management.azure.com/", "Bearer", ae.DEFAULT_MI_CLIENT_ID))
+        self.assertIsInstance(body["expires_on"], str)
+        self.assertAlmostEqual(int(body["expires_on"]), time.time() + 3599, delta=5)
+        self.assertEqual(self.arm(token=body["access_token"])[0], 200)
+        self.assertEqual(self.appservice("&client_id=" + ae.DEFAULT_USER_ASSIGNED_CLIENT_ID)[2]
+                         ["client_id"], ae.DEFAULT_USER_ASSIGNED_CLIENT_ID)
+        for kwargs, status, message in (
+                ({"header": None}, 400, "X-IDENTITY-HEADER header is required"),
+                ({"header": "wrong"}, 401, "X-IDENTITY-HEADER header is not valid"),
+                ({"version": "2017-09-01"}, 400, "api-version"),
+                ({"extra": "&client_id=00000000-0000-0000-0000-000000000000"}, 400,
+                 "Unable to load the proper Managed Identity.")):
+            with self.subTest(kwargs=kwargs):
+                got, _, body = self.appservice(**kwargs)
+                self.assertEqual((got, body["statusCode"]), (status, status))
+                self.assertIn(message, body["message"])
+        self.assertEqual([e.get("identity_header") for e in
+                          self.emu.requests(listener="appservice")],
+                         ["ok", "ok", "missing", "wrong", None, "ok"])
+        self.assertEqual(self.mi("appservice", path="/other")[0], 404)
+
+    def test_imds(self):
+        status, _, body = self.imds()
+        self.assertEqual(status, 200)
+        self.assertEqual(sorted(body), ["access_token", "client_id", "expires_in", "expires_on",
+                                        "ext_expires_in", "not_before", "resource", "token_type"])
+        for name in ("expires_in", "expires_on", "ext_expires_in", "not_before"):
+            self.assertIsInstance(body[name], str)
+            self.assertTrue(body[name].isdigit())
+        self.assertEqual((body["expires_in"], body["client_id"]), ("3599", ae.DEFAULT_MI_CLIENT_ID))
+        self.assertEqual(self.arm(token=body["access_token"])[0], 200)
+        body = self.imds("&client_id=" + ae.DEFAULT_USER_ASSIGNED_CLIENT_ID.upper())[2]
+        self.assertEqual(body["client_id"], ae.DEFAULT_USER_ASSIGNED_CLIENT_ID)
+        self.assertEqual(self.imds(metadata=None)[1:][1],
+                         {"error": "invalid_request",
+                          "error_description": "Required metadata header not specified"})
+        self.assertEqual(self.imds(metadata="false")[0], 400)
+        self.assertEqual(self.imds("&client_id=00000000-0000-0000-0000-000000000000")[2],
+                         {"error": "invalid_request", "error_description": "Identity not found"})
+        self.assertEqual(self.imds("&object_id=" + ae.DEFAULT_MI_CLIENT_ID)[0], 400)
+        self.assertEqual(self.imds(resource="https://vault.azure.net")[2]["error"],
+                         "invalid_resource")
+        self.assertEqual(self.imds(version="1999-01-01")[0], 400)
+        self.emu.configure(system_assigned_identity=None)
+        self.assertEqual(self.imds()[2]["error_description"], "Identity not found")
+        entry = self.emu.requests(listener="imds")[0]
+        self.assertEqual((entry["op"], entry["identity"], entry["mi_client_id"],
+                          entry["metadata_header"], entry["api_version"]),
+                         ("imds", "system", ae.DEFAULT_MI_CLIENT_ID, True, "2018-02-01"))
+        self.assertEqual(self.emu.connections("imds")[0]["tls"], "none")
+
+    def test_arc_challenge(self):
+        status, response, body = self.arc()
+        self.assertEqual(status, 401)
+        realm = self.realm(response)
+        self.assertTrue(os.path.isabs(realm) and realm.endswith(".key"))
+        self.assertEqual(os.path.dirname(realm), self.emu.arc_token_dir)
+        with open(realm) as secret_file:
+            secret = secret_file.read()
+        self.assertLessEqual(len(secret), 4096)
+        status, _, body = self.arc(secret)
+        self.assertEqual(status, 200)
+        self.assertEqual(sorted(body), ["access_token", "expires_in", "expires_on", "not_before",
+                                        "resource", "token_type"])
+        self.assertEqual(body["expires_in"], "3599")
+        self.assertEqual(self.arm(token=body["access_token"])[0], 200)
+        self.assertEqual(self.arc(secret)[0], 200)  # good for a while, not just once
+        status, response, _ = self.arc("not-the-secret")
+        self.assertEqual(status, 401)
+        self.assertNotEqual(self.realm(response), realm)
+        self.assertEqual(self.arc(metadata=None)[0], 400)
+        self.assertEqual(self.arc(secret, "&client_id=" + ae.DEFAULT_USER_ASSIGNED_CLIENT_ID)[2],
+                         {"error": "invalid_request", "error_description": "Identity not found"})
+        self.assertEqual([(e["status"], e.get("arc_challenge"), e.get("arc_secret"))
+                          for e in self.emu.requests(listener="arc")],
+                         [(401, "valid", None), (200, None, "ok"), (200, None, "ok"),
+                          (401, None, "wrong"), (400, None, None), (400, None, "ok")])
+        directory = self.emu.arc_token_dir
+        self.emu.stop()
+        self.assertFalse(os.path.exists(directory))
+
+    def test_arc_realm_faults(self):
+        directory = self.emu.arc_token_dir
+        for variant in ae.ARC_REALM_VARIANTS:
+            with self.subTest(variant=variant):
+                self.emu.add_fault("arc_realm", variant=variant)
+                self.assertEqual(self.arc("x")[0], 401)  # a request with Authorization: not fired
+                status, response, _ = self.arc()
+                self.assertEqual(status, 401)
+                realm = self.realm(response)
+                self.assertEqual(self.emu.requests(listener="arc")[-1]["fault"]["variant"],
+                                 variant)
+                in_dir = os.path.dirname(realm) == directory
+                check = {"outside": lambda: not in_dir and realm.endswith(".key"),
+                         "not_key": lambda: in_dir and not realm.endswith(".key"),
+                         "symlink": lambda: in_dir and os.path.islink(realm) and
+                         os.path.dirname(os.path.realpath(realm)) != directory,
+                         "oversized": lambda: in_dir and os.path.getsize(realm) == 4097,
+                         "traversal": lambda: "/../" in realm and os.path.dirname(
+                             os.path.realpath(realm)) != directory,
+                         "subdir": lambda: os.path.dirname(os.path.dirname(realm)) == directory,
+                         "relative": lambda: not os.path.isabs(realm) and os.path.exists(
+                             os.path.join(directory, realm)),
+                         "missing": lambda: in_dir and not os.path.exists(realm),
+                         "limit": lambda: in_dir and os.path.getsize(realm) == 4096}[variant]
+                self.assertTrue(check(), realm)
+                if variant != "missing":
+                    path = realm if os.path.isabs(realm) else os.path.join(directory, realm)
+                    with open(path) as secret_file:  # a client that does not refuse gets in
+                        self.assertEqual(self.arc(secret_file.read())[0], 200)
+        self.assertEqual(self.emu.faults(), [])
+        with self.assertRaises(ValueError):
+            ae.normalize_fault({"kind": "arc_realm", "variant": "elsewhere"})
+        with self.assertRaises(ValueError):
+            ae.normalize_fault({"kind": "arc_realm", "op": "imds"})
+
+    def test_faults_on_each_endpoint(self):
+        requests = {"appservice": self.appservice, "arc": lambda: self.arc(), "imds": self.imds}
+        for listener, request in requests.items():
+            for status in (404, 410, 429, 500, 503):
+                with self.subTest(listener=listener, status=status):
+                    self.emu.add_fault("status", listener, status=status)
+                    got, response, body = request()
+                    self.assertEqual(got, status)
+                    if listener == "appservice":
+                        self.assertEqual(body["statusCode"], status)
+                    else:
+                        self.assertTrue(body["error"] and body["error_description"])
+                    self.assertEqual(response.getheader("Retry-After"),
+                                     "1" if status == 429 else None)
+            self.emu.add_fault("drop", listener)
+            with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+                request()
+            self.emu.add_fault("stall", listener, seconds=0.3)
+            with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+                request()
+            self.emu.add_fault("slow", listener, seconds=0.2)
+            started = time.monotonic()
+            self.assertIn(request()[0], (200, 401))
+            self.assertGreaterEqual(time.monotonic() - started, 0.2)
+            self.emu.add_fault("status", listener, status=202)
+            got, response, _ = request()
+            self.assertEqual(got, 202)
+            self.assertTrue(response.getheader("Location").startswith(
+                getattr(self.emu, f"{listener}_url")))
+            kinds = [e["fault"] and e["fault"]["kind"] for e in self.emu.requests(listener)]
+            self.assertEqual(kinds, ["status"] * 5 + ["drop", "stall", "slow", "status"])
+        with self.assertRaises(ValueError):
+            ae.normalize_fault({"kind": "policy_denial", "op": "imds"})
+
+    def test_log_holds_no_secret_or_token(self):
+        log_file = os.path.join(temp_dir(self), "log.jsonl")
+        emu = ae.Emulator(PKI, log_path=log_file, identity_header="a-header-secret").start()
+        self.addCleanup(emu.stop)
+        self.emu = emu
+        tokens = [self.appservice(header="a-header-secret")[2]["access_token"],
+                  self.imds()[2]["access_token"]]
+        response = self.arc()[1]
+        with open(self.realm(response)) as secret_file:
+            secret = secret_file.read()
+        tokens.append(self.arc(secret)[2]["access_token"])
+        self.appservice(header="a-wrong-header-secret")
+        with open(log_file) as written:
+            text = written.read() + json.dumps(emu.log)
+        for value in tokens + [secret, "a-header-secret", "a-wrong-header-secret"]:
+            self.assertNotIn(value, text)
+        self.assertIn("X-IDENTITY-HEADER", text)  # the header's name only
+
+
+class DeviceCodeTest(EmulatorTest):
+    emulator_options = {"device_code_interval": 1, "slow_down_increment": 1}
+    SCOPE = "https://management.azure.com/user_impersonation offline_access"
+
+    def login(self, path, form):
+        form = {k: v for k, v in form.items() if v is not None}
+        status, response, raw = self.call(
+            "POST", f"/{self.emu.tenant_id}/oauth2/v2.0/{path}", urllib.parse.urlencode(form),
+            {"Content-Type": "application/x-www-form-urlencoded"}, listener="login")
+        return status, json.loads(raw)
+
+    def start_flow(self, scope=SCOPE):
+        status, body = self.login("devicecode", {"client_id": self.emu.client_id,
+                                                 "scope": scope})
+        self.assertEqual(status, 200, body)
+        return body
+
+    def poll(self, device_code, **extra):
+        return self.login("token", dict({"grant_type": ae.DEVICE_CODE_GRANT,
+                                         "client_id": self.emu.client_id,
+                                         "device_code": device_code}, **extra))
+
+    def refresh(self, refresh_token, scope=SCOPE, **extra):
+        return self.login("token", dict({"grant_type": "refresh_token",
+                                         "client_id": self.emu.client_id,
+                                         "refresh_token": refresh_token, "scope": scope},
+                                        **extra))
+
+    def assert_error(self, answer, error, code, status=400):
+        got, body = answer
+        self.assertEqual((got, body["error"], body["error_codes"]), (status, error, [code]),
+                         body.get("error_description"))
+        self.assertTrue(body["error_description"].startswith(f"AADSTS{code}: "))
+
+    def test_device_code_answer(self):
+        body = self.start_flow()
+        self.assertEqual(sorted(body), ["device_code", "expires_in", "interval", "message",
+                                        "user_code", "verification_uri"])
+        self.assertEqual((body["verification_uri"], body["expires_in"], body["interval"]),
+                         ("https://microsoft.com/devicelogin", 900, 1))
+        self.assertEqual(body["message"],
+                         "To sign in, use a web browser to open the page "
+                         "https://microsoft.com/devicelogin and enter the code "
+                         f"{body['user_code']} to authenticate.")
+        self.assertRegex(body["user_code"], r"^[A-Z0-9]{9}$")
+        self.assertGreaterEqual(len(body["device_code"]), 200)
+        self.assertEqual(self.emu.device_flows()[0]["state"], "pending")
+        for scope in ("https://vault.azure.net/user_impersonation offline_access",
+                      "offline_access openid", "https://management.azure.com/read"):
+            with self.subTest(scope=scope):
+                got, error = self.login("devicecode", {"client_id": self.emu.client_id,
+                                                       "scope": scope})
+                self.assertEqual((got, error["error"], error["error_codes"]),
+                                 (400, "invalid_scope", [70011]))
+        self.assert_error(self.login("devicecode", {"client_id": str(uuid.uuid4()),
+                                                    "scope": self.SCOPE}),
+                          "unauthorized_client", 700016)
+        self.assert_error(self.login("devicecode", {"client_id": self.emu.client_id}),
+                          "invalid_request", 900144)
+        self.assertEqual(self.start_flow("https://management.azure.com//user_impersonation "
+                                         "openid profile offline_access")["interval"], 1)
+
+    def test_pending_then_approved(self):
+        flow = self.start_flow()
+        time.sleep(0.8)
+        self.assert_error(self.poll(flow["device_code"]), "authorization_pending", 70016)
+        self.assertEqual(self.emu.approve(flow["user_code"].lower()), 1)
+        time.sleep(0.8)
+        status, body = self.poll(flow["device_code"])
+        self.assertEqual(status, 200, body)
+        self.assertEqual(sorted(body), ["access_token", "expires_in", "ext_expires_in",
+                                        "refresh_token", "scope", "token_type"])
+        self.assertEqual((body["token_type"], body["scope"], body["expires_in"]),
+                         ("Bearer", "https://management.azure.com/user_impersonation", 3599))
+        self.assertEqual(self.arm(token=body["access_token"])[0], 200)
+        claims = body["access_token"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        self.assertEqual((claims["idtyp"], claims["upn"], claims["scp"]),
+                         ("user", ae.DEFAULT_USER, "user_impersonation"))
+        self.assert_error(self.poll(flow["device_code"]), "invalid_grant", 70000)
+        entries = self.emu.requests(op="token")
+        self.assertEqual([(e["device_flow_state"], e["device_poll"]) for e in entries],
+                         [("pending", 1), ("approved", 2), ("redeemed", 3)])
+        self.assertGreaterEqual(entries[0]["device_poll_gap"], 0.75)
+        self.assertEqual(self.emu.device_flows()[0]["state"], "redeemed")
+        with self.assertRaises(ValueError):
+            self.emu.approve(flow["user_code"])
+
+    def test_slow_down(self):
+        flow = self.start_flow()
+        self.assert_error(self.poll(flow["device_code"]), "slow_down", 70016)
+        self.assertEqual(self.emu.device_flows()[0]["interval"], 2)
+        time.sleep(1.2)  # still too soon for the new interval
+        self.assert_error(self.poll(flow["device_code"]), "slow_down", 70016)
+        self.assertEqual(self.emu.requests(op="token")[-1]["device_interval"], 3)
+
+    def test_declined_expired_and_unknown(self):
+        declined, expired, by_device_code = (self.start_flow() for _ in range(3))
+        self.emu.decline(declined["user_code"])
+        self.emu.expire(expired["user_code"])
+        self.emu.expire(by_device_code["device_code"])
+        self.assert_error(self.poll(declined["device_code"]), "authorization_declined", 65004)
+        self.assert_error(self.poll(expired["device_code"]), "expired_token", 70020)
+        self.assert_error(self.poll(by_device_code["device_code"]), "expired_token", 70020)
+        self.assert_error(self.poll("DAQABIQEAAAD-unknown"), "bad_verification_code", 70018)
+        self.assert_error(self.poll(None), "invalid_request", 900144)
+        with self.assertRaises(KeyError):
+            self.emu.approve()  # no pending flow left
+        self.emu.configure(device_code_lifetime=0.2)
+        late = self.start_flow()
+        time.sleep(0.3)
+        with self.assertRaises(ValueError):
+            self.emu.approve(late["user_code"])
+        self.assert_error(self.poll(late["device_code"]), "expired_token", 70020)
+
+    def test_script(self):
+        self.emu.script_device_flow(["pending", "slow_down", "approve"])
+        flow = self.start_flow()
+        self.assert_error(self.poll(flow["device_code"]), "authorization_pending", 70016)
+        self.assert_error(self.poll(flow["device_code"]), "slow_down", 70016)
+        self.assertEqual(self.poll(flow["device_code"])[0], 200)
+        self.emu.script_device_flow(["decline"])
+        self.assert_error(self.poll(self.start_flow()["device_code"]), "authorization_declined",
+                          65004)
+        self.emu.script_device_flow(["expire"])
+        self.assert_error(self.poll(self.start_flow()["device_code"]), "expired_token", 70020)
+        with self.assertRaises(ValueError):
+            self.emu.script_device_flow(["approved"])
+
+    def test_without_offline_access_no_refresh_token(self):
+        self.emu.script_device_flow(["approve"])
+        flow = self.start_flow("https://management.azure.com/.default")
+        status, body = self.poll(flow["device_code"])
+        self.assertEqual(status, 200)
+        self.assertNotIn("refresh_token", body)
+
+    def test_refresh_token_rotation(self):
+        self.emu.script_device_flow(["approve"])
+        first = self.poll(self.start_flow()["device_code"])[1]["refresh_token"]
+        self.assertEqual(len(first), 1000)
+        status, body = self.refresh(first)
+        self.assertEqual(status, 200, body)
+        second = body["refresh_token"]
+        self.assertNotEqual(second, first)
+        self.assertEqual(self.arm(token=body["access_token"])[0], 200)
+        self.assert_error(self.refresh(first), "invalid_grant", 70000)
+        status, body = self.refresh(second, scope=None)  # the scope may be left out
+        self.assertEqual(status, 200)
+        third = body["refresh_token"]
+        self.assert_error(self.refresh(third, scope="https://vault.azure.net/.default"),
+                          "invalid_scope", 70011)
+        self.assert_error(self.refresh(third, client_secret="wrong"), "invalid_client", 7000215,
+                          401)
+        self.assertEqual(self.emu.revoke_refresh_tokens(), 1)
+        self.assert_error(self.refresh(third), "invalid_grant", 50173)
+        seeded = self.emu.issue_refresh_token()
+        self.assertEqual(self.emu.expire_refresh_tokens(), 1)
+        self.assert_error(self.refresh(seeded), "invalid_grant", 700082)
+        self.assert_error(self.refresh("1.Aforged"), "invalid_grant", 70000)
+        self.assertEqual([e.get("refresh_token_state") for e in self.emu.requests(op="token")
+                          if e["grant_type"] == "refresh_token"],
+                         ["active", "rotated", "active", "active", None, "revoked", "expired",
+                          "unknown"])
+        self.assertEqual([(t["state"], t["expired"]) for t in self.emu.refresh_tokens()],
+                         [("rotated", False), ("rotated", False), ("revoked", False),
+                          ("active", True)])
+        self.emu.configure(single_use_refresh_tokens=False)
+        reusable = self.emu.issue_refresh_token()
+        self.assertEqual([self.refresh(reusable)[0] for _ in range(2)], [200, 200])
+
+    def test_admin_routes(self):
+        def admin(method, path, body=None):
+            status, _, raw = self.call(method, path,
+                                       json.dumps(body) if body is not None else None)
+            return status, json.loads(raw) if raw else None
+        self.assertEqual(admin("POST", "/_emulator/settings", {"device_code_interval": 3})[1]
+                         ["device_code_interval"], 3)
+        self.assertEqual(admin("POST", "/_emulator/settings", {"nothing": 1})[0], 400)
+        self.assertEqual(admin("POST", "/_emulator/settings",
+                               {"device_code_interval": "3"})[0], 400)
+        flow = self.start_flow()
+        self.assertEqual(flow["interval"], 3)
+        status, flows = admin("GET", "/_emulator/device-flows")
+        self.assertEqual((status, flows[0]["user_code"]), (200, flow["user_code"]))
+        self.assertNotIn("device_code", flows[0])
+        status, approved = admin("POST", "/_emulator/device-flows/approve",
+                                 {"user_code": flow["user_code"], "user": "person@example.com"})
+        self.assertEqual((status, approved["state"], approved["user"]),
+                         (200, "approved", "person@example.com"))
+        self.assertEqual(admin("POST", "/_emulator/device-flows/decline", {})[0], 404)
+        self.assertEqual(self.poll(flow["device_code"])[0], 200)
+        self.assertEqual(admin("POST", "/_emulator/device-flows/script", ["decline"])[0], 204)
+        self.assertEqual(admin("POST", "/_emulator/device-flows/script", ["x"])[0], 400)
+        status, seeded = admin("POST", "/_emulator/refresh-tokens", {"user": "a@example.com"})
+        self.assertEqual(self.refresh(seeded["refresh_token"])[0], 200)
+        self.assertEqual(admin("POST", "/_emulator/refresh-tokens/revoke")[1], {"revoked": 2})
+        self.assertEqual(admin("POST", "/_emulator/refresh-tokens/expire")[1], {"expired": 0})
+        self.assertEqual(len(admin("GET", "/_emulator/refresh-tokens")[1]), 3)
+
+    def test_log_holds_no_code_or_token(self):
+        log_file = os.path.join(temp_dir(self), "log.jsonl")
+        emu = ae.Emulator(PKI, log_path=log_file, device_code_interval=1).start()
+        self.addCleanup(emu.stop)
+        self.emu = emu
+        flow = self.start_flow()
+        self.poll(flow["device_code"])
+        emu.approve()
+        tokens = self.poll(flow["device_code"])[1]
+        refreshed = self.refresh(tokens["refresh_token"])[1]
+        with open(log_file) as written:
+            text = written.read() + json.dumps(emu.log)
+        for value in (flow["device_code"], flow["user_code"], tokens["refresh_token"],
+                      tokens["access_token"], refreshed["refresh_token"],
+                      refreshed["access_token"]):
+            self.assertNotIn(value, text)
+
+
 class ScriptModeTest(unittest.TestCase):
     def test_script_lifecycle(self):
         work = temp_dir(self)
@@ -1203,7 +2089,7 @@ class ScriptModeTest(unittest.TestCase):
         wait_for(lambda: os.path.exists(port_file) or process.poll() is not None, timeout=10)
         with open(port_file) as ports_json:
             ports = json.load(ports_json)
-        self.assertEqual(sorted(ports), ["arm", "batch", "login"])
+        self.assertEqual(sorted(ports), sorted(ae.LISTENERS))
         with open(control, "w") as control_file:
             json.dump([{"kind": "status", "op": "token", "status": 500}], control_file)
         ctx = ssl.create_default_context(cafile=os.path.join(PKI, "ca.crt"))
@@ -1228,6 +2114,41 @@ class ScriptModeTest(unittest.TestCase):
         self.assertEqual([e["fault"] and e["fault"]["status"] for e in entries
                           if e["event"] == "request" and e["op"] != "admin"], [500, None])
         self.assertFalse(os.path.exists(port_file))
+
+    def test_script_credentials(self):
+        work = temp_dir(self)
+        port_file, arc_dir = os.path.join(work, "ports"), os.path.join(work, "arc")
+        process = subprocess.Popen([sys.executable, os.path.join(HERE, "azure_emulator.py"),
+                                    "--pki", PKI, "--port-file", port_file, "--client-pki",
+                                    CLIENT_PKI, "--arc-token-dir", arc_dir,
+                                    "--identity-header", "h", "--device-code-interval", "2"])
+        self.addCleanup(process.kill)
+        wait_for(lambda: os.path.exists(port_file) or process.poll() is not None, timeout=10)
+        with open(port_file) as ports_json:
+            ports = json.load(ports_json)
+        conn = http.client.HTTPConnection("127.0.0.1", ports["arc"], timeout=5)
+        conn.request("GET", ae.MI_TOKEN_PATH + "?api-version=2020-06-01&resource="
+                     "https://management.azure.com/", headers={"Metadata": "true"})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        self.assertEqual(response.status, 401)
+        self.assertEqual(os.path.dirname(response.getheader("WWW-Authenticate")[12:]), arc_dir)
+        conn = http.client.HTTPConnection("127.0.0.1", ports["appservice"], timeout=5)
+        conn.request("GET", "/msi/token?api-version=2019-08-01&resource=https://management.azure"
+                     ".com/", headers={"X-IDENTITY-HEADER": "h"})
+        self.assertEqual(conn.getresponse().status, 200)
+        conn.close()
+        ctx = ssl.create_default_context(cafile=os.path.join(PKI, "ca.crt"))
+        conn = http.client.HTTPSConnection("localhost", ports["arm"], context=ctx, timeout=5)
+        conn.request("GET", "/_emulator/client-certificates")
+        self.assertEqual(len(json.loads(conn.getresponse().read())), 4)
+        conn.request("GET", "/_emulator/settings")
+        self.assertEqual(json.loads(conn.getresponse().read())["device_code_interval"], 2)
+        conn.close()
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(process.wait(timeout=5), 0)
+        self.assertEqual(os.listdir(arc_dir), [])  # its challenge files are gone, the dir stays
 
 
 if __name__ == "__main__":

@@ -245,10 +245,15 @@ class FirmwareTest(emulator_case.EmulatorTestCase):
             self.assertNotIn(name, defined)
 
     def test_settings_are_the_variables_the_cli_reads(self):
-        """Every variable the board's command line reads; those of the rotation commands, which
-        this board builds without (BK_CLI_ROTATION 0), left out."""
+        """Every variable the board's command line reads; those of what the board builds
+        without (the rotation commands, assertions, managed identities: BK_CLI_... 0 in its
+        bk_config_board.h) left out."""
+        with open(os.path.join(ROOT, "boards", "mps2-an386", "bk_config_board.h"),
+                  encoding="utf-8") as f:
+            left_out = set(re.findall(r"^#define (BK_CLI_[A-Z_]+) +0$", f.read(), re.M))
+        self.assertIn("BK_CLI_ROTATION", left_out)
         with open(os.path.join(ROOT, "boards", "common", "bk_cli.c"), encoding="utf-8") as f:
-            source = firmware_part(f.read())
+            source = firmware_part(f.read(), left_out)
         cli = set(re.findall(r'option_or_env\([^,]+,\s*"([A-Z_]+)"\)', source))
         self.assertNotIn("BATCHKEY_MAX_AGE", cli)
         with open(RUN, encoding="utf-8") as f:
@@ -258,13 +263,16 @@ class FirmwareTest(emulator_case.EmulatorTestCase):
         self.assertEqual(set(listed), cli)
 
 
-def firmware_part(source):
-    """The C source without the branches of `#if BK_CLI_ROTATION` (kept: their #else)."""
-    kept, dropping = [], []  # per open #if: True/False for BK_CLI_ROTATION's, None otherwise
+def firmware_part(source, left_out):
+    """The C source without the branches of `#if MACRO` for each MACRO in left_out (kept: their
+    #else): what a board that sets them to 0 compiles."""
+    kept, dropping = [], []  # per open #if: True/False for those macros', None otherwise
     for line in source.splitlines():
         directive = line.strip()
         if directive.startswith("#if"):
-            dropping.append(True if directive == "#if BK_CLI_ROTATION" else None)
+            words = directive.split()
+            dropping.append(True if len(words) == 2 and words[0] == "#if" and
+                            words[1] in left_out else None)
         elif directive.startswith("#else") and dropping and dropping[-1] is not None:
             dropping[-1] = not dropping[-1]
         elif directive.startswith("#endif") and dropping:

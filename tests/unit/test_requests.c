@@ -256,7 +256,7 @@ static void test_arm_refuses_bad_input_before_writing(void **state) {
     expect_arm_refused(&bad, BK_ERR_ARGUMENT);
 
     /* A hand-filled endpoint gets the same checks as a parsed one. */
-    bk_endpoint evil = {"example.com\r\nX-Evil: 1", 443};
+    bk_endpoint evil = {"example.com\r\nX-Evil: 1", 443, false};
     bad = req;
     bad.arm = &evil;
     expect_arm_refused(&bad, BK_ERR_INVALID_URL);
@@ -454,7 +454,7 @@ static void test_token_refuses_bad_input_before_writing(void **state) {
     bad.client_id = "87654321-4321-4321-4321-210987654321\r\n";
     expect_token_refused(&bad, BK_ERR_INVALID_CLIENT_ID);
 
-    bk_endpoint evil = {"login.example\r\nX: y", 443};
+    bk_endpoint evil = {"login.example\r\nX: y", 443, false};
     bad = req;
     bad.authority = &evil;
     expect_token_refused(&bad, BK_ERR_INVALID_URL);

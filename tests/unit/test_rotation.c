@@ -183,7 +183,7 @@ static void test_http_dates(void **unused) {
     assert_int_equal(bk_http_format_date(253402300800, out), BK_ERR_ARGUMENT);
 }
 
-static const bk_endpoint batch_endpoint = {"batchkeyacct.westeurope.batch.azure.com", 443};
+static const bk_endpoint batch_endpoint = {"batchkeyacct.westeurope.batch.azure.com", 443, false};
 
 static bk_dataplane_request proof_request(const char *key) {
     bk_dataplane_request req = {

@@ -339,13 +339,13 @@ static void test_endpoint_parse_refuses(void **state) {
 
 static void test_endpoint_ok(void **state) {
     (void)state;
-    bk_endpoint ep = {"example.com", 443};
+    bk_endpoint ep = {"example.com", 443, false};
     assert_true(bk_endpoint_ok(&ep));
     ep.port = 0;
     assert_false(bk_endpoint_ok(&ep));
-    bk_endpoint injected = {"example.com\r\nX: y", 443};
+    bk_endpoint injected = {"example.com\r\nX: y", 443, false};
     assert_false(bk_endpoint_ok(&injected));
-    bk_endpoint empty = {"", 443};
+    bk_endpoint empty = {"", 443, false};
     assert_false(bk_endpoint_ok(&empty));
     bk_endpoint unterminated;
     memset(unterminated.host, 'a', sizeof unterminated.host);
