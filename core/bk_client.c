@@ -225,7 +225,7 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
     }
     bool challenge_answered = false;
     for (uint32_t attempt = 1;; attempt++) {
-        bk_token_ask ask = {c->scope, claims, rec->client_request_id, request_time_s(c)};
+        bk_token_ask ask = {c->scope, claims, rec->client_request_id, request_time_s(c), deadline};
         size_t len = 0;
         r = cred->write_request(cred->ctx, &ask, c->io, sizeof c->io, &len);
         if (r != BK_OK) {
@@ -278,6 +278,10 @@ static bk_result fetch_token(bk_client *c, const char *claims, uint64_t deadline
         }
         if (r == BK_ERR_AUTH_CHALLENGE) {
             return BK_ERR_AUTH_REFUSED;
+        }
+        if (r == BK_ERR_AUTH_PENDING) {
+            attempt--; /* the credential waits before its next poll, within the deadline */
+            continue;
         }
         if (cred->retry_not_found && r != BK_OK &&
             (c->response.status == 404 || c->response.status == 410)) {

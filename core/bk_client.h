@@ -57,6 +57,7 @@ typedef struct bk_token_ask {
     const char *claims;            /* a CAE claims challenge (JSON), or NULL */
     const char *client_request_id; /* the UUID the request carries */
     int64_t now_s;                 /* the wall clock, else the last answer's Date; -1 unknown */
+    uint64_t deadline_ms;          /* when the command ends (monotonic): no wait past it */
 } bk_token_ask;
 
 /* The credential seam: each kind (client secret, certificate, workload identity, ...) writes its
@@ -72,7 +73,8 @@ typedef struct bk_credential {
     /* A whole answer: the token of a success into *token; a refusal's error into *error and
      * BK_ERR_AUTH_REFUSED; BK_ERR_UNEXPECTED_STATUS for an error status without one;
      * BK_ERR_AUTH_CHALLENGE when the request is to go again at once, answering a challenge
-     * (Azure Arc's), which the client does once. */
+     * (Azure Arc's), which the client does once; BK_ERR_AUTH_PENDING when it is to go again
+     * (the device code flow's polls: write_request waits its interval first). */
     bk_result (*read_answer)(void *ctx, const bk_http_response *resp, bk_json_token *json,
                              size_t max_json, bk_token *token, bk_entra_error *error);
     void *ctx;

@@ -32,6 +32,15 @@
 #define BK_ASSERTION_MAX 8192
 #endif
 
+/* A refresh token kept for a person's sign-in (Entra's are 1-2 KB), and the device code of
+ * the flow that yields it. */
+#ifndef BK_REFRESH_TOKEN_MAX
+#define BK_REFRESH_TOKEN_MAX 8192
+#endif
+#ifndef BK_DEVICE_CODE_MAX
+#define BK_DEVICE_CODE_MAX 1024
+#endif
+
 /* A Batch shared key: 88 base64 characters today. */
 #ifndef BK_KEY_MAX
 #define BK_KEY_MAX 128

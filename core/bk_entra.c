@@ -50,7 +50,8 @@ static void bk_write_form_value(bk_writer *w, const char *s) {
     bk_write_pct(w, s, strlen(s));
 }
 
-static void bk_write_token_body(bk_writer *w, const bk_token_request *req) {
+static void write_token_body(bk_writer *w, const void *ctx) {
+    const bk_token_request *req = ctx;
     bk_write_str(w, "grant_type=client_credentials&client_id=");
     bk_write_str(w, req->client_id); /* a GUID needs no encoding */
     if (bk_has_text(req->client_secret)) {
@@ -80,13 +81,6 @@ bk_result bk_entra_write_token_request(const bk_token_request *req, char *buf, s
         !bk_has_text(req->scope) || !req->client_request_id) {
         return BK_ERR_ARGUMENT;
     }
-    if (!bk_endpoint_ok(req->authority)) {
-        return BK_ERR_INVALID_URL;
-    }
-    bk_result r = bk_validate_tenant_id(req->tenant_id);
-    if (r != BK_OK) {
-        return r;
-    }
     if (!bk_guid_ok(req->client_id)) {
         return BK_ERR_INVALID_CLIENT_ID;
     }
@@ -94,35 +88,54 @@ bk_result bk_entra_write_token_request(const bk_token_request *req, char *buf, s
         return BK_ERR_INVALID_SECRET;
     }
     if (!bk_form_value_ok(req->client_secret) || !bk_form_value_ok(req->client_assertion) ||
-        !bk_form_value_ok(req->claims) || !bk_form_value_ok(req->scope) ||
-        !bk_guid_ok(req->client_request_id)) {
+        !bk_form_value_ok(req->claims) || !bk_form_value_ok(req->scope)) {
         return BK_ERR_INVALID_HEADER_VALUE;
     }
 
+    return bk_entra_write_form_post(req->authority, req->tenant_id, "token", req->client_request_id,
+                                    write_token_body, req, buf, cap, out_len);
+}
+
+bk_result bk_entra_write_form_post(const bk_endpoint *authority, const char *tenant_id,
+                                   const char *endpoint, const char *client_request_id,
+                                   void (*write_body)(bk_writer *w, const void *ctx),
+                                   const void *ctx, char *buf, size_t cap, size_t *out_len) {
+    *out_len = 0;
+    if (!bk_endpoint_ok(authority)) {
+        return BK_ERR_INVALID_URL;
+    }
+    bk_result r = bk_validate_tenant_id(tenant_id);
+    if (r != BK_OK) {
+        return r;
+    }
+    if (!bk_guid_ok(client_request_id)) {
+        return BK_ERR_INVALID_HEADER_VALUE;
+    }
     /* A counting pass gives Content-Length without a second buffer for the body. */
     bk_writer counter;
     bk_writer_init(&counter, NULL, 0);
-    bk_write_token_body(&counter, req);
+    write_body(&counter, ctx);
     if (counter.overflow) {
         return BK_ERR_REQUEST_OVERFLOW;
     }
-
     bk_writer w;
     bk_writer_init(&w, buf, cap);
     bk_write_str(&w, "POST /");
-    bk_write_str(&w, req->tenant_id);
-    bk_write_str(&w, "/oauth2/v2.0/token HTTP/1.1\r\n");
-    bk_write_host_header(&w, req->authority);
+    bk_write_str(&w, tenant_id);
+    bk_write_str(&w, "/oauth2/v2.0/");
+    bk_write_str(&w, endpoint);
+    bk_write_str(&w, " HTTP/1.1\r\n");
+    bk_write_host_header(&w, authority);
     bk_write_str(&w, "Accept: application/json\r\nUser-Agent: " BK_USER_AGENT
                      "\r\nx-ms-client-request-id: ");
-    bk_write_str(&w, req->client_request_id);
+    bk_write_str(&w, client_request_id);
     bk_write_str(&w, "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ");
     bk_write_uint(&w, counter.len);
     bk_write_str(&w, "\r\n\r\n");
-    bk_write_token_body(&w, req);
+    write_body(&w, ctx);
     r = bk_writer_finish(&w, out_len);
     if (r != BK_OK) {
-        bk_wipe(buf, w.len); /* a partial request may hold the secret or assertion */
+        bk_wipe(buf, w.len); /* a partial request may hold a secret, an assertion or a token */
     }
     return r;
 }

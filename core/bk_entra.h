@@ -17,6 +17,7 @@
 #include "bk_crypto.h"
 #include "bk_endpoint.h"
 #include "bk_result.h"
+#include "bk_writer.h"
 
 #define BK_ARM_SCOPE "https://management.azure.com/.default"
 
@@ -38,6 +39,16 @@ BK_MUST_CHECK bk_result bk_validate_tenant_id(const char *value);
 /* POST /{tenant}/oauth2/v2.0/token, form-urlencoded client_credentials grant. */
 BK_MUST_CHECK bk_result bk_entra_write_token_request(const bk_token_request *req, char *buf,
                                                      size_t cap, size_t *out_len);
+
+/* POST /{tenant}/oauth2/v2.0/{endpoint} ("token", "devicecode") with the form write_body writes
+ * (called twice: once to count, once to write). The request may hold a secret: wipe buf once
+ * sent. */
+BK_MUST_CHECK bk_result bk_entra_write_form_post(const bk_endpoint *authority,
+                                                 const char *tenant_id, const char *endpoint,
+                                                 const char *client_request_id,
+                                                 void (*write_body)(bk_writer *w, const void *ctx),
+                                                 const void *ctx, char *buf, size_t cap,
+                                                 size_t *out_len);
 
 /* A Microsoft Entra ID application as a credential (bk_client.h): with a client secret, or with
  * a client assertion made afresh for every token request (a certificate's, bk_certificate

@@ -183,6 +183,20 @@ BK_MUST_CHECK bk_result bk_parse_mi_token(const char *body, size_t len, bk_json_
  * Service's {"statusCode", "message", "correlationId"} (error then "managed_identity_error"). */
 BK_MUST_CHECK bk_result bk_parse_mi_error(const char *body, size_t len, bk_json_token *tokens,
                                           size_t max_tokens, bk_entra_error *out);
+/* The device code answer (RFC 8628): the code to poll with is needed; the message is shown. */
+typedef struct bk_device_code_answer {
+    char device_code[BK_DEVICE_CODE_MAX + 1];
+    char message[BK_MESSAGE_MAX + 1];
+    uint64_t interval_s;   /* 5 when absent */
+    uint64_t expires_in_s; /* 0 when absent */
+} bk_device_code_answer;
+
+BK_MUST_CHECK bk_result bk_parse_device_code(const char *body, size_t len, bk_json_token *tokens,
+                                             size_t max_tokens, bk_device_code_answer *out);
+/* The refresh_token of a token answer (needed: once, a string that fits). */
+BK_MUST_CHECK bk_result bk_parse_refresh_token(const char *body, size_t len, bk_json_token *tokens,
+                                               size_t max_tokens, char *out, size_t cap,
+                                               size_t *out_len);
 BK_MUST_CHECK bk_result bk_parse_entra_error(const char *body, size_t len, bk_json_token *tokens,
                                              size_t max_tokens, bk_entra_error *out);
 

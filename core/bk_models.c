@@ -542,6 +542,54 @@ static bk_result bk_read_entra_error(const bk_json_doc *doc, void *model) {
     return r;
 }
 
+/* --- device code flow --- */
+
+static bk_result bk_read_device_code(const bk_json_doc *doc, void *model) {
+    bk_device_code_answer *out = model;
+    bool cut = false;
+    bk_result r =
+        bk_model_string(doc, 0, "device_code", out->device_code, sizeof out->device_code, NULL);
+    if (r == BK_OK) {
+        r = bk_model_text(doc, 0, "message", BK_FIELD_OPTIONAL, out->message, sizeof out->message,
+                          &cut);
+    }
+    out->interval_s = 5;
+    static const char *const numbers[] = {"interval", "expires_in"};
+    uint64_t *fields[] = {&out->interval_s, &out->expires_in_s};
+    for (int i = 0; i < 2 && r == BK_OK; i++) {
+        int v = bk_json_find_unique(doc, 0, numbers[i]);
+        if (v == -2) {
+            r = BK_ERR_JSON_DUPLICATE_KEY;
+        } else if (v >= 0) {
+            r = bk_json_uint(doc, v, true, 3600, fields[i]);
+        }
+    }
+    return r;
+}
+
+bk_result bk_parse_device_code(const char *body, size_t len, bk_json_token *tokens,
+                               size_t max_tokens, bk_device_code_answer *out) {
+    return bk_model_parse(body, len, tokens, max_tokens, false, bk_read_device_code, out,
+                          sizeof *out);
+}
+
+bk_result bk_parse_refresh_token(const char *body, size_t len, bk_json_token *tokens,
+                                 size_t max_tokens, char *out, size_t cap, size_t *out_len) {
+    bk_json_doc doc;
+    if (out == NULL || cap == 0) {
+        return BK_ERR_ARGUMENT;
+    }
+    out[0] = '\0';
+    bk_result r = bk_model_open(body, len, tokens, max_tokens, false, &doc);
+    if (r == BK_OK) {
+        r = bk_model_string(&doc, 0, "refresh_token", out, cap, out_len);
+    }
+    if (r != BK_OK) {
+        bk_wipe(out, cap);
+    }
+    return r;
+}
+
 /* App Service's managed identity error: {"statusCode", "message", "correlationId"}. */
 static bk_result bk_read_app_service_error(const bk_json_doc *doc, void *model) {
     bk_entra_error *out = model;

@@ -123,6 +123,8 @@ const char *bk_strerror(bk_result result) {
         return "unexpected HTTP status";
     case BK_ERR_AUTH_CHALLENGE:
         return "the token endpoint asked for its challenge to be answered";
+    case BK_ERR_AUTH_PENDING:
+        return "the sign-in is not approved yet";
     case BK_ERR_ARC_CHALLENGE:
         return "the Azure Arc challenge names a file outside the agent's token directory, not a "
                ".key file, a symbolic link or a file too large: not read, nothing sent";

@@ -98,6 +98,7 @@ typedef enum bk_result {
     BK_ERR_KEY_REJECTED = -107,        /* the Batch data plane refused the key (403) */
     BK_ERR_AUTH_CHALLENGE = -108,      /* a credential's request is to go again (internal) */
     BK_ERR_ARC_CHALLENGE = -109,       /* Azure Arc's challenge names a file batchkey refuses */
+    BK_ERR_AUTH_PENDING = -110,        /* a sign-in is not approved yet: poll again (internal) */
 
     /* The store seam and the rotation record. */
     BK_ERR_STORE_NOT_FOUND = -120,    /* no record of that name was saved */

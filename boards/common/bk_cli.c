@@ -16,6 +16,7 @@
 #include "bk_crypto.h"
 #include "bk_dataplane.h"
 #include "bk_entra.h"
+#include "bk_device_code.h"
 #include "bk_managed_identity.h"
 #include "bk_platform.h"
 #include "bk_rotate.h"
@@ -53,7 +54,8 @@ typedef enum credential_kind {
     CREDENTIAL_SECRET,
     CREDENTIAL_CERTIFICATE,
     CREDENTIAL_WORKLOAD,
-    CREDENTIAL_MANAGED_IDENTITY
+    CREDENTIAL_MANAGED_IDENTITY,
+    CREDENTIAL_DEVICE_CODE /* the refresh token of a `batchkey login` */
 } credential_kind;
 
 typedef struct options {
@@ -78,6 +80,7 @@ typedef struct options {
     const char *auth;
     const char *assertion_alg;
     credential_kind credential;
+    const char *scope; /* the cloud's ARM scope */
     const char *batch_endpoint;
     const char *max_age;
     const char *deploy_hook;
@@ -117,20 +120,23 @@ typedef enum command {
     CMD_TOKEN,
     CMD_ROTATE,
     CMD_STATUS,
+    CMD_LOGIN,
     CMD_COUNT
 } command;
 
-/* rotate, status and keys --active; a board without a store builds with -DBK_CLI_ROTATION=0
- * and spends neither flash nor RAM on them. */
-#ifndef BK_CLI_ROTATION
-#define BK_CLI_ROTATION 1
+/* What keeps state in the state directory (rotate, status, keys --active, login and the
+ * device-code credential); a board without a store builds with -DBK_CLI_STATE=0 and spends
+ * neither flash nor RAM on them. */
+#ifndef BK_CLI_STATE
+#define BK_CLI_STATE 1
 #endif
 
-#if BK_CLI_ROTATION
+#if BK_CLI_STATE
 #define ROTATION_TEXT(text) text
 static bk_rotation rotation;
 static bk_store store;
-static char key_file[512]; /* the state dir's active.key, for the report and the hook */
+static char key_file[512];      /* the state dir's active.key, for the report and the hook */
+static bk_user_sign_in sign_in; /* login, and the device-code credential */
 #else
 #define ROTATION_TEXT(text) ""
 #endif
@@ -188,6 +194,15 @@ static const struct {
      ROTATION_TEXT(
          "Reads STATE_DIR/rotation only: no credential needed, nothing sent, never a key."),
      ROTATION_TEXT("batchkey status --state-dir /var/lib/batchkey -o tsv")},
+    {"login", "sign a person in once with a device code; later runs use --auth device-code",
+     ROTATION_TEXT("batchkey login [-o json|tsv|env|none]"),
+     ROTATION_TEXT("Shows a code to enter at https://microsoft.com/devicelogin (Microsoft Entra\n"
+                   "ID's device code flow, for AZURE_CLIENT_ID, a public client application, in\n"
+                   "AZURE_TENANT_ID), waits for the person to approve, and keeps the refresh\n"
+                   "token in STATE_DIR/refresh-token (mode 0600). --auth device-code then uses\n"
+                   "it, and keeps the new one Entra ID sends each time; when Entra refuses it\n"
+                   "(revoked, expired: invalid_grant), log in again."),
+     ROTATION_TEXT("batchkey login --state-dir /var/lib/batchkey")},
 };
 
 static const char common_options[] =
@@ -225,6 +240,7 @@ static const char common_options[] =
     "               (IDENTITY_ENDPOINT, IDENTITY_HEADER), Azure Arc (IDENTITY_ENDPOINT,\n"
     "               IMDS_ENDPOINT; BATCHKEY_ARC_TOKEN_DIR), else IMDS\n"
     "               [AZURE_POD_IDENTITY_AUTHORITY_HOST]; auto takes it only when configured\n"
+    "  device-code  the refresh token `batchkey login` kept in the state directory\n"
     "AZURE_AUTHORITY_HOST https://host[:port] replaces the cloud's Entra ID.\n"
     "\n"
     "exit codes: 0 ok; 1 internal error; 2 usage or invalid input (nothing sent);\n"
@@ -292,6 +308,7 @@ static int exit_code_for(bk_result r) {
     case BK_ERR_ARM_UNAUTHORIZED:
     case BK_ERR_AUTH_CHALLENGE:
     case BK_ERR_ARC_CHALLENGE:
+    case BK_ERR_AUTH_PENDING:
         return EXIT_AUTH;
     case BK_ERR_ARM_REFUSED:
     case BK_ERR_UNEXPECTED_STATUS:
@@ -527,6 +544,9 @@ static bool seconds_ok(const char *text, long max, uint32_t *ms) {
 }
 
 static int resolve_account(options *o, bool required);
+#if BK_CLI_STATE
+static int resolve_state_dir(options *o);
+#endif
 
 #if BK_CLI_MANAGED_IDENTITY
 /* A managed identity: App Service (IDENTITY_ENDPOINT and IDENTITY_HEADER), Azure Arc
@@ -575,6 +595,31 @@ static int resolve_managed_identity(options *o, const char *identity_endpoint,
 }
 #endif
 
+/* A person's sign-in (login, --auth device-code): AZURE_TENANT_ID and AZURE_CLIENT_ID, a
+ * public client application; its refresh token lives in the state directory. */
+static int resolve_user(options *o) {
+#if BK_CLI_STATE
+    const char *missing = o->tenant == NULL      ? "AZURE_TENANT_ID is not set"
+                          : o->client_id == NULL ? "AZURE_CLIENT_ID is not set"
+                                                 : NULL;
+    if (missing != NULL) {
+        return usage_error(missing, "a device code sign-in names its tenant and its public "
+                                    "client application");
+    }
+    if (bk_validate_tenant_id(o->tenant) != BK_OK) {
+        return usage_error("AZURE_TENANT_ID is not a GUID or domain name", o->tenant);
+    }
+    if (!bk_guid_ok(o->client_id)) {
+        return usage_error("AZURE_CLIENT_ID is not a GUID", o->client_id);
+    }
+    o->client_secret = NULL;
+    return resolve_state_dir(o);
+#else
+    (void)o;
+    return usage_error("this board keeps no sign-in", NULL);
+#endif
+}
+
 /* The credential: --auth [BATCHKEY_AUTH] names one; auto takes the first whose variables are
  * set, in DefaultAzureCredential's order (client secret, certificate, workload identity). */
 static int resolve_credential(options *o) {
@@ -586,18 +631,22 @@ static int resolve_credential(options *o) {
     const char *identity_endpoint = option_or_env(NULL, "IDENTITY_ENDPOINT");
     const char *imds_host = option_or_env(NULL, "AZURE_POD_IDENTITY_AUTHORITY_HOST");
     const char *auth = option_or_env(o->auth, "BATCHKEY_AUTH");
-    static const char *const kinds[] = {"secret", "certificate", "workload", "managed-identity",
-                                        "auto"};
+    static const char *const kinds[] = {"secret",           "certificate", "workload",
+                                        "managed-identity", "device-code", "auto"};
     size_t k = 0;
-    while (auth != NULL && k < 5 && !bk_ascii_ieq(auth, strlen(auth), kinds[k])) {
+    while (auth != NULL && k < 6 && !bk_ascii_ieq(auth, strlen(auth), kinds[k])) {
         k++;
     }
-    if (k == 5) {
-        return usage_error("--auth must be secret, certificate, workload, managed-identity or "
-                           "auto, not",
+    if (k == 6) {
+        return usage_error("--auth must be secret, certificate, workload, managed-identity, "
+                           "device-code or auto, not",
                            auth);
     }
-    if (auth == NULL || k == 4) {
+    if (k == 4) {
+        o->credential = CREDENTIAL_DEVICE_CODE;
+        return resolve_user(o);
+    }
+    if (auth == NULL || k == 5) {
         /* DefaultAzureCredential's order; IMDS only when configured: a gateway off Azure would
          * otherwise wait on a link-local address for every command. */
         bool managed = identity_endpoint != NULL || imds_host != NULL;
@@ -714,7 +763,7 @@ static bk_result federated_token(void *ctx, const char *audience, int64_t now_s,
 }
 #endif
 
-#if BK_CLI_ROTATION
+#if BK_CLI_STATE
 
 /* rotate's own settings. */
 static int resolve_rotate(options *o) {
@@ -827,7 +876,7 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         return usage_error("--output must be json, tsv, env or none, not", output);
     }
     *format = (bk_cli_format)f;
-#if BK_CLI_ROTATION
+#if BK_CLI_STATE
     if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
         int rc = resolve_state_dir(o);
         if (rc != 0) {
@@ -838,8 +887,8 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         return resolve_account(o, false); /* the state alone: no network setting matters */
     }
 #else
-    if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || o->active) {
-        return usage_error("this board keeps no rotation state", NULL);
+    if (*cmd == CMD_ROTATE || *cmd == CMD_STATUS || *cmd == CMD_LOGIN || o->active) {
+        return usage_error("this board keeps no rotation state or sign-in", NULL);
     }
 #endif
     const char *cloud_name = o->cloud_name ? o->cloud_name : "AzureCloud";
@@ -874,7 +923,7 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
         return usage_error("cannot read the CA file (--ca-file or BATCHKEY_CA_FILE: a PEM bundle)",
                            o->ca_file);
     }
-#if BK_CLI_ROTATION
+#if BK_CLI_STATE
     if (*cmd == CMD_ROTATE) {
         int rc = resolve_rotate(o);
         if (rc != 0) {
@@ -883,6 +932,12 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
     }
 #endif
 
+    if (*cmd == CMD_LOGIN) {
+        o->tenant = option_or_env(NULL, "AZURE_TENANT_ID");
+        o->client_id = option_or_env(NULL, "AZURE_CLIENT_ID");
+        o->credential = CREDENTIAL_DEVICE_CODE;
+        return resolve_user(o);
+    }
     int rc = resolve_credential(o);
     if (rc != 0) {
         return rc;
@@ -968,7 +1023,7 @@ static int run(const options *o, command cmd, bk_cli_format format) {
     return exit_code_for(r);
 }
 
-#if BK_CLI_ROTATION
+#if BK_CLI_STATE
 /* One line about a state that cannot be used, a store that failed, or a step that did not
  * complete: what happened, where, and what to do. */
 static void report_rotation_failure(const char *what, bk_result r, const options *o) {
@@ -1080,6 +1135,63 @@ static int run_offline(const options *o, command cmd, bk_cli_format format) {
     return EXIT_OK;
 }
 
+/* The device code flow's message, for the person at the terminal. */
+static void show_device_code(void *ctx, const char *message) {
+    (void)ctx;
+    fputs("batchkey: ", stderr);
+    bk_cli_print_one_line(stderr, message, false);
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* A person's sign-in: the state directory's store (already open for rotate), and for a
+ * command other than login, the refresh token kept there. */
+static int start_sign_in(const options *o, command cmd, const cloud *cl) {
+    static char user_scope[160];
+    size_t base = strlen(cl->scope) - strlen("/.default");
+    snprintf(user_scope, sizeof user_scope, "%.*s/user_impersonation", (int)base, cl->scope);
+    bk_result r =
+        cmd == CMD_ROTATE ? BK_OK : board->store_open(o->state_dir, cmd == CMD_LOGIN, &store);
+    bk_user_sign_in_init(&sign_in, &client.authority, o->tenant, o->client_id, user_scope, store);
+    sign_in.prompt = show_device_code;
+    if (r == BK_OK && cmd != CMD_LOGIN) {
+        r = bk_user_sign_in_load(&sign_in);
+    }
+    if (r == BK_ERR_STORE_NOT_FOUND) {
+        fprintf(stderr,
+                "batchkey: no sign-in in %s for this tenant and client: run batchkey login "
+                "first\n",
+                o->state_dir);
+        return EXIT_AUTH;
+    }
+    if (r == BK_ERR_STATE_FOREIGN) {
+        fprintf(stderr,
+                "batchkey: the sign-in in %s/" BK_REFRESH_TOKEN_RECORD " is of another tenant "
+                "or client; run batchkey login for this one, or use another --state-dir\n",
+                o->state_dir);
+        return EXIT_AUTH;
+    }
+    if (r != BK_OK) {
+        report_rotation_failure(cmd == CMD_LOGIN ? "login" : "sign-in", r, o);
+        return exit_code_for(r);
+    }
+    return 0;
+}
+
+static int run_login(const options *o, bk_cli_format format) {
+    bk_result r = bk_client_token(&client, NULL);
+    if (r != BK_OK) {
+        report_failure("login", r);
+        return exit_code_for(r);
+    }
+    bk_cli_print_token(&client.token, client.credential.name, format);
+    fprintf(stderr,
+            "batchkey: signed in; the refresh token is kept in %s/" BK_REFRESH_TOKEN_RECORD
+            " for --auth device-code\n",
+            o->state_dir);
+    return EXIT_OK;
+}
+
 #ifdef BK_CLI_CRASH_POINTS
 /* Tests only (the build's crash-test binary): BATCHKEY_CRASH_AT names the point where the
  * process kills itself, as a power cut would stop it. */
@@ -1141,7 +1253,7 @@ static int run_rotate(const options *o, bk_cli_format format) {
 #endif
 
 /* The client's credential, as resolve chose it. */
-static void set_credential(const options *o) {
+static void set_credential(const options *o, command cmd) {
     static bk_entra_app app;
     app = (bk_entra_app){.authority = &client.authority,
                          .tenant_id = o->tenant,
@@ -1165,6 +1277,14 @@ static void set_credential(const options *o) {
     if (o->credential == CREDENTIAL_MANAGED_IDENTITY) {
         client.credential = bk_managed_identity_credential(&managed_identity);
     }
+#endif
+#if BK_CLI_STATE
+    if (o->credential == CREDENTIAL_DEVICE_CODE) {
+        client.credential = cmd == CMD_LOGIN ? bk_device_code_credential(&sign_in)
+                                             : bk_refresh_token_credential(&sign_in);
+    }
+#else
+    (void)cmd;
 #endif
 }
 
@@ -1194,7 +1314,7 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     time_limits limits = {20000, 60000};
     bk_connector placeholder = {NULL, NULL, NULL, NULL};
     bk_client_init(&client, placeholder);
-#if BK_CLI_ROTATION
+#if BK_CLI_STATE
     bk_rotation_init(&rotation, &client, store);
 #endif
     rc = resolve(&o, &cmd, &format, &cl, &limits);
@@ -1202,7 +1322,7 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
         return rc < 0 ? EXIT_OK : rc; /* -1: help was asked for and printed */
     }
     bk_log_set_level(o.verbose ? BK_LOG_DEBUG : BK_LOG_ERROR);
-#if BK_CLI_ROTATION
+#if BK_CLI_STATE
     if (cmd == CMD_STATUS || o.active) {
         rc = run_offline(&o, cmd, format);
         fflush(stdout);
@@ -1218,6 +1338,12 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
         if (o.deadline == NULL) {
             limits.deadline_ms = 600000; /* room for a new key to propagate */
         }
+    }
+    if (o.credential == CREDENTIAL_DEVICE_CODE && (rc = start_sign_in(&o, cmd, cl)) != 0) {
+        return rc;
+    }
+    if (cmd == CMD_LOGIN && o.deadline == NULL) {
+        limits.deadline_ms = 960000; /* a device code lives 15 minutes */
     }
 #endif
 #if BK_CLI_ASSERTIONS
@@ -1248,13 +1374,16 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     client.arm = arm;
     client.authority = authority;
     client.scope = cl->scope;
-    set_credential(&o);
+    set_credential(&o, cmd);
     client.account.subscription_id = o.subscription;
     client.account.resource_group = o.resource_group;
     client.account.account_name = o.account;
 
-#if BK_CLI_ROTATION
-    rc = cmd == CMD_ROTATE ? run_rotate(&o, format) : run(&o, cmd, format);
+#if BK_CLI_STATE
+    rc = cmd == CMD_ROTATE  ? run_rotate(&o, format)
+         : cmd == CMD_LOGIN ? run_login(&o, format)
+                            : run(&o, cmd, format);
+    bk_user_sign_in_wipe(&sign_in);
 #else
     rc = run(&o, cmd, format);
 #endif

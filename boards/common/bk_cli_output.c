@@ -453,6 +453,9 @@ void bk_cli_report_failure(const char *what, bk_result r, const bk_client *clien
         bk_cli_print_one_line(stderr, client->entra_error.error, false);
         fputs(": ", stderr);
         bk_cli_print_one_line(stderr, client->entra_error.error_description, true);
+        if (strcmp(client->entra_error.error, "invalid_grant") == 0) {
+            fputs(" (the sign-in is no longer valid: batchkey login again)", stderr);
+        }
         if (client->entra_error.trace_id[0] != '\0') {
             fputs(" (trace_id: ", stderr);
             bk_cli_print_one_line(stderr, client->entra_error.trace_id, false);

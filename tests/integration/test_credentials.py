@@ -31,7 +31,7 @@ class CredentialTest(emulator_case.EmulatorTestCase):
 
     @classmethod
     def emulator_options(cls):
-        return {"client_pki": os.path.join(cls.tmp, "client-pki")}
+        return {"client_pki": os.path.join(cls.tmp, "client-pki"), "device_code_interval": 1}
 
     # --- helpers ---
 
@@ -282,6 +282,67 @@ class CredentialTest(emulator_case.EmulatorTestCase):
     def test_arc_challenge_file_at_the_limit(self):
         self.emulator.add_fault("arc_realm", variant="limit")
         self.token(self.mi_env("arc"))
+
+    # --- a person's sign-in: device code, then the refresh token ---
+
+    def state_env(self, **more):
+        state = os.path.join(self.tmp, "state-" + self.id().rsplit(".", 1)[1])
+        return self.env({"AZURE_CLIENT_SECRET": None, "BATCHKEY_STATE_DIR": state}, more)
+
+    def refresh_token_kept(self, env):
+        with open(os.path.join(env["BATCHKEY_STATE_DIR"], "refresh-token"),
+                  encoding="ascii") as f:
+            record = f.read()
+        return record.split("\ntoken ", 1)[1].split("\n", 1)[0]
+
+    def test_login_then_device_code_runs(self):
+        env = self.state_env()
+        self.emulator.script_device_flow(["pending", "slow_down", "approve"])
+        p = self.cli("login", "-o", "json", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("https://microsoft.com/devicelogin", p.stderr)
+        self.assertEqual(json.loads(p.stdout)["credential"], "device code")
+        record = os.path.join(env["BATCHKEY_STATE_DIR"], "refresh-token")
+        self.assertEqual(os.stat(record).st_mode & 0o777, 0o600)
+        polls = [r for r in self.token_requests() if r.get("device_poll")]
+        self.assertEqual(len(polls), 3)
+        self.assertGreaterEqual(polls[2]["device_poll_gap"], 1 + 5 - 0.5)  # slow_down: +5 s
+        scopes = [r for r in self.token_requests() if r["op"] == "devicecode"]
+        self.assertTrue(scopes[0]["offline_access"])
+        # Later runs trade the kept refresh token, and keep the new one (each is single-use).
+        for _ in range(2):
+            before = self.refresh_token_kept(env)
+            p = self.cli("show", "--auth", "device-code", env=env)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            after = self.refresh_token_kept(env)
+            self.assertNotEqual(before, after)
+            self.assertNotIn(after, p.stdout + p.stderr)
+            self.assertNotIn(before, p.stdout + p.stderr)
+
+    def test_revoked_sign_in_asks_for_login(self):
+        env = self.state_env()
+        self.emulator.script_device_flow(["approve"])
+        self.assertEqual(self.cli("login", env=env).returncode, 0)
+        self.emulator.revoke_refresh_tokens()
+        p = self.cli("token", "--auth", "device-code", env=env)
+        self.assert_one_line(p, 3, "invalid_grant", "batchkey login again")
+
+    def test_login_declined_or_expired(self):
+        for step, code in (("decline", "authorization_declined"), ("expire", "expired_token")):
+            with self.subTest(step=step):
+                env = self.state_env()
+                self.emulator.script_device_flow([step])
+                p = self.cli("login", env=env)
+                self.assertEqual(p.returncode, 3, p.stderr)
+                self.assertIn(code, p.stderr.strip().splitlines()[-1])
+                self.assertFalse(os.path.exists(os.path.join(env["BATCHKEY_STATE_DIR"],
+                                                             "refresh-token")))
+
+    def test_device_code_without_a_sign_in(self):
+        env = self.state_env()
+        os.makedirs(env["BATCHKEY_STATE_DIR"], mode=0o700)
+        p = self.cli("token", "--auth", "device-code", env=env)
+        self.assert_refused_before_sending(p, 3, "run batchkey login first")
 
     # --- the chain, and what is refused before anything is sent ---
 

@@ -251,7 +251,7 @@ class FirmwareTest(emulator_case.EmulatorTestCase):
         with open(os.path.join(ROOT, "boards", "mps2-an386", "bk_config_board.h"),
                   encoding="utf-8") as f:
             left_out = set(re.findall(r"^#define (BK_CLI_[A-Z_]+) +0$", f.read(), re.M))
-        self.assertIn("BK_CLI_ROTATION", left_out)
+        self.assertIn("BK_CLI_STATE", left_out)
         with open(os.path.join(ROOT, "boards", "common", "bk_cli.c"), encoding="utf-8") as f:
             source = firmware_part(f.read(), left_out)
         cli = set(re.findall(r'option_or_env\([^,]+,\s*"([A-Z_]+)"\)', source))

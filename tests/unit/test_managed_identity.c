@@ -57,7 +57,7 @@ static char request[4096];
 
 static const char *write_request(bk_managed_identity *mi) {
     bk_credential c = bk_managed_identity_credential(mi);
-    bk_token_ask ask = {BK_ARM_SCOPE, NULL, REQUEST_ID, 1796221084};
+    bk_token_ask ask = {BK_ARM_SCOPE, NULL, REQUEST_ID, 1796221084, 0};
     size_t len = 0;
     assert_int_equal(c.write_request(c.ctx, &ask, request, sizeof request - 1, &len), BK_OK);
     request[len] = '\0';
