@@ -157,11 +157,47 @@ static bk_result write_audience(const bk_entra_app *app, char *out, size_t cap) 
     return w.overflow ? BK_ERR_REQUEST_OVERFLOW : BK_OK;
 }
 
+#define CP1_CAPABILITY "\"xms_cc\":{\"values\":[\"cp1\"]}"
+
+bk_result bk_entra_claims(const char *challenge, char *out, size_t cap) {
+    bk_writer w;
+    bk_writer_init(&w, out, cap - 1);
+    const char *at = challenge != NULL ? strstr(challenge, "\"access_token\"") : NULL;
+    if (challenge == NULL || challenge[0] == '\0') {
+        bk_write_str(&w, "{\"access_token\":{" CP1_CAPABILITY "}}");
+    } else if (at == NULL || strstr(challenge, "xms_cc") != NULL) {
+        bk_write_str(&w, challenge);
+    } else {
+        const char *p = at + 14;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ':') {
+            p++;
+        }
+        if (*p != '{') {
+            bk_write_str(&w, challenge); /* access_token is no object: nothing to merge into */
+        } else {
+            p++;
+            const char *next = p;
+            while (*next == ' ' || *next == '\t' || *next == '\r' || *next == '\n') {
+                next++;
+            }
+            bk_write_bytes(&w, challenge, (size_t)(p - challenge));
+            bk_write_str(&w, *next == '}' ? CP1_CAPABILITY : CP1_CAPABILITY ",");
+            bk_write_str(&w, p);
+        }
+    }
+    out[w.overflow ? 0 : w.len] = '\0';
+    return w.overflow ? BK_ERR_REQUEST_OVERFLOW : BK_OK;
+}
+
 static bk_result entra_write(void *ctx, const bk_token_ask *ask, char *buf, size_t cap,
                              size_t *len) {
     bk_entra_app *app = ctx;
+    bk_result claims = bk_entra_claims(ask->claims, app->claims, sizeof app->claims);
+    if (claims != BK_OK) {
+        return claims;
+    }
     bk_token_request tr = {app->authority, app->tenant_id, app->client_id, app->client_secret,
-                           NULL,           ask->claims,    ask->scope,     ask->client_request_id};
+                           NULL,           app->claims,    ask->scope,     ask->client_request_id};
     if (app->client_secret != NULL || app->assertion == NULL) {
         return bk_entra_write_token_request(&tr, buf, cap, len);
     }

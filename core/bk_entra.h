@@ -70,7 +70,15 @@ typedef struct bk_entra_app {
     char *assertion_buf; /* the caller's, wiped after each request */
     size_t assertion_cap;
     const char *name; /* "client secret" unless set: "certificate", "workload identity" */
+    /* Internal: the claims the token request carries (cp1, and a CAE challenge's). */
+    char claims[BK_WWW_AUTHENTICATE_MAX + 64];
 } bk_entra_app;
+
+/* The claims parameter of a token request: the client capability "cp1" (batchkey answers CAE
+ * challenges), merged into a challenge's own claims when there is one (NULL or ""). A challenge
+ * with no access_token object, or one that names xms_cc already, is passed as it is.
+ * BK_ERR_REQUEST_OVERFLOW when out is too small. */
+BK_MUST_CHECK bk_result bk_entra_claims(const char *challenge, char *out, size_t cap);
 
 bk_credential bk_entra_credential(bk_entra_app *app);
 

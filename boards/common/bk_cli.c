@@ -918,6 +918,18 @@ static int resolve(options *o, command *cmd, bk_cli_format *format, const cloud 
                           o->authority_host ? o->authority_host : (*cl)->authority) != BK_OK) {
         return usage_error("AZURE_AUTHORITY_HOST is not https://host[:port]", o->authority_host);
     }
+    /* A token is for the cloud's ARM: it goes to another one only when the user names a whole
+     * cloud of their own (Azure Stack, a test), its Entra ID too. */
+    bk_endpoint cloud_arm;
+    if (o->arm_endpoint != NULL && o->authority_host == NULL &&
+        bk_endpoint_parse(&cloud_arm, (*cl)->arm) == BK_OK &&
+        (cloud_arm.port != client.arm.port ||
+         !bk_ascii_ieq(client.arm.host, strlen(client.arm.host), cloud_arm.host))) {
+        return usage_error("BATCHKEY_ARM_ENDPOINT is not the cloud's ARM, and a token for the "
+                           "cloud's ARM would go there; name the cloud's Entra ID too "
+                           "(AZURE_AUTHORITY_HOST), or choose --cloud",
+                           o->arm_endpoint);
+    }
     o->ca_file = option_or_env(o->ca_file, "BATCHKEY_CA_FILE");
     if (o->ca_file != NULL && !board->readable(o->ca_file)) {
         return usage_error("cannot read the CA file (--ca-file or BATCHKEY_CA_FILE: a PEM bundle)",

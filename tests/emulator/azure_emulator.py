@@ -1903,10 +1903,17 @@ class Emulator:
     def _claims_failure(self, req, form):
         if "claims" in form:
             try:
-                json.loads(form["claims"])
+                claims = json.loads(form["claims"])
             except ValueError:
                 return self._entra_error(req, 400, "invalid_request", 9002313,
                                          "Invalid request. The 'claims' parameter is not JSON.")
+            access = claims.get("access_token") if isinstance(claims, dict) else None
+            access = access if isinstance(access, dict) else {}
+            capabilities = access.get("xms_cc", {})
+            values = capabilities.get("values") if isinstance(capabilities, dict) else None
+            req.details["client_capabilities"] = values if isinstance(values, list) else None
+            # A CAE challenge's claims (what the 401_claims fault asks for) besides xms_cc.
+            req.details["claims_challenge_answered"] = any(k != "xms_cc" for k in access)
         return None
 
     def _token_endpoint(self, req):

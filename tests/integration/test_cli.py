@@ -420,8 +420,11 @@ class CliTest(emulator_case.EmulatorTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         tokens = self.requests(op="token")
         self.assertEqual(len(tokens), 2)
-        self.assertNotIn("claims", tokens[0]["form_fields"])
+        # Both declare the client capability cp1; the second answers the challenge.
+        self.assertIn("claims", tokens[0]["form_fields"])
         self.assertIn("claims", tokens[1]["form_fields"])
+        self.assertEqual(tokens[0].get("client_capabilities"), ["cp1"])
+        self.assertTrue(tokens[1].get("claims_challenge_answered"))
 
     def test_expired_token_is_exit_3(self):
         self.emulator.add_fault("status", op="listKeys", status=401, code="InvalidAuthenticationToken")

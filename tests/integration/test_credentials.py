@@ -383,6 +383,10 @@ class CredentialTest(emulator_case.EmulatorTestCase):
              ["show"], "ARM endpoint is not https"),
             (self.env(AZURE_AUTHORITY_HOST=f"http://localhost:{self.emulator.login_port}"),
              ["token"], "AZURE_AUTHORITY_HOST is not https"),
+            (self.env(AZURE_AUTHORITY_HOST=None), ["show"],
+             "BATCHKEY_ARM_ENDPOINT is not the cloud's ARM"),
+            (self.mi_env("imds", AZURE_AUTHORITY_HOST=None), ["show"],
+             "BATCHKEY_ARM_ENDPOINT is not the cloud's ARM"),
         )
         for env, args, fragment in cases:
             with self.subTest(args=args, fragment=fragment):

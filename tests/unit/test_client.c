@@ -430,7 +430,8 @@ static void test_claims_challenge_gets_fresh_token_once(void **state) {
     (void)state;
     const char *challenge =
         "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"\", "
-        "error=\"insufficient_claims\", claims=\"eyJhY2Nlc3NfdG9rZW4iOnt9fQ==\"\r\n"
+        "error=\"insufficient_claims\", claims=\"eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6"
+        "dHJ1ZSwidmFsdWUiOiIxIn19fQ==\"\r\n"
         "Content-Length: 0\r\n\r\n";
     const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK},
                         {BK_PEER_ARM, BK_OK, challenge},
@@ -440,8 +441,13 @@ static void test_claims_challenge_gets_fresh_token_once(void **state) {
     bk_account_keys keys;
     assert_int_equal(bk_client_list_keys(&client, &keys), BK_ERR_ARM_UNAUTHORIZED);
     assert_int_equal(F.request_count, 4);
-    assert_non_null(strstr(F.requests[2], "&claims=%7B%22access_token%22%3A%7B%7D%7D"));
-    assert_null(strstr(F.requests[0], "claims="));
+    /* Every token request declares cp1; the fresh one merges it into the challenge's claims. */
+    assert_non_null(strstr(F.requests[0], "&claims=%7B%22access_token%22%3A%7B%22xms_cc%22%3A%7B"
+                                          "%22values%22%3A%5B%22cp1%22%5D%7D%7D%7D"));
+    assert_non_null(strstr(F.requests[2],
+                           "&claims=%7B%22access_token%22%3A%7B%22xms_cc%22%3A%7B"
+                           "%22values%22%3A%5B%22cp1%22%5D%7D%2C%22nbf%22%3A%7B"
+                           "%22essential%22%3Atrue%2C%22value%22%3A%221%22%7D%7D%7D"));
 }
 
 static void test_stale_keep_alive_connection(void **state) {
@@ -679,7 +685,8 @@ static void test_regenerate_claims_challenge_not_resent(void **state) {
     (void)state;
     const char *challenge =
         "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"\", "
-        "error=\"insufficient_claims\", claims=\"eyJhY2Nlc3NfdG9rZW4iOnt9fQ==\"\r\n"
+        "error=\"insufficient_claims\", claims=\"eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6"
+        "dHJ1ZSwidmFsdWUiOiIxIn19fQ==\"\r\n"
         "Content-Length: 0\r\n\r\n";
     const answer a[] = {{BK_PEER_AUTHORITY, BK_OK, TOKEN_OK}, {BK_PEER_ARM, BK_OK, challenge}};
     script(a, 2);

@@ -616,8 +616,37 @@ static void test_uuid_version_and_variant_bits(void **state) {
     assert_string_equal(id, "00000000-0000-4000-8000-000000000000");
 }
 
+/* cp1 in every token request's claims, merged into a CAE challenge's. */
+static void test_claims_with_client_capability(void **state) {
+    (void)state;
+    char out[256];
+    static const struct {
+        const char *challenge;
+        const char *claims;
+    } cases[] = {
+        {NULL, "{\"access_token\":{\"xms_cc\":{\"values\":[\"cp1\"]}}}"},
+        {"", "{\"access_token\":{\"xms_cc\":{\"values\":[\"cp1\"]}}}"},
+        {"{\"access_token\":{\"nbf\":{\"essential\":true,\"value\":\"1\"}}}",
+         "{\"access_token\":{\"xms_cc\":{\"values\":[\"cp1\"]},\"nbf\":{\"essential\":true,"
+         "\"value\":\"1\"}}}"},
+        {"{ \"access_token\" : { } }",
+         "{ \"access_token\" : {\"xms_cc\":{\"values\":[\"cp1\"]} } }"},
+        {"{\"id_token\":{\"auth_time\":null}}", "{\"id_token\":{\"auth_time\":null}}"},
+        {"{\"access_token\":{\"xms_cc\":{\"values\":[\"cp2\"]}}}",
+         "{\"access_token\":{\"xms_cc\":{\"values\":[\"cp2\"]}}}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(bk_entra_claims(cases[i].challenge, out, sizeof out), BK_OK);
+        assert_string_equal(out, cases[i].claims);
+    }
+    char small[16];
+    assert_int_equal(bk_entra_claims(NULL, small, sizeof small), BK_ERR_REQUEST_OVERFLOW);
+    assert_int_equal(small[0], '\0');
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_claims_with_client_capability),
         cmocka_unit_test(test_arm_regenerate_primary),
         cmocka_unit_test(test_arm_regenerate_secondary),
         cmocka_unit_test(test_arm_list_keys),
