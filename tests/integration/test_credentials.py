@@ -298,7 +298,7 @@ class CredentialTest(emulator_case.EmulatorTestCase):
     def test_login_then_device_code_runs(self):
         env = self.state_env()
         self.emulator.script_device_flow(["pending", "slow_down", "approve"])
-        p = self.cli("login", "-o", "json", env=env)
+        p = self.cli("-v", "login", "-o", "json", env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("https://microsoft.com/devicelogin", p.stderr)
         self.assertEqual(json.loads(p.stdout)["credential"], "device code")
@@ -312,12 +312,14 @@ class CredentialTest(emulator_case.EmulatorTestCase):
         # Later runs trade the kept refresh token, and keep the new one (each is single-use).
         for _ in range(2):
             before = self.refresh_token_kept(env)
-            p = self.cli("show", "--auth", "device-code", env=env)
+            p = self.cli("-v", "show", "--auth", "device-code", env=env)
             self.assertEqual(p.returncode, 0, p.stderr)
             after = self.refresh_token_kept(env)
             self.assertNotEqual(before, after)
             self.assertNotIn(after, p.stdout + p.stderr)
             self.assertNotIn(before, p.stdout + p.stderr)
+        # The state directory holds the sign-in and nothing else.
+        self.assertEqual(sorted(os.listdir(env["BATCHKEY_STATE_DIR"])), [".lock", "refresh-token"])
 
     def test_revoked_sign_in_asks_for_login(self):
         env = self.state_env()
@@ -343,6 +345,23 @@ class CredentialTest(emulator_case.EmulatorTestCase):
         os.makedirs(env["BATCHKEY_STATE_DIR"], mode=0o700)
         p = self.cli("token", "--auth", "device-code", env=env)
         self.assert_refused_before_sending(p, 3, "run batchkey login first")
+
+    def test_valgrind_clean(self):
+        valgrind = ["valgrind", "--quiet", "--leak-check=full", "--show-leak-kinds=all",
+                    "--errors-for-leak-kinds=all", "--error-exitcode=99"]
+        cases = {
+            "certificate": self.env(AZURE_CLIENT_CERTIFICATE_PATH=self.pem("client-chain.pem"),
+                                    AZURE_CLIENT_SEND_CERTIFICATE_CHAIN="1"),
+            "refused key": self.env(AZURE_CLIENT_CERTIFICATE_PATH=self.pem(
+                "client-rsa-enc-des3.pem"), AZURE_CLIENT_CERTIFICATE_PASSWORD="wrong-password"),
+            "arc": self.mi_env("arc"),
+        }
+        for name, env in cases.items():
+            with self.subTest(name=name):
+                p = subprocess.run(valgrind + [ARGS.bin, "keys", "-o", "none"], env=env,
+                                   capture_output=True, text=True, timeout=300)
+                self.assertIn(p.returncode, (0, 2), p.stderr)
+                self.assertNotIn("==", p.stderr)
 
     # --- the chain, and what is refused before anything is sent ---
 
