@@ -406,38 +406,16 @@ bk_result bk_parse_batch_error(const char *body, size_t len, bk_json_token *toke
 
 /* --- Entra ID token response --- */
 
-static bk_result bk_read_token(const bk_json_doc *doc, void *model) {
-    bk_token *out = model;
-    bool cut = false;
-    bk_result r = bk_model_string(doc, 0, "access_token", out->access_token,
-                                  sizeof out->access_token, &out->access_token_len);
-    if (r == BK_OK) {
-        r = bk_model_text(doc, 0, "token_type", BK_FIELD_REQUIRED, out->token_type,
-                          sizeof out->token_type, &cut);
-    }
-    if (r != BK_OK) {
-        return r;
-    }
-    /* Entra's v2.0 endpoint sends a number; v1.0 and some managed identity endpoints a string. */
-    int v = bk_json_find_unique(doc, 0, "expires_in");
-    if (v == -2) {
-        return BK_ERR_JSON_DUPLICATE_KEY;
-    }
-    if (v < 0) {
-        return BK_ERR_JSON_MISSING_FIELD;
-    }
-    return bk_json_uint(doc, v, true, BK_TOKEN_LIFETIME_MAX_S, &out->expires_in_s);
-}
-
-/* A managed identity's answer: expires_in (IMDS, Arc: a string), or only expires_on (App
- * Service: Unix seconds, a string), measured against now_s. */
-typedef struct bk_mi_token_model {
+/* What a token answer is read into, and how: Entra's always has expires_in; a managed identity
+ * endpoint's may give only expires_on (App Service: Unix seconds), measured against now_s. */
+typedef struct bk_token_model {
     bk_token *token;
+    bool expires_on_allowed;
     int64_t now_s;
-} bk_mi_token_model;
+} bk_token_model;
 
-static bk_result bk_read_mi_token(const bk_json_doc *doc, void *model) {
-    bk_mi_token_model *m = model;
+static bk_result bk_read_token(const bk_json_doc *doc, void *model) {
+    const bk_token_model *m = model;
     bk_token *out = m->token;
     bool cut = false;
     bk_result r = bk_model_string(doc, 0, "access_token", out->access_token,
@@ -446,8 +424,9 @@ static bk_result bk_read_mi_token(const bk_json_doc *doc, void *model) {
         r = bk_model_text(doc, 0, "token_type", BK_FIELD_REQUIRED, out->token_type,
                           sizeof out->token_type, &cut);
     }
+    /* Numbers, or strings of digits: Entra's v1.0 endpoint and managed identities send those. */
     int in = bk_json_find_unique(doc, 0, "expires_in");
-    int on = bk_json_find_unique(doc, 0, "expires_on");
+    int on = m->expires_on_allowed ? bk_json_find_unique(doc, 0, "expires_on") : -1;
     if (r != BK_OK || in == -2 || on == -2) {
         return r != BK_OK ? r : BK_ERR_JSON_DUPLICATE_KEY;
     }
@@ -467,28 +446,34 @@ static bk_result bk_read_mi_token(const bk_json_doc *doc, void *model) {
     return r;
 }
 
-bk_result bk_parse_mi_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
-                            int64_t now_s, bk_token *out) {
-    if (out == NULL) {
+/* A token answer into out; on failure the access token, possibly already copied, is wiped. */
+static bk_result bk_parse_token_model(const char *body, size_t len, bk_json_token *tokens,
+                                      size_t max_tokens, bk_token_model *m) {
+    if (m->token == NULL) {
         return BK_ERR_ARGUMENT;
     }
-    memset(out, 0, sizeof *out);
-    bk_mi_token_model m = {out, now_s};
+    memset(m->token, 0, sizeof *m->token);
     bk_json_doc doc;
     bk_result r = bk_model_open(body, len, tokens, max_tokens, false, &doc);
     if (r == BK_OK) {
-        r = bk_read_mi_token(&doc, &m);
+        r = bk_read_token(&doc, m);
     }
     if (r != BK_OK) {
-        bk_wipe(out, sizeof *out);
+        bk_wipe(m->token, sizeof *m->token);
     }
     return r;
 }
 
-/* On failure the access token, possibly already copied, is wiped with the rest. */
+bk_result bk_parse_mi_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
+                            int64_t now_s, bk_token *out) {
+    bk_token_model m = {out, true, now_s};
+    return bk_parse_token_model(body, len, tokens, max_tokens, &m);
+}
+
 bk_result bk_parse_token(const char *body, size_t len, bk_json_token *tokens, size_t max_tokens,
                          bk_token *out) {
-    return bk_model_parse(body, len, tokens, max_tokens, false, bk_read_token, out, sizeof *out);
+    bk_token_model m = {out, false, -1};
+    return bk_parse_token_model(body, len, tokens, max_tokens, &m);
 }
 
 /* --- Entra ID error response --- */
