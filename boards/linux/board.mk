@@ -6,7 +6,8 @@ LINUX_INCLUDES := -Iport/mbedtls -Iboards/common -Iplatform/posix
 $(BUILD)/rel/boards/%.o $(BUILD)/rel/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
 $(BUILD)/san/boards/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
 
-CLI_SRC := boards/linux/batchkey_main.c boards/common/bk_cli.c boards/common/bk_cli_output.c
+CLI_SRC := boards/linux/batchkey_main.c boards/common/bk_cli.c boards/common/bk_cli_credential.c \
+    boards/common/bk_cli_state.c boards/common/bk_cli_output.c
 
 $(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) $(CLI_SRC))
 	@mkdir -p $(dir $@)
@@ -14,15 +15,16 @@ $(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) $(CLI_SRC))
 	$(Q)$(CC) $^ -o $@ -pthread $(MBEDTLS_LIBS)
 
 # The same CLI with the rotation's crash points compiled in (BATCHKEY_CRASH_AT=<point> stops it
-# there with SIGKILL), for the rotation tests alone; its bk_cli.o lives apart from the product's.
-$(BUILD)/crash/boards/common/bk_cli.o: boards/common/bk_cli.c $(FLAGS_STAMP)
+# there with SIGKILL), for the rotation tests alone; its bk_cli_state.o lives apart from the
+# product's.
+$(BUILD)/crash/boards/common/bk_cli_state.o: boards/common/bk_cli_state.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (crash points)")
 	$(Q)$(CC) $(WARN) $(CFLAGS) $(DEFS) -DBK_CLI_CRASH_POINTS $(INCLUDES) $(LINUX_INCLUDES) \
 	    $(MBEDTLS_INCLUDES) $(JSMN_DEFS) -MMD -MP -c $< -o $@
 
-$(BUILD)/host/batchkey-crashtest: $(call rel_obj,$(LINUX_LIB_SRC) boards/linux/batchkey_main.c \
-    boards/common/bk_cli_output.c) $(BUILD)/crash/boards/common/bk_cli.o
+$(BUILD)/host/batchkey-crashtest: $(call rel_obj,$(LINUX_LIB_SRC) \
+    $(filter-out boards/common/bk_cli_state.c,$(CLI_SRC))) $(BUILD)/crash/boards/common/bk_cli_state.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $^ -o $@ -pthread $(MBEDTLS_LIBS)

@@ -96,13 +96,15 @@ $(MPS2_SELFTEST): $(call mps2_obj,$(MPS2_SELFTEST_SRC)) $(MPS2_DIR)/mps2_an386.l
 MPS2_FIRMWARE := $(MPS2)/batchkey.elf
 MPS2_NET_SRC := platform/lwip/bk_lwip.c $(MPS2_DIR)/bk_lan9118.c $(MPS2_DIR)/bk_board_net.c
 MPS2_FIRMWARE_SRC := $(MPS2_DIR)/bk_firmware_main.c $(MPS2_DIR)/bk_board_libc.c \
-    boards/common/bk_cli.c boards/common/bk_cli_output.c $(M4_PORT_SRC) \
+    boards/common/bk_cli.c boards/common/bk_cli_credential.c boards/common/bk_cli_state.c \
+    boards/common/bk_cli_output.c $(M4_PORT_SRC) \
     port/mbedtls/bk_tls_connector.c $(MPS2_NET_SRC) $(MPS2_BOARD_SRC) \
     $(MPS2_DIR)/bk_board_platform.c $(MPS2_LIB_SRC)
 
 $(call mps2_obj,$(M4_PORT_SRC) port/mbedtls/bk_tls_connector.c): \
     MPS2_EXTRA = $(M4_MBEDTLS_INCLUDES)
-$(call mps2_obj,boards/common/bk_cli.c boards/common/bk_cli_output.c): MPS2_EXTRA = -Iboards/common
+$(call mps2_obj,boards/common/bk_cli.c boards/common/bk_cli_credential.c \
+    boards/common/bk_cli_state.c boards/common/bk_cli_output.c): MPS2_EXTRA = -Iboards/common
 $(call mps2_obj,$(MPS2_NET_SRC)): MPS2_EXTRA = $(M4_LWIP_INCLUDES) -Iplatform/lwip
 $(call mps2_obj,$(MPS2_DIR)/bk_firmware_main.c): MPS2_EXTRA = $(M4_MBEDTLS_INCLUDES) \
     $(M4_LWIP_INCLUDES) -Iboards/common -Iplatform/lwip

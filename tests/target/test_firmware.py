@@ -252,9 +252,11 @@ class FirmwareTest(emulator_case.EmulatorTestCase):
                   encoding="utf-8") as f:
             left_out = set(re.findall(r"^#define (BK_CLI_[A-Z_]+) +0$", f.read(), re.M))
         self.assertIn("BK_CLI_STATE", left_out)
-        with open(os.path.join(ROOT, "boards", "common", "bk_cli.c"), encoding="utf-8") as f:
-            source = firmware_part(f.read(), left_out)
-        cli = set(re.findall(r'option_or_env\([^,]+,\s*"([A-Z_]+)"\)', source))
+        source = ""
+        for name in ("bk_cli.c", "bk_cli_credential.c", "bk_cli_state.c"):
+            with open(os.path.join(ROOT, "boards", "common", name), encoding="utf-8") as f:
+                source += firmware_part(f.read(), left_out)
+        cli = set(re.findall(r'bk_cli_setting\([^,]+,\s*"([A-Z_]+)"\)', source))
         self.assertNotIn("BATCHKEY_MAX_AGE", cli)
         with open(RUN, encoding="utf-8") as f:
             script = f.read()
