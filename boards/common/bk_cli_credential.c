@@ -171,6 +171,9 @@ int bk_cli_resolve_credential(bk_cli_options *o) {
     }
     o->client_secret = NULL;
 #if BK_CLI_ASSERTIONS
+    if (k == 2 && bk_cli_current_board->read_file == NULL) {
+        return bk_cli_usage_error("this board has no workload identity credential", NULL);
+    }
     if (k == 2) {
         return bk_cli_current_board->readable(o->token_file)
                    ? 0

@@ -17,9 +17,9 @@
 #define BK_WWW_AUTHENTICATE_MAX 512
 /* No store on this board yet: the command line leaves out rotate, status and keys --active. */
 #define BK_CLI_STATE 0
-/* The client secret only, for now: no certificate loader or file for assertions on this board
- * yet, no managed identity; what is left out costs no flash or RAM. */
-#define BK_CLI_ASSERTIONS       0
+/* A client secret or a certificate (its assertion without the chain fits 2 KB); no managed
+ * identity on a microcontroller: what is left out costs no flash or RAM. */
+#define BK_ASSERTION_MAX        2048
 #define BK_CLI_MANAGED_IDENTITY 0
 /* Sized for the unit tests that run on the board (the firmware keeps no sign-in). */
 #define BK_REFRESH_TOKEN_MAX 2048

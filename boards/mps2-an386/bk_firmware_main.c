@@ -22,10 +22,12 @@
 
 #include "lwip/init.h"
 #include "mbedtls/memory_buffer_alloc.h"
+#include "mbedtls/platform.h"
 
 #include "bk_board.h"
 #include "bk_board_net.h"
 #include "bk_cli.h"
+#include "bk_client_cert.h"
 #include "bk_crypto.h"
 #include "bk_semihost.h"
 #include "bk_tls_connector.h"
@@ -41,6 +43,10 @@
 #define BK_BOARD_ARGS_MAX 32
 #endif
 /* One or two root certificates in PEM (DigiCert Global Root G2 is 1.3 KB). */
+/* The largest client certificate file: a certificate and its key (RSA-2048: about 3 KB). */
+#ifndef BK_BOARD_CERTIFICATE_MAX
+#define BK_BOARD_CERTIFICATE_MAX 4096
+#endif
 #ifndef BK_BOARD_CA_MAX
 #define BK_BOARD_CA_MAX 3072
 #endif
@@ -134,6 +140,40 @@ static void board_tls_stop(void) {
     bk_tls_global_free();
 }
 
+/* --- the certificate credential: its PEM from the host, its key in the mbedTLS pool --- */
+
+static bk_client_cert client_cert;
+
+static bk_result board_certificate_start(const char *path, const char *password,
+                                         bk_certificate *out) {
+    /* The PEM text stays in the mbedTLS pool only while it is parsed: the stack is too small
+     * for it, and it needs no RAM of its own. */
+    char *pem = mbedtls_calloc(1, BK_BOARD_CERTIFICATE_MAX);
+    if (pem == NULL) {
+        return BK_ERR_CLIENT_CERT;
+    }
+    int32_t len = bk_semihost_read_file(path, pem, BK_BOARD_CERTIFICATE_MAX);
+    bk_result r = len <= 0 || (size_t)len >= BK_BOARD_CERTIFICATE_MAX
+                      ? BK_ERR_CLIENT_CERT
+                      : bk_client_cert_load(&client_cert, pem, (size_t)len, password);
+    bk_wipe(pem, BK_BOARD_CERTIFICATE_MAX); /* the private key, maybe in clear */
+    mbedtls_free(pem);
+    if (r != BK_OK) {
+        bk_client_cert_free(&client_cert);
+        return r;
+    }
+    out->signer = bk_client_cert_signer(&client_cert);
+    out->alg = client_cert.ec ? BK_SIGN_ES256 : BK_SIGN_PS256;
+    out->chain_der = client_cert.der;
+    out->chain_len = client_cert.der_len;
+    out->chain_count = client_cert.count;
+    return BK_OK;
+}
+
+static void board_certificate_stop(void) {
+    bk_client_cert_free(&client_cert);
+}
+
 static void board_tls_describe(char *buf, size_t cap) {
     buf[0] = '\0';
     if (peers.last_mbedtls_error != 0 || peers.last_verify_flags != 0) {
@@ -147,6 +187,8 @@ static const bk_cli_board mps2_board = {
     .tls_start = board_tls_start,
     .tls_stop = board_tls_stop,
     .tls_describe = board_tls_describe,
+    .certificate_start = board_certificate_start,
+    .certificate_stop = board_certificate_stop,
     .version = MBEDTLS_VERSION_STRING_FULL ", lwIP " LWIP_VERSION_STRING,
     .default_ca = "(none: this board has no CA bundle of its own)",
     .default_ca_hint = ""};

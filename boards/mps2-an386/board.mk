@@ -97,11 +97,11 @@ MPS2_FIRMWARE := $(MPS2)/batchkey.elf
 MPS2_NET_SRC := platform/lwip/bk_lwip.c $(MPS2_DIR)/bk_lan9118.c $(MPS2_DIR)/bk_board_net.c
 MPS2_FIRMWARE_SRC := $(MPS2_DIR)/bk_firmware_main.c $(MPS2_DIR)/bk_board_libc.c \
     boards/common/bk_cli.c boards/common/bk_cli_credential.c boards/common/bk_cli_state.c \
-    boards/common/bk_cli_output.c $(M4_PORT_SRC) \
+    boards/common/bk_cli_output.c $(M4_PORT_SRC) port/mbedtls/bk_client_cert.c \
     port/mbedtls/bk_tls_connector.c $(MPS2_NET_SRC) $(MPS2_BOARD_SRC) \
     $(MPS2_DIR)/bk_board_platform.c $(MPS2_LIB_SRC)
 
-$(call mps2_obj,$(M4_PORT_SRC) port/mbedtls/bk_tls_connector.c): \
+$(call mps2_obj,$(M4_PORT_SRC) port/mbedtls/bk_tls_connector.c port/mbedtls/bk_client_cert.c): \
     MPS2_EXTRA = $(M4_MBEDTLS_INCLUDES)
 $(call mps2_obj,boards/common/bk_cli.c boards/common/bk_cli_credential.c \
     boards/common/bk_cli_state.c boards/common/bk_cli_output.c): MPS2_EXTRA = -Iboards/common
@@ -110,8 +110,8 @@ $(call mps2_obj,$(MPS2_DIR)/bk_firmware_main.c): MPS2_EXTRA = $(M4_MBEDTLS_INCLU
     $(M4_LWIP_INCLUDES) -Iboards/common -Iplatform/lwip
 # The headers come with the fetched sources; -MMD does not see the configuration headers those
 # include (-isystem makes them system headers), so they are named here.
-$(call mps2_obj,$(M4_PORT_SRC) port/mbedtls/bk_tls_connector.c $(MPS2_DIR)/bk_firmware_main.c): \
-    $(M4_MBEDTLS_CONFIG) | $(M4_MBEDTLS_LIBS)
+$(call mps2_obj,$(M4_PORT_SRC) port/mbedtls/bk_tls_connector.c port/mbedtls/bk_client_cert.c \
+    $(MPS2_DIR)/bk_firmware_main.c): $(M4_MBEDTLS_CONFIG) | $(M4_MBEDTLS_LIBS)
 $(call mps2_obj,$(MPS2_NET_SRC) $(MPS2_DIR)/bk_firmware_main.c): $(M4_LWIP_CONFIG) \
     | $(M4_LWIP_VERSION)
 

@@ -32,6 +32,10 @@ BOARD_LINE = re.compile(r"^(bk_board: TEST USE ONLY: |stack: |mbedTLS pool: |lwI
 class FirmwareTest(emulator_case.EmulatorTestCase):
     TMP_PREFIX = "batchkey-fw-"
 
+    @classmethod
+    def emulator_options(cls):
+        return {"client_pki": os.path.join(cls.tmp, "client-pki")}
+
     # --- helpers ---
 
     def env(self, emulator=None, **overrides):
@@ -84,6 +88,28 @@ class FirmwareTest(emulator_case.EmulatorTestCase):
         return {"accountName": name, "primary": acct.primary, "secondary": acct.secondary}
 
     # --- the commands ---
+
+    def test_certificate_credential(self):
+        """The board signs client assertions with a certificate's key, RSA (PS256) or EC."""
+        for name, alg in (("client-rsa.pem", "PS256"), ("client-ec.pem", "ES256")):
+            with self.subTest(name=name):
+                self.emulator.clear_log()
+                env = self.env(AZURE_CLIENT_SECRET=None,
+                               AZURE_CLIENT_CERTIFICATE_PATH=os.path.join(
+                                   self.emulator.client_pki, name))
+                p = self.run_firmware("regenerate", "--key-name", "secondary", "-o", "none",
+                                      env=env)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                (token,) = self.emulator.requests(op="token")
+                self.assertEqual(token["credential"], "certificate")
+                self.assertEqual(token["assertion_alg"], alg)
+                self.assertNotIn("PRIVATE KEY", p.stdout + p.stderr)
+        self.emulator.clear_log()
+        env = self.env(AZURE_CLIENT_SECRET=None, AZURE_CLIENT_CERTIFICATE_PATH=os.path.join(
+            self.emulator.client_pki, "client-unregistered.pem"))
+        p = self.run_firmware("token", env=env)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assert_one_line_error(p, "AADSTS700027")
 
     def test_show(self):
         p = self.run_firmware("show")
