@@ -210,7 +210,7 @@ class CredentialTest(emulator_case.EmulatorTestCase):
         out = self.token(env)
         self.assertEqual(out["credential"], "workload identity")
         self.assertEqual(self.token_requests()[0]["credential"], "workload")
-        p = self.cli("show", "-o", "tsv", env=env)
+        p = self.cli("regenerate", "--key-name", "secondary", "-o", "none", env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         # The file is read anew: a token the platform replaced with a bad one is what goes.
         self.write("federated-token", self.emulator.federated_token(subject="system:other:x"))
@@ -242,8 +242,11 @@ class CredentialTest(emulator_case.EmulatorTestCase):
                 env = self.mi_env(kind)
                 out = self.token(env)
                 self.assertEqual(out["credential"], name)
-                p = self.cli("keys", "-o", "none", env=env)
+                acct = self.emulator.account()
+                before = acct.secondary
+                p = self.cli("regenerate", "--key-name", "secondary", "-o", "none", env=env)
                 self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertNotEqual(acct.secondary, before)
                 self.assertTrue(self.emulator.requests(listener=kind))
                 self.assertEqual(self.emulator.requests(listener="login"), [])
 
@@ -312,7 +315,8 @@ class CredentialTest(emulator_case.EmulatorTestCase):
         # Later runs trade the kept refresh token, and keep the new one (each is single-use).
         for _ in range(2):
             before = self.refresh_token_kept(env)
-            p = self.cli("-v", "show", "--auth", "device-code", env=env)
+            p = self.cli("-v", "regenerate", "--key-name", "secondary", "--auth", "device-code",
+                         "-o", "none", env=env)
             self.assertEqual(p.returncode, 0, p.stderr)
             after = self.refresh_token_kept(env)
             self.assertNotEqual(before, after)
