@@ -174,22 +174,10 @@ static bk_result linux_certificate_start(const char *path, const char *password,
     static char pem[BK_CERTIFICATE_FILE_MAX];
     size_t len = 0;
     bk_result r = linux_read_file(path, pem, sizeof pem, &len);
-    if (r == BK_OK) {
-        r = bk_client_cert_load(&client_cert, pem, len, password);
-    } else {
-        r = BK_ERR_CLIENT_CERT;
-    }
+    r = r == BK_OK ? bk_client_cert_start(&client_cert, pem, len, password, out)
+                   : BK_ERR_CLIENT_CERT;
     bk_wipe(pem, sizeof pem); /* the private key, maybe in clear */
-    if (r != BK_OK) {
-        bk_client_cert_free(&client_cert);
-        return r;
-    }
-    out->signer = bk_client_cert_signer(&client_cert);
-    out->alg = client_cert.ec ? BK_SIGN_ES256 : BK_SIGN_PS256;
-    out->chain_der = client_cert.der;
-    out->chain_len = client_cert.der_len;
-    out->chain_count = client_cert.count;
-    return BK_OK;
+    return r;
 }
 
 static void linux_certificate_stop(void) {

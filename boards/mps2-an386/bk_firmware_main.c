@@ -155,19 +155,10 @@ static bk_result board_certificate_start(const char *path, const char *password,
     int32_t len = bk_semihost_read_file(path, pem, BK_BOARD_CERTIFICATE_MAX);
     bk_result r = len <= 0 || (size_t)len >= BK_BOARD_CERTIFICATE_MAX
                       ? BK_ERR_CLIENT_CERT
-                      : bk_client_cert_load(&client_cert, pem, (size_t)len, password);
+                      : bk_client_cert_start(&client_cert, pem, (size_t)len, password, out);
     bk_wipe(pem, BK_BOARD_CERTIFICATE_MAX); /* the private key, maybe in clear */
     mbedtls_free(pem);
-    if (r != BK_OK) {
-        bk_client_cert_free(&client_cert);
-        return r;
-    }
-    out->signer = bk_client_cert_signer(&client_cert);
-    out->alg = client_cert.ec ? BK_SIGN_ES256 : BK_SIGN_PS256;
-    out->chain_der = client_cert.der;
-    out->chain_len = client_cert.der_len;
-    out->chain_count = client_cert.count;
-    return BK_OK;
+    return r;
 }
 
 static void board_certificate_stop(void) {

@@ -222,3 +222,18 @@ bk_signer bk_client_cert_signer(bk_client_cert *cc) {
     bk_signer s = {bk_cert_sign, cc};
     return s;
 }
+
+bk_result bk_client_cert_start(bk_client_cert *cc, const char *pem, size_t len,
+                               const char *password, bk_certificate *out) {
+    bk_result r = bk_client_cert_load(cc, pem, len, password);
+    if (r != BK_OK) {
+        bk_client_cert_free(cc);
+        return r;
+    }
+    out->signer = bk_client_cert_signer(cc);
+    out->alg = cc->ec ? BK_SIGN_ES256 : BK_SIGN_PS256;
+    out->chain_der = cc->der;
+    out->chain_len = cc->der_len;
+    out->chain_count = cc->count;
+    return BK_OK;
+}

@@ -4,9 +4,8 @@
  * signer (core/bk_crypto.h) of a certificate credential's assertions (core/bk_entra.h).
  *
  *     static bk_client_cert cc;
- *     r = bk_client_cert_load(&cc, pem, pem_len, password);   // password NULL: not encrypted
- *     bk_certificate cert = {bk_client_cert_signer(&cc), cc.ec ? BK_SIGN_ES256 : BK_SIGN_PS256,
- *                            client_id, cc.der, cc.der_len, cc.count, send_chain};
+ *     bk_certificate cert = {.client_id = client_id, .send_chain = false};
+ *     r = bk_client_cert_start(&cc, pem, pem_len, password, &cert);  // password NULL: clear
  *     ...
  *     bk_client_cert_free(&cc);
  *
@@ -21,6 +20,7 @@
 #include <stdint.h>
 
 #include "bk_crypto.h"
+#include "bk_entra.h"
 #include "bk_result.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/x509_crt.h"
@@ -48,6 +48,10 @@ typedef struct bk_client_cert {
 BK_MUST_CHECK bk_result bk_client_cert_load(bk_client_cert *cc, const char *pem, size_t len,
                                             const char *password);
 bk_signer bk_client_cert_signer(bk_client_cert *cc);
+/* bk_client_cert_load, then out's signer, alg (ES256 for an EC key, else PS256) and chain from
+ * cc; cc is freed again on failure. pem is the caller's to wipe. */
+BK_MUST_CHECK bk_result bk_client_cert_start(bk_client_cert *cc, const char *pem, size_t len,
+                                             const char *password, bk_certificate *out);
 void bk_client_cert_free(bk_client_cert *cc);
 
 #endif
