@@ -3,16 +3,25 @@
 #   make            the batchkey CLI for this Linux host (build/host/batchkey) and the README's C
 #                   example (build/host/example_regenerate)
 #   make test       unit tests, core checks, cross build of the core, integration tests, the
-#                   README's snippets, and the unit, TLS and integration tests again on mbedTLS 3.6
-#                   (built from Debian's source)
+#                   README's snippets, the integration tests again with the CLI cross-built for
+#                   aarch64 under qemu-user (cross-tests), and the unit, TLS and integration tests
+#                   again on mbedTLS 3.6 (built from Debian's source)
 #   make demo       show, keys, regenerate against the local Azure emulator
 #   make emulator   the emulator in the foreground, to try batchkey by hand (Ctrl-C stops it)
 #   make deps-build, deps-demo, deps-test (or deps)   the Debian packages each needs
 #   make fuzz       libFuzzer on the response reader and the JSON models
-#   make bench      cost of one regenerate against the emulator (RSS, CPU, binary size)
+#   make bench      one regenerate against the emulator beside curl + jq: wall, CPU, peak RSS,
+#                   TLS handshakes, bytes, the core's instructions (RUNS=51; tests/bench/bench.py)
 #   make core-m4    the core for a Cortex-M4 (arm-none-eabi-gcc), with its size per file
 #   make core-rv32  the same for a 32-bit RISC-V (riscv64-unknown-elf-gcc, rv32imac/ilp32)
+#   make BOARD=linux-aarch64, BOARD=linux-armhf   the CLI and the example cross-compiled with
+#                   Debian's cross compilers on mbedTLS built from Debian's source, under
+#                   build/<board>/; `make BOARD=... test` runs the integration tests with them
+#                   under qemu-user (boards/linux/cross.mk)
 #   make format     clang-format every C file (in a git checkout)
+#   make install    the CLI, libbatchkey.a, headers, batchkey.pc, batchkey(1), systemd units
+#                   (PREFIX=/usr/local, DESTDIR, BINDIR, LIBDIR, ...: boards/linux/install.mk)
+#   make uninstall  removes what make install put, with the same variables
 #
 # Variables: BOARD (a directory under boards/), BUILD (output directory), CFLAGS (default -O2 -g),
 # CPPFLAGS (extra -D, e.g. CPPFLAGS=-DBK_KEY_MAX=200 to resize a buffer of core/bk_config.h), V=1.
@@ -88,6 +97,7 @@ include boards/$(BOARD)/board.mk
 include tests/tls/tls.mk
 include tests/fuzz/fuzz.mk
 include tests/mbedtls3/mbedtls3.mk
+include tests/bench/bench.mk
 
 .PHONY: all deps test unit-tests core-checks core-m4 emulator-tests format clean demo emulator \
     bench
@@ -174,9 +184,15 @@ core-rv32:
 # What `make test` runs. A cross board's fragment sets its own list (boards/mps2-an386/board.mk):
 # the host's tests and the mbedTLS 3.6 pass are about the Linux build.
 TEST_GOALS ?= unit-tests unit-tests-small core-checks mirror-tests core-m4 core-rv32 tls-tests \
-    fuzz-smoke emulator-tests $(BOARD_TEST_TARGETS) mbedtls3-tests
+    fuzz-smoke emulator-tests $(BOARD_TEST_TARGETS) cross-tests mbedtls3-tests install-tests \
+    package-tests
 test: deps-test
 	@$(MAKE) --no-print-directory $(TEST_GOALS)
+
+# One ARM board's CLI under qemu-user (boards/linux/cross.mk); linux-armhf's is run by hand.
+.PHONY: cross-tests
+cross-tests:
+	@$(MAKE) --no-print-directory BOARD=linux-aarch64 test
 
 # With Debian's own python3 too when another one comes first on PATH: a fresh machine has only it.
 emulator-tests:
@@ -196,8 +212,11 @@ emulator: deps-demo
 	@sh tests/emulator/serve.sh $(BUILD)/emulator.env $(BUILD)/host/batchkey
 
 bench: deps
-	@$(MAKE) --no-print-directory $(BUILD)/host/batchkey
-	@sh tests/emulator/with_emulator.sh sh tests/bench.sh $(BUILD)/host/batchkey
+	@$(MAKE) --no-print-directory $(BUILD)/host/batchkey $(BENCH_BINS)
+	@$(MAKE) --no-print-directory BOARD=linux-musl
+	@sh tests/emulator/with_emulator.sh python3 tests/bench/bench.py --out $(BENCH_DIR) \
+	    --runs $(RUNS) --static $(BENCH_DIR)/batchkey-static --musl $(BUILD)/linux-musl/batchkey \
+	    --replay $(BENCH_DIR)/bk_replay $(BUILD)/host/batchkey
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -27,6 +27,10 @@ const char *bk_strerror(bk_result result) {
         return "key name is not primary or secondary";
     case BK_ERR_REQUEST_OVERFLOW:
         return "request does not fit the I/O buffer";
+    case BK_ERR_INVALID_PROXY:
+        return "proxy is not http://[user[:password]@]host[:port]";
+    case BK_ERR_PROXY_CREDENTIALS_TOO_LONG:
+        return "the proxy's user and password are too long";
     case BK_ERR_STREAM_SEND:
         return "send failed";
     case BK_ERR_STREAM_RECV:
@@ -135,6 +139,10 @@ const char *bk_strerror(bk_result result) {
     case BK_ERR_CLIENT_CERT_CIPHER:
         return "the client certificate's key is encrypted with a cipher this build cannot "
                "decrypt (mbedTLS 2.28 reads DES-EDE3-CBC: openssl pkcs8 -topk8 -v2 des3)";
+    case BK_ERR_PROXY_REFUSED:
+        return "the proxy refused the tunnel";
+    case BK_ERR_PROXY_ANSWER:
+        return "the proxy's answer to CONNECT is not HTTP or too long";
     case BK_ERR_SHARED_KEY_DISABLED:
         return "the account does not allow SharedKey authentication";
     case BK_ERR_KEY_REJECTED:

@@ -29,7 +29,9 @@ typedef enum bk_result {
     BK_ERR_INVALID_HEADER_VALUE = -8, /* CR, LF, NUL or another control byte in a header value */
     BK_ERR_INVALID_URL = -9,          /* not https://host[:port][/] */
     BK_ERR_INVALID_KEY_NAME = -10,
-    BK_ERR_REQUEST_OVERFLOW = -11, /* the request does not fit the I/O buffer */
+    BK_ERR_REQUEST_OVERFLOW = -11,           /* the request does not fit the I/O buffer */
+    BK_ERR_INVALID_PROXY = -12,              /* not http://[user[:password]@]host[:port] */
+    BK_ERR_PROXY_CREDENTIALS_TOO_LONG = -13, /* the proxy's user:password exceeds its buffer */
 
     /* The stream seam. */
     BK_ERR_STREAM_SEND = -20,
@@ -86,6 +88,8 @@ typedef enum bk_result {
     BK_ERR_CLIENT_CERT = -91,          /* the client certificate or its key could not be used */
     BK_ERR_CLIENT_CERT_PASSWORD = -92, /* its key is encrypted: the password is missing or wrong */
     BK_ERR_CLIENT_CERT_CIPHER = -93,   /* its key is encrypted with a cipher the port cannot undo */
+    BK_ERR_PROXY_REFUSED = -94,        /* the HTTP proxy answered CONNECT with a non-2xx status */
+    BK_ERR_PROXY_ANSWER = -95,         /* the proxy's answer to CONNECT was not HTTP, or too long */
 
     /* What the services answered (details in the bk_client that made the call). */
     BK_ERR_AUTH_REFUSED = -100,      /* Entra ID refused the credential */

@@ -37,10 +37,19 @@ demo="$build python3 openssl"
 #   bench             time (GNU time); size and strip are binutils
 #   systemd-tests     systemd (systemd-analyze verify and security --offline; no running systemd)
 #   rotation-tests    util-linux (mount, for the full-disk case on a small tmpfs, as root)
+#   BOARD=linux-aarch64, linux-armhf   Debian's cross compilers and their C libraries
+#                     (gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf, libc6-dev-*-cross), and
+#                     qemu-user to run what they build; mbedTLS comes from Debian's source
+#   package-tests     debhelper (dpkg-buildpackage's dh), lintian, pkgconf (the install test
+#                     builds the README's example through pkg-config)
+#   proxy-tests       tinyproxy, the HTTP proxy the tests start and stop themselves
+#   bench             curl and jq do the same job as batchkey, for comparison; musl-tools
+#                     builds the static CLI it measures beside the others (BOARD=linux-musl)
 test="$demo libcmocka-dev gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-dev ca-certificates
   clang libclang-rt-dev valgrind dpkg-dev bzip2 xz-utils debian-archive-keyring time
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-arm-none-eabi qemu-system-arm
-  socat systemd util-linux"
+  socat systemd util-linux gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf
+  libc6-dev-armhf-cross qemu-user debhelper lintian pkgconf tinyproxy curl jq musl-tools"
 
 check=""
 if [ "${1:-}" = --check ]; then

@@ -102,6 +102,16 @@ static const struct {
      ROTATION_TEXT("batchkey login --state-dir /var/lib/batchkey")},
 };
 
+#if BK_CLI_PROXY
+#define BK_CLI_PROXY_HELP                                                                          \
+    "  --proxy URL              [https_proxy, HTTPS_PROXY] http://[user:password@]host[:port]\n"   \
+    "                           (port 1080 by default): TLS goes end to end through its\n"         \
+    "                           CONNECT tunnel; \"\" for none. [no_proxy, NO_PROXY] hosts to\n"    \
+    "                           reach directly: name suffixes, IPs, a.b.c.d/bits, :port, *\n"
+#else
+#define BK_CLI_PROXY_HELP ""
+#endif
+
 static const char common_options[] =
     "options (environment variable in brackets; options win):\n"
     "  --subscription ID        [AZURE_SUBSCRIPTION_ID]\n"
@@ -121,7 +131,7 @@ static const char common_options[] =
     "  --deadline SECONDS       [BATCHKEY_DEADLINE] the whole command, retries and waits\n"
     "                           included; default 60\n"
     "  --timeout SECONDS        [BATCHKEY_TIMEOUT] the longest one connect or wait for the\n"
-    "                           network may take; default 20\n"
+    "                           network may take; default 20\n" BK_CLI_PROXY_HELP
     "  -v, --verbose            diagnostics on stderr, secrets redacted\n"
     "  -h, --help, --version\n"
     "\n"
@@ -197,6 +207,8 @@ int bk_cli_exit_code(bk_result r) {
     case BK_ERR_INVALID_URL:
     case BK_ERR_INVALID_KEY_NAME:
     case BK_ERR_REQUEST_OVERFLOW:
+    case BK_ERR_INVALID_PROXY:
+    case BK_ERR_PROXY_CREDENTIALS_TOO_LONG:
     case BK_ERR_CLIENT_CERT:
     case BK_ERR_CLIENT_CERT_PASSWORD:
     case BK_ERR_CLIENT_CERT_CIPHER:
@@ -238,6 +250,8 @@ int bk_cli_exit_code(bk_result r) {
     case BK_ERR_TLS_HANDSHAKE:
     case BK_ERR_TLS_VERIFY:
     case BK_ERR_TLS_IO:
+    case BK_ERR_PROXY_REFUSED:
+    case BK_ERR_PROXY_ANSWER:
         return BK_CLI_EXIT_NETWORK;
     case BK_ERR_HTTP_STATUS_LINE:
     case BK_ERR_HTTP_HEADER_SYNTAX:
@@ -277,9 +291,15 @@ int bk_cli_exit_code(bk_result r) {
 
 /* The one line that says what failed, with what TLS said about a failed connection. */
 void bk_cli_report(const char *what, bk_result r) {
-    char detail[256] = "";
-    bk_cli_current_board->tls_describe(detail, sizeof detail);
-    bk_cli_report_failure(what, r, &bk_cli_client, detail);
+    char tls[256] = "";
+    char proxy[BK_HOST_MAX + 8] = "";
+    bk_cli_connection_detail detail = {tls, NULL, 0};
+    bk_cli_current_board->tls_describe(tls, sizeof tls);
+    if (bk_cli_current_board->proxy_describe != NULL &&
+        bk_cli_current_board->proxy_describe(proxy, sizeof proxy, &detail.proxy_status)) {
+        detail.proxy = proxy;
+    }
+    bk_cli_report_failure(what, r, &bk_cli_client, &detail);
 }
 
 static int parse_options(int argc, char **argv, bk_cli_options *o) {
@@ -301,7 +321,8 @@ static int parse_options(int argc, char **argv, bk_cli_options *o) {
         OPT_HOOK,
         OPT_ACTIVE,
         OPT_AUTH,
-        OPT_ASSERTION_ALG
+        OPT_ASSERTION_ALG,
+        OPT_PROXY
     };
     static const struct option long_options[] = {
         {"subscription", required_argument, NULL, OPT_SUBSCRIPTION},
@@ -328,7 +349,11 @@ static int parse_options(int argc, char **argv, bk_cli_options *o) {
         {"active", no_argument, NULL, OPT_ACTIVE},
         {"auth", required_argument, NULL, OPT_AUTH},
         {"assertion-alg", required_argument, NULL, OPT_ASSERTION_ALG},
-        {NULL, 0, NULL, 0}};
+#if BK_CLI_PROXY
+        {"proxy", required_argument, NULL, OPT_PROXY},
+#endif
+        {NULL, 0, NULL, 0}
+    };
     opterr = 0;
     int c;
     /* GNU getopt permutes argv, so options may come before or after the command. */
@@ -400,6 +425,9 @@ static int parse_options(int argc, char **argv, bk_cli_options *o) {
         case OPT_ASSERTION_ALG:
             o->assertion_alg = optarg;
             break;
+        case OPT_PROXY:
+            o->proxy = optarg;
+            break;
         case OPT_VERSION:
             printf("batchkey %s (%s)\n", BK_VERSION, bk_cli_current_board->version);
             return -1;
@@ -436,6 +464,47 @@ static bool seconds_ok(const char *text, long max, uint32_t *ms) {
 }
 
 static int resolve_account(bk_cli_options *o, bool required);
+
+#if BK_CLI_PROXY
+static bk_proxy cli_proxy;
+static const char *cli_no_proxy;
+static bool cli_proxy_set;
+
+/* The proxy from --proxy, else https_proxy, else HTTPS_PROXY (curl's order); "" means none. The
+ * URL may hold a password: it is never printed, and --proxy's copy is wiped once read. */
+static int resolve_proxy(bk_cli_options *o) {
+    const char *source = "--proxy";
+    const char *url = o->proxy;
+    if (url == NULL) {
+        source = "https_proxy";
+        url = bk_cli_setting(NULL, source);
+    }
+    if (url == NULL) {
+        source = "HTTPS_PROXY";
+        url = bk_cli_setting(NULL, source);
+    }
+    if (url == NULL || url[0] == '\0') {
+        return 0;
+    }
+    if (bk_cli_current_board->proxy_set == NULL) {
+        return bk_cli_usage_error("this board has no proxy support; unset", source);
+    }
+    bk_result r = bk_proxy_parse(&cli_proxy, url);
+    if (o->proxy != NULL) {
+        bk_wipe(o->proxy, strlen(o->proxy));
+    }
+    if (r != BK_OK) {
+        fprintf(stderr, "batchkey: %s: %s (see batchkey --help)\n", source, bk_strerror(r));
+        return BK_CLI_EXIT_USAGE;
+    }
+    cli_no_proxy = bk_cli_setting(NULL, "no_proxy");
+    if (cli_no_proxy == NULL) {
+        cli_no_proxy = bk_cli_setting(NULL, "NO_PROXY");
+    }
+    cli_proxy_set = true;
+    return 0;
+}
+#endif
 
 /* Resolves and checks every input; nothing is sent before this passes. */
 static int resolve(bk_cli_options *o, bk_cli_command *cmd, bk_cli_format *format,
@@ -554,6 +623,12 @@ static int resolve(bk_cli_options *o, bk_cli_command *cmd, bk_cli_format *format
         return bk_cli_usage_error(
             "cannot read the CA file (--ca-file or BATCHKEY_CA_FILE: a PEM bundle)", o->ca_file);
     }
+#if BK_CLI_PROXY
+    int proxy_rc = resolve_proxy(o);
+    if (proxy_rc != 0) {
+        return proxy_rc;
+    }
+#endif
 #if BK_CLI_STATE
     if (*cmd == BK_CLI_CMD_ROTATE) {
         int rc = bk_cli_resolve_rotate(o);
@@ -656,8 +731,7 @@ static int run(const bk_cli_options *o, bk_cli_command cmd, bk_cli_format format
     return bk_cli_exit_code(r);
 }
 
-int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
-    bk_cli_current_board = the_board;
+static int run_command_line(int argc, char **argv) {
     bk_cli_options o;
     memset(&o, 0, sizeof o);
     int rc = parse_options(argc, argv, &o);
@@ -708,6 +782,11 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
         bk_cli_current_board->tls_stop();
         return bk_cli_exit_code(r);
     }
+#if BK_CLI_PROXY
+    if (cli_proxy_set) {
+        bk_cli_current_board->proxy_set(&cli_proxy, cli_no_proxy);
+    }
+#endif
     bk_endpoint arm = bk_cli_client.arm;
     bk_endpoint authority = bk_cli_client.authority;
     bk_endpoint batch = bk_cli_client.batch;
@@ -723,9 +802,11 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     bk_cli_client.account.account_name = o.account;
 
 #if BK_CLI_STATE
+    bk_cli_sessions_load(&o);
     rc = cmd == BK_CLI_CMD_ROTATE  ? bk_cli_run_rotate(&o, format)
          : cmd == BK_CLI_CMD_LOGIN ? bk_cli_run_login(&o, format)
                                    : run(&o, cmd, format);
+    bk_cli_sessions_save();
     bk_cli_state_end();
 #else
     rc = run(&o, cmd, format);
@@ -735,5 +816,15 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     bk_cli_current_board->tls_stop();
     bk_cli_stop_credential(&o);
     fflush(stdout);
+    return rc;
+}
+
+int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
+    bk_cli_current_board = the_board;
+    int rc = run_command_line(argc, argv);
+#if BK_CLI_PROXY
+    bk_proxy_wipe(&cli_proxy); /* its credentials */
+    cli_proxy_set = false;
+#endif
     return rc;
 }

@@ -15,6 +15,8 @@
 #include "bk_client.h"
 #include "bk_entra.h"
 #include "bk_platform.h"
+#include "bk_proxy.h"
+#include "bk_session.h"
 
 /* What a board gives the command line. */
 typedef struct bk_cli_board {
@@ -51,6 +53,19 @@ typedef struct bk_cli_board {
     /* Azure Arc's challenge file (bk_managed_identity.h): a regular file, no symbolic link, at
      * most cap - 1 bytes. NULL: no Arc on this board. */
     bk_result (*read_arc_secret)(void *ctx, const char *path, char *buf, size_t cap, size_t *len);
+    /* The connector's TLS session for a peer (bk_session.h), which the command line loads from
+     * the state directory before the first connection and saves after the last; NULL: no
+     * resumption on this board. */
+    bk_tls_session *(*tls_session)(bk_peer peer);
+    /* Opens the store of an existing state directory without creating or locking it (TLS
+     * sessions are a cache: a lost record costs one full handshake). */
+    bk_result (*cache_open)(const char *state_dir, bk_store *out);
+    /* Sends later connections through an HTTP proxy's tunnel, except to the hosts no_proxy
+     * names (bk_proxy.h; both outlive the connector). NULL: no proxies on this board. */
+    void (*proxy_set)(const bk_proxy *proxy, const char *no_proxy);
+    /* True when the last connection opened (or tried) went through the proxy: "host:port" of
+     * the proxy into buf, and the status of its refusal (0: none) in *status. */
+    bool (*proxy_describe)(char *buf, size_t cap, int *status);
     const char *version;         /* of the TLS library, for --version */
     const char *default_ca;      /* where the default CA certificates come from */
     const char *default_ca_hint; /* what to do when they are missing, e.g. ", or install ..." */

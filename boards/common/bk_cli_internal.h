@@ -23,6 +23,9 @@
 #ifndef BK_CLI_MANAGED_IDENTITY /* App Service, Azure Arc, IMDS */
 #define BK_CLI_MANAGED_IDENTITY 1
 #endif
+#ifndef BK_CLI_PROXY /* --proxy, HTTPS_PROXY and NO_PROXY */
+#define BK_CLI_PROXY 1
+#endif
 
 enum bk_cli_exit {
     BK_CLI_EXIT_OK = 0,
@@ -77,6 +80,7 @@ typedef struct bk_cli_options {
     const char *batch_endpoint;
     const char *max_age;
     const char *deploy_hook;
+    char *proxy; /* --proxy: wiped once read, since it may hold a password */
     bool force;
     bool dry_run;
     bool retire;
@@ -131,6 +135,9 @@ void bk_cli_state_init(void);
 int bk_cli_start_state(const bk_cli_options *o, bk_cli_command cmd, const bk_cli_cloud *cl,
                        bk_cli_time_limits *limits);
 void bk_cli_state_end(void);
+/* TLS sessions from the state directory (when it exists) into the connector, and back. */
+void bk_cli_sessions_load(const bk_cli_options *o);
+void bk_cli_sessions_save(void);
 struct bk_user_sign_in *bk_cli_sign_in(void); /* login's, and --auth device-code's */
 int bk_cli_run_offline(const bk_cli_options *o, bk_cli_command cmd, bk_cli_format format);
 int bk_cli_run_rotate(const bk_cli_options *o, bk_cli_format format);

@@ -400,20 +400,49 @@ static void report_outcome_unknown(const bk_client *client) {
 }
 
 /* What went wrong before any answer came, saying where: "host name lookup failed for HOST",
- * "TCP connect to HOST:PORT failed", "TLS handshake with HOST:PORT failed: ...". */
-static void print_no_answer(bk_result r, const bk_call_record *rec, const char *tls_detail) {
+ * "TCP connect to HOST:PORT failed", "TLS handshake with HOST:PORT failed: ...", and for a
+ * connection through a proxy, whether the proxy or the tunnel failed. */
+static void print_no_answer(bk_result r, const bk_call_record *rec,
+                            const bk_cli_connection_detail *detail) {
     const bk_endpoint *ep = rec->endpoint;
     if (ep == NULL) {
         fputs(bk_strerror(r), stderr);
         return;
     }
+    const char *proxy =
+        detail != NULL && detail->proxy != NULL && detail->proxy[0] != '\0' ? detail->proxy : NULL;
+    const char *tls_detail = detail != NULL ? detail->tls : NULL;
+    int status = detail != NULL ? detail->proxy_status : 0;
     switch (r) {
     case BK_ERR_DNS:
-        fprintf(stderr, "host name lookup failed for %s", ep->host);
+        if (proxy != NULL) {
+            fprintf(stderr, "host name lookup failed for the proxy %s", proxy);
+        } else {
+            fprintf(stderr, "host name lookup failed for %s", ep->host);
+        }
         return;
     case BK_ERR_CONNECT:
+        if (proxy != NULL) {
+            fprintf(stderr, "TCP connect to the proxy %s failed", proxy);
+            return;
+        }
         fprintf(stderr, "TCP connect to %s:%u failed", ep->host, (unsigned)ep->port);
         break;
+    case BK_ERR_PROXY_REFUSED:
+    case BK_ERR_PROXY_ANSWER:
+        fprintf(stderr, "the proxy %s, asked for a tunnel to %s:%u: ", proxy ? proxy : "?",
+                ep->host, (unsigned)ep->port);
+        if (r == BK_ERR_PROXY_ANSWER) {
+            fputs(bk_strerror(r), stderr);
+        } else {
+            fprintf(stderr, "refused it: HTTP %d", status);
+        }
+        if (status == 407) {
+            fputs(" (proxy authentication required: check the user and password in --proxy "
+                  "or HTTPS_PROXY)",
+                  stderr);
+        }
+        return;
     case BK_ERR_TLS_HANDSHAKE:
     case BK_ERR_TLS_VERIFY:
         fprintf(stderr, "TLS handshake with %s:%u failed: %s", ep->host, (unsigned)ep->port,
@@ -423,6 +452,9 @@ static void print_no_answer(bk_result r, const bk_call_record *rec, const char *
         fprintf(stderr, "%s to %s:%u: %s", rec->operation != NULL ? rec->operation : "request",
                 ep->host, (unsigned)ep->port, bk_strerror(r));
         break;
+    }
+    if (proxy != NULL) {
+        fprintf(stderr, " (through the proxy %s)", proxy);
     }
     if (tls_detail != NULL && tls_detail[0] != '\0') {
         fprintf(stderr, " (%s)", tls_detail);
@@ -435,7 +467,7 @@ static void print_no_answer(bk_result r, const bk_call_record *rec, const char *
 }
 
 void bk_cli_report_failure(const char *what, bk_result r, const bk_client *client,
-                           const char *tls_detail) {
+                           const bk_cli_connection_detail *detail) {
     if (r == BK_ERR_OUTCOME_UNKNOWN) {
         fprintf(stderr, "batchkey: %s outcome unknown, it may have acted", what);
         report_outcome_unknown(client);
@@ -475,7 +507,7 @@ void bk_cli_report_failure(const char *what, bk_result r, const bk_client *clien
             bk_cli_print_one_line(stderr, client->cloud_error.message, false);
         }
     } else {
-        print_no_answer(r, rec, tls_detail);
+        print_no_answer(r, rec, detail);
     }
     if (rec->request_id[0] != '\0' || rec->attempts > 0) {
         print_ids("", rec);

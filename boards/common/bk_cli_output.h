@@ -33,12 +33,20 @@ void bk_cli_print_rotation(const bk_rotation *rot, const char *key_file, bk_cli_
 void bk_cli_print_status(const bk_rotation_state *state, int64_t now_s, bk_cli_format format);
 /* The active key for scripts; env as the Batch tools read it. */
 void bk_cli_print_active_key(const bk_rotation_state *state, bk_cli_format format);
+/* How a connection that failed was made: TLS's diagnosis (may be NULL or ""), and the proxy it
+ * went through ("host:port", NULL or "" when direct) with the status of its refusal. */
+typedef struct bk_cli_connection_detail {
+    const char *tls;
+    const char *proxy;
+    int proxy_status;
+} bk_cli_connection_detail;
+
 /* The one line on stderr that says what failed: the service's own code and message when it gave
  * one, and the request ids to quote to Azure support. After BK_ERR_OUTCOME_UNKNOWN it tells the
- * regenerate's story first, then the listKeys that read what the service holds now. tls_detail
- * (may be NULL or "") explains a connection that failed. */
+ * regenerate's story first, then the listKeys that read what the service holds now. detail (may
+ * be NULL) explains a connection that failed. */
 void bk_cli_report_failure(const char *what, bk_result result, const bk_client *client,
-                           const char *tls_detail);
+                           const bk_cli_connection_detail *detail);
 /* Text from the service or the user on one line: control characters become spaces, or end the
  * text where first_line_only (Entra's descriptions go on with "\r\nTrace ID: ..."). */
 void bk_cli_print_one_line(FILE *out, const char *text, bool first_line_only);

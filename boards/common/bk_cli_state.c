@@ -52,22 +52,24 @@ int bk_cli_resolve_rotate(bk_cli_options *o) {
 }
 
 /* The state directory: --state-dir, BATCHKEY_STATE_DIR, systemd's STATE_DIRECTORY (the first
- * of its list), else the board's default. */
-int bk_cli_resolve_state_dir(bk_cli_options *o) {
+ * of its list), else the board's default (NULL when it has none). */
+static const char *chosen_state_dir(const bk_cli_options *o) {
     static char from_systemd[sizeof key_file - 16];
-    o->state_dir = bk_cli_setting(o->state_dir, "BATCHKEY_STATE_DIR");
+    const char *dir = bk_cli_setting(o->state_dir, "BATCHKEY_STATE_DIR");
     const char *systemd = bk_cli_setting(NULL, "STATE_DIRECTORY");
-    if (o->state_dir == NULL && systemd != NULL) {
+    if (dir == NULL && systemd != NULL) {
         size_t len = strcspn(systemd, ":");
         if (len < sizeof from_systemd) {
             memcpy(from_systemd, systemd, len);
             from_systemd[len] = '\0';
-            o->state_dir = from_systemd;
+            dir = from_systemd;
         }
     }
-    if (o->state_dir == NULL) {
-        o->state_dir = bk_cli_current_board->default_state_dir;
-    }
+    return dir != NULL ? dir : bk_cli_current_board->default_state_dir;
+}
+
+int bk_cli_resolve_state_dir(bk_cli_options *o) {
+    o->state_dir = chosen_state_dir(o);
     if (bk_cli_current_board->store_open == NULL || o->state_dir == NULL) {
         return bk_cli_usage_error("this board keeps no rotation state", NULL);
     }
@@ -342,5 +344,74 @@ struct bk_user_sign_in *bk_cli_sign_in(void) {
 
 void bk_cli_state_end(void) {
     bk_user_sign_in_wipe(&sign_in);
+}
+
+/* TLS sessions, one record per peer in the state directory when it exists: a later run resumes
+ * them instead of a full handshake. Nothing here fails a command: a record that cannot be read
+ * or written costs a full handshake, and -v says why. */
+static const char *const session_records[BK_PEER_COUNT] = {"tls-authority", "tls-arm", "tls-batch"};
+static bk_store session_store;
+static uint8_t session_record[BK_TLS_SESSION_RECORD_MAX];
+
+static void session_note(const char *what, const char *name, bk_result r) {
+    char line[160];
+    snprintf(line, sizeof line, "TLS session %s %s: %s; the next handshake is a full one", name,
+             what, bk_strerror(r));
+    bk_log(BK_LOG_DEBUG, line);
+}
+
+void bk_cli_sessions_load(const bk_cli_options *o) {
+    const bk_cli_board *board = bk_cli_current_board;
+    memset(&session_store, 0, sizeof session_store);
+    if (board->tls_session == NULL) {
+        return;
+    }
+    if (store.load != NULL) {
+        session_store = store; /* rotate's, or a sign-in's, already open */
+    } else {
+        const char *dir = chosen_state_dir(o);
+        bk_result r = dir != NULL && board->cache_open != NULL
+                          ? board->cache_open(dir, &session_store)
+                          : BK_ERR_STORE_NOT_FOUND;
+        if (r != BK_OK) {
+            memset(&session_store, 0, sizeof session_store);
+            bk_log(BK_LOG_DEBUG, "no state directory: TLS sessions are kept for this run only");
+            return;
+        }
+    }
+    for (size_t i = 0; i < BK_PEER_COUNT; i++) {
+        size_t len = 0;
+        bk_result r = session_store.load(session_store.ctx, session_records[i], session_record,
+                                         sizeof session_record, &len);
+        if (r == BK_OK) {
+            r = bk_tls_session_decode(board->tls_session((bk_peer)i), session_record, len);
+        }
+        if (r != BK_OK && r != BK_ERR_STORE_NOT_FOUND) {
+            session_note("not read", session_records[i], r);
+        }
+        bk_wipe(session_record, sizeof session_record);
+    }
+}
+
+void bk_cli_sessions_save(void) {
+    const bk_cli_board *board = bk_cli_current_board;
+    if (board->tls_session == NULL || session_store.save == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < BK_PEER_COUNT; i++) {
+        bk_tls_session *s = board->tls_session((bk_peer)i);
+        size_t len = 0;
+        if (!s->fresh) {
+            continue;
+        }
+        bk_result r = bk_tls_session_encode(s, session_record, sizeof session_record, &len);
+        if (r == BK_OK) {
+            r = session_store.save(session_store.ctx, session_records[i], session_record, len);
+        }
+        if (r != BK_OK) {
+            session_note("not saved", session_records[i], r);
+        }
+        bk_wipe(session_record, sizeof session_record);
+    }
 }
 #endif

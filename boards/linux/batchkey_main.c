@@ -45,6 +45,7 @@ static bk_result linux_tls_start(const char *ca_file, uint32_t timeout_ms, bk_co
 }
 
 static void linux_tls_stop(void) {
+    bk_tls_peers_wipe_sessions(&peers);
     bk_tls_config_free(&tls);
     bk_tls_global_free();
 }
@@ -54,6 +55,35 @@ static void linux_tls_describe(char *buf, size_t cap) {
     if (peers.last_mbedtls_error != 0 || peers.last_verify_flags != 0) {
         bk_tls_describe(peers.last_mbedtls_error, peers.last_verify_flags, buf, cap);
     }
+}
+
+static bk_tls_session *linux_tls_session(bk_peer peer) {
+    return &peers.sessions[peer];
+}
+
+/* The state directory for TLS sessions: only one that exists, and never locked (a rotate may
+ * hold it). */
+static bk_result linux_cache_open(const char *dir, bk_store *out) {
+    static bk_posix_store cache_store;
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return BK_ERR_STORE_NOT_FOUND;
+    }
+    return bk_posix_store_open(&cache_store, dir, out);
+}
+
+static void linux_proxy_set(const bk_proxy *proxy, const char *no_proxy) {
+    peers.proxy = proxy;
+    peers.no_proxy = no_proxy;
+}
+
+static bool linux_proxy_describe(char *buf, size_t cap, int *status) {
+    *status = peers.last_proxy_status;
+    if (!peers.last_via_proxy || peers.proxy == NULL) {
+        return false;
+    }
+    snprintf(buf, cap, "%s:%u", peers.proxy->host, (unsigned)peers.proxy->port);
+    return true;
 }
 
 /* The state directory, held with an exclusive lock on <dir>/.lock for the life of the process:
@@ -225,6 +255,10 @@ static const bk_cli_board linux_board = {.getenv = linux_getenv,
                                          .certificate_start = linux_certificate_start,
                                          .certificate_stop = linux_certificate_stop,
                                          .read_arc_secret = linux_read_arc_secret,
+                                         .tls_session = linux_tls_session,
+                                         .cache_open = linux_cache_open,
+                                         .proxy_set = linux_proxy_set,
+                                         .proxy_describe = linux_proxy_describe,
                                          .version = MBEDTLS_VERSION_STRING_FULL,
                                          .default_ca = BK_TLS_SYSTEM_CA_FILE,
                                          .default_ca_hint =

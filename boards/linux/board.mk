@@ -1,13 +1,9 @@
 # SPDX-License-Identifier: MIT
 # The Linux board: the batchkey CLI and the library example, over POSIX sockets and mbedTLS.
-LINUX_LIB_SRC := $(CORE_SRC) $(JSMN_SRC) $(sort $(wildcard port/mbedtls/*.c)) $(POSIX_SRC)
-LINUX_INCLUDES := -Iport/mbedtls -Iboards/common -Iplatform/posix
+include boards/linux/sources.mk
 
 $(BUILD)/rel/boards/%.o $(BUILD)/rel/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
 $(BUILD)/san/boards/%.o $(BUILD)/san/port/mbedtls/%.o: INCLUDES += $(LINUX_INCLUDES)
-
-CLI_SRC := boards/linux/batchkey_main.c boards/common/bk_cli.c boards/common/bk_cli_credential.c \
-    boards/common/bk_cli_state.c boards/common/bk_cli_output.c
 
 $(BUILD)/host/batchkey: $(call rel_obj,$(LINUX_LIB_SRC) $(CLI_SRC))
 	@mkdir -p $(dir $@)
@@ -41,7 +37,8 @@ $(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_
 	    $(JSMN_DEFS) $^ -o $@ -pthread $(MBEDTLS_LIBS)
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
-BOARD_TEST_TARGETS := integration-tests rotation-tests credential-tests readme-tests systemd-tests
+BOARD_TEST_TARGETS := integration-tests rotation-tests credential-tests proxy-tests \
+    session-tests readme-tests systemd-tests
 
 .PHONY: integration-tests rotation-tests credential-tests systemd-tests
 integration-tests: $(BOARD_TARGETS)
@@ -58,6 +55,18 @@ rotation-tests: $(BUILD)/host/batchkey $(BUILD)/host/batchkey-crashtest
 credential-tests: $(BUILD)/host/batchkey
 	python3 tests/integration/test_credentials.py --bin $(BUILD)/host/batchkey
 
+# Through Debian's tinyproxy, which the tests start and stop: basic authentication, NO_PROXY,
+# refusals (403, 407), answers that are not HTTP, TLS verified end to end inside the tunnel.
+.PHONY: proxy-tests
+proxy-tests: $(BUILD)/host/batchkey
+	python3 tests/integration/test_proxy.py --bin $(BUILD)/host/batchkey
+
+# TLS sessions resumed within a run and by the next one (the state directory's tls-* records),
+# offered only to the name they were verified for; damaged or expired records.
+.PHONY: session-tests
+session-tests: $(BUILD)/host/batchkey
+	python3 tests/integration/test_sessions.py --bin $(BUILD)/host/batchkey
+
 # The systemd units: systemd-analyze verify on copies whose ExecStart names the built CLI, the
 # settings the design asks for, and the exposure score.
 systemd-tests: $(BUILD)/host/batchkey
@@ -69,3 +78,5 @@ systemd-tests: $(BUILD)/host/batchkey
 readme-tests: $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate.c
 	@sh tests/readme/test_runner.sh
 	python3 tests/readme/run_snippets.py --bin-dir $(BUILD)/host README.md
+
+include boards/linux/install.mk

@@ -21,6 +21,11 @@
  * identity on a microcontroller: what is left out costs no flash or RAM. */
 #define BK_ASSERTION_MAX        2048
 #define BK_CLI_MANAGED_IDENTITY 0
+/* The emulated board reaches the network directly, and keeps no TLS session (no store yet). */
+#define BK_CLI_PROXY       0
+#define BK_TLS_PROXY       0
+#define BK_TLS_SESSIONS    0
+#define BK_TLS_SESSION_MAX 1024
 /* Sized for the unit tests that run on the board (the firmware keeps no sign-in). */
 #define BK_REFRESH_TOKEN_MAX 2048
 #define BK_DEVICE_CODE_MAX   512

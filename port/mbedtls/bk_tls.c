@@ -101,6 +101,11 @@ static bk_result bk_tls_setup_ssl(bk_tls_config *cfg) {
     mbedtls_ssl_conf_ca_chain(&cfg->ssl, &cfg->ca_chain, NULL);
     mbedtls_ssl_conf_rng(&cfg->ssl, mbedtls_ctr_drbg_random, &cfg->drbg);
     bk_tls_conf_min_tls12(&cfg->ssl);
+#if BK_TLS_SESSIONS && defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
+    /* 3.6.1 on ignores TLS 1.3 tickets unless asked: they are what a later run resumes. */
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        &cfg->ssl, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+#endif
     return BK_OK;
 }
 
@@ -195,6 +200,7 @@ static int bk_tls_bio_send(void *ctx, const unsigned char *buf, size_t len) {
         return (int)n;
     }
     if (n == 0) {
+        c->carrier_idle = true;
         return MBEDTLS_ERR_SSL_WANT_WRITE; /* no progress yet: the caller retries by its deadline */
     }
     c->io_result = n > 0 ? BK_ERR_STREAM_SEND : (bk_result)n;
@@ -210,6 +216,7 @@ static int bk_tls_bio_recv(void *ctx, unsigned char *buf, size_t len) {
     }
     if (n == 0) {
         /* WANT_READ is the one "nothing yet" answer mbedTLS documents as resumable. */
+        c->carrier_idle = true;
         return MBEDTLS_ERR_SSL_WANT_READ;
     }
     c->io_result = n > 0 ? BK_ERR_STREAM_RECV : (bk_result)n;
@@ -233,6 +240,114 @@ static int bk_tls_is_ticket(int ret) {
     (void)ret;
     return 0;
 #endif
+}
+
+#if BK_TLS_SESSIONS
+/* The lifetime the server gave the session's ticket, in seconds (0: none, a session id). */
+static uint32_t bk_tls_ticket_lifetime(const mbedtls_ssl_session *s) {
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    /* No accessor in 3.6: the field is private, yet part of the session's documented state. */
+    return s->MBEDTLS_PRIVATE(ticket_len) > 0 ? s->MBEDTLS_PRIVATE(ticket_lifetime) : 0;
+#else
+    return s->ticket_len > 0 ? s->ticket_lifetime : 0;
+#endif
+#else
+    (void)s;
+    return 0;
+#endif
+}
+
+static void bk_tls_bind_session(bk_tls_conn *c, bk_tls_session *session, uint16_t port) {
+    c->session = session;
+    c->port = port;
+}
+
+/* Keeps the session the server just gave (after a handshake, or a TLS 1.3 ticket) in
+ * c->session, bound to the name and port, marked fresh when it differs from what was there. */
+static void bk_tls_keep_session(bk_tls_conn *c) {
+    static uint8_t saved[BK_TLS_SESSION_MAX]; /* one thread uses TLS at a time (bk_tls.h) */
+    bk_tls_session *s = c->session;
+    const char *host = c->name;
+    if (s == NULL || host[0] == '\0') {
+        return;
+    }
+    mbedtls_ssl_session session;
+    mbedtls_ssl_session_init(&session);
+    size_t len = 0;
+    if (mbedtls_ssl_get_session(&c->ssl, &session) == 0 &&
+        mbedtls_ssl_session_save(&session, saved, sizeof saved, &len) == 0 && len > 0) {
+        bool same = s->len == len && memcmp(s->data, saved, len) == 0 &&
+                    bk_tls_session_usable(s, host, c->port, bk_wall_clock_s());
+        if (!same) {
+            bk_tls_session_wipe(s);
+            memcpy(s->data, saved, len);
+            s->len = len;
+            memcpy(s->host, host, strlen(host) + 1);
+            s->port = c->port;
+            s->expires_s =
+                bk_tls_session_expiry(bk_wall_clock_s(), bk_tls_ticket_lifetime(&session));
+            s->fresh = true;
+        }
+    }
+    mbedtls_platform_zeroize(saved, sizeof saved);
+    mbedtls_ssl_session_free(&session);
+}
+
+/* Offers c->session to the handshake about to start when it belongs to this name and port and
+ * has not expired; one that no longer loads (another mbedTLS version) is forgotten. */
+static void bk_tls_offer_session(bk_tls_conn *c, const char *server_name) {
+    bk_tls_session *s = c->session;
+    size_t len = strlen(server_name);
+    if (s == NULL || len >= sizeof c->name) {
+        return;
+    }
+    memcpy(c->name, server_name, len + 1);
+    if (!bk_tls_session_usable(s, server_name, c->port, bk_wall_clock_s())) {
+        return;
+    }
+    mbedtls_ssl_session session;
+    mbedtls_ssl_session_init(&session);
+    if (mbedtls_ssl_session_load(&session, s->data, s->len) != 0 ||
+        mbedtls_ssl_set_session(&c->ssl, &session) != 0) {
+        bk_tls_session_wipe(s);
+    }
+    mbedtls_ssl_session_free(&session);
+}
+#else
+static void bk_tls_bind_session(bk_tls_conn *c, bk_tls_session *session, uint16_t port) {
+    (void)c;
+    (void)session;
+    (void)port;
+}
+static void bk_tls_keep_session(bk_tls_conn *c) {
+    (void)c;
+}
+static void bk_tls_offer_session(bk_tls_conn *c, const char *server_name) {
+    (void)c;
+    (void)server_name;
+}
+#endif
+
+/* After a call to mbedTLS that did not complete: 1 when it is to be called again (it waits for
+ * the carrier, or a TLS 1.3 ticket came first, which is kept: the session a later run resumes).
+ * Any call that reads may meet a ticket (3.6 signals them: bk_tls_setup_ssl). */
+static int bk_tls_again(bk_tls_conn *c, int ret) {
+    if (bk_tls_is_ticket(ret)) {
+        bk_tls_keep_session(c);
+        return 1;
+    }
+    return bk_tls_wants_io(ret);
+}
+
+/* At most this many calls in a row on mbedTLS's own progress (tickets: a server sends a few). */
+#define BK_TLS_PROGRESS_MAX 64
+
+/* After bk_tls_again said to call again: true when mbedTLS made progress of its own (a ticket, or
+ * a post-handshake message handled, the carrier never idle), so the call is repeated at once
+ * rather than counted as a wait; never past the deadline. */
+static int bk_tls_progressed(const bk_tls_conn *c, int ret) {
+    return (bk_tls_is_ticket(ret) || !c->carrier_idle) && !bk_tls_past_end(c);
 }
 
 /* An empty connection: every path below may release it. A zeroed context is what
@@ -283,13 +398,14 @@ static bk_result bk_tls_handshake(bk_tls_conn *c, bk_tls_config *cfg, const char
         bk_tls_release(c);
         return BK_ERR_TLS_SETUP;
     }
+    bk_tls_offer_session(c, server_name);
     mbedtls_ssl_set_bio(&c->ssl, c, bk_tls_bio_send, bk_tls_bio_recv, NULL);
 
     bk_tls_bound_carrier(c, deadline_ms, true);
     do {
         c->io_result = BK_OK;
         ret = mbedtls_ssl_handshake(&c->ssl);
-    } while (bk_tls_wants_io(ret) && !bk_tls_past(deadline_ms));
+    } while (bk_tls_again(c, ret) && !bk_tls_past(deadline_ms));
     c->verify_flags = mbedtls_ssl_get_verify_result(&c->ssl);
     if (ret == 0 && c->verify_flags != 0) {
         /* Cannot happen with authmode required; refuse rather than trust that. */
@@ -308,6 +424,7 @@ static bk_result bk_tls_handshake(bk_tls_conn *c, bk_tls_config *cfg, const char
     c->end_ms = 0;
     bk_tls_bound_carrier(c, 0, true);
     c->state = BK_TLS_OPEN;
+    bk_tls_keep_session(c);
     return BK_OK;
 }
 
@@ -318,10 +435,18 @@ static int bk_tls_name_ok(const char *server_name) {
 bk_result bk_tls_start(bk_tls_conn *c, bk_tls_config *cfg, const bk_stream *carrier,
                        bk_stream_deadline_fn carrier_deadline, const char *server_name,
                        uint64_t deadline_ms) {
+    return bk_tls_start_session(c, cfg, carrier, carrier_deadline, server_name, 0, deadline_ms,
+                                NULL);
+}
+
+bk_result bk_tls_start_session(bk_tls_conn *c, bk_tls_config *cfg, const bk_stream *carrier,
+                               bk_stream_deadline_fn carrier_deadline, const char *server_name,
+                               uint16_t port, uint64_t deadline_ms, bk_tls_session *session) {
     if (c == NULL) {
         return BK_ERR_ARGUMENT;
     }
     bk_tls_init(c);
+    bk_tls_bind_session(c, session, port);
     if (cfg == NULL || !cfg->ready || carrier == NULL || carrier->send == NULL ||
         carrier->recv == NULL || !bk_tls_name_ok(server_name) || deadline_ms == 0) {
         return BK_ERR_ARGUMENT;
@@ -331,12 +456,15 @@ bk_result bk_tls_start(bk_tls_conn *c, bk_tls_config *cfg, const bk_stream *carr
     return bk_tls_handshake(c, cfg, server_name, deadline_ms);
 }
 
-bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address, uint16_t port,
-                            const char *server_name, uint32_t timeout_ms) {
+/* bk_tls_connect_as, resuming session (may be NULL). */
+static bk_result bk_tls_connect_resuming(bk_tls_conn *c, bk_tls_config *cfg, const char *address,
+                                         uint16_t port, const char *server_name,
+                                         uint32_t timeout_ms, bk_tls_session *session) {
     if (c == NULL) {
         return BK_ERR_ARGUMENT;
     }
     bk_tls_init(c);
+    bk_tls_bind_session(c, session, port);
     if (cfg == NULL || !cfg->ready || address == NULL || !bk_tls_name_ok(server_name)) {
         return BK_ERR_ARGUMENT;
     }
@@ -353,25 +481,40 @@ bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *addr
     return bk_tls_handshake(c, cfg, server_name, deadline_ms);
 }
 
-bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const char *host, uint16_t port,
-                         uint32_t timeout_ms) {
-    if (host == NULL) {
-        return bk_tls_connect_as(c, cfg, NULL, port, NULL, timeout_ms);
+bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address, uint16_t port,
+                            const char *server_name, uint32_t timeout_ms) {
+    return bk_tls_connect_resuming(c, cfg, address, port, server_name, timeout_ms, NULL);
+}
+
+bool bk_tls_server_name(const char *host, char *name, size_t cap) {
+    if (host == NULL || host[0] == '\0') {
+        return false;
     }
     /* The certificate names an IPv6 literal without the URL's brackets. */
-    char name[BK_HOST_MAX + 1];
     size_t len = strlen(host);
     const char *start = host;
     if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
         start++;
         len -= 2;
     }
-    if (len >= sizeof name) {
-        return bk_tls_connect_as(c, cfg, host, port, NULL, timeout_ms);
+    if (len >= cap) {
+        return false;
     }
     memcpy(name, start, len);
     name[len] = '\0';
-    return bk_tls_connect_as(c, cfg, host, port, name, timeout_ms);
+    return true;
+}
+
+bk_result bk_tls_connect_session(bk_tls_conn *c, bk_tls_config *cfg, const char *host,
+                                 uint16_t port, uint32_t timeout_ms, bk_tls_session *session) {
+    char name[BK_HOST_MAX + 1];
+    bool named = bk_tls_server_name(host, name, sizeof name);
+    return bk_tls_connect_resuming(c, cfg, host, port, named ? name : NULL, timeout_ms, session);
+}
+
+bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const char *host, uint16_t port,
+                         uint32_t timeout_ms) {
+    return bk_tls_connect_session(c, cfg, host, port, timeout_ms, NULL);
 }
 
 void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms) {
@@ -461,8 +604,9 @@ static int32_t bk_tls_stream_send(void *ctx, const uint8_t *data, size_t len) {
     if (r != BK_OK || len == 0) {
         return r;
     }
-    for (;;) {
+    for (unsigned progress = 0;;) {
         c->io_result = BK_OK;
+        c->carrier_idle = false;
         int ret = mbedtls_ssl_write(&c->ssl, data, bk_tls_clamp(len));
         if (ret > 0) {
             return (int32_t)ret;
@@ -470,8 +614,11 @@ static int32_t bk_tls_stream_send(void *ctx, const uint8_t *data, size_t len) {
         if (ret == 0) {
             return 0; /* nothing written, nothing wrong: the caller's idle limit decides */
         }
-        if (!bk_tls_wants_io(ret)) {
+        if (!bk_tls_again(c, ret)) {
             return bk_tls_io_failure(c, ret);
+        }
+        if (bk_tls_progressed(c, ret) && ++progress < BK_TLS_PROGRESS_MAX) {
+            continue;
         }
         int32_t retry = bk_tls_retry(c);
         if (retry != 1) {
@@ -486,14 +633,18 @@ static int32_t bk_tls_stream_recv(void *ctx, uint8_t *data, size_t len) {
     if (r != BK_OK || len == 0) {
         return r; /* a read of 0 bytes would look like EOF below */
     }
-    for (;;) {
+    for (unsigned progress = 0;;) {
         c->io_result = BK_OK;
+        c->carrier_idle = false;
         int ret = mbedtls_ssl_read(&c->ssl, data, bk_tls_clamp(len));
         if (ret > 0) {
             return (int32_t)ret;
         }
-        if (!bk_tls_wants_io(ret) && !bk_tls_is_ticket(ret)) {
+        if (!bk_tls_again(c, ret)) {
             return bk_tls_io_failure(c, ret);
+        }
+        if (bk_tls_progressed(c, ret) && ++progress < BK_TLS_PROGRESS_MAX) {
+            continue;
         }
         int32_t retry = bk_tls_retry(c);
         if (retry != 1) {
@@ -522,10 +673,12 @@ int bk_tls_is_reusable(bk_tls_conn *c) {
     unsigned char byte;
     int ret;
     bk_tls_bound_carrier(c, c->end_ms, false);
+    unsigned progress = 0;
     do {
         c->io_result = BK_OK;
+        c->carrier_idle = false;
         ret = mbedtls_ssl_read(&c->ssl, &byte, 1);
-    } while (bk_tls_is_ticket(ret));
+    } while (bk_tls_again(c, ret) && bk_tls_progressed(c, ret) && ++progress < BK_TLS_PROGRESS_MAX);
     bk_tls_bound_carrier(c, c->end_ms, true);
     if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
         return 1;
@@ -609,7 +762,7 @@ void bk_tls_close(bk_tls_conn *c) {
         int ret;
         do { /* best effort: the peer may be gone */
             ret = mbedtls_ssl_close_notify(&c->ssl);
-        } while (bk_tls_wants_io(ret) && !bk_tls_past(until));
+        } while (bk_tls_again(c, ret) && !bk_tls_past(until));
     }
     bk_tls_release(c);
     mbedtls_platform_zeroize(c, sizeof *c);

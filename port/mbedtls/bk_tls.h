@@ -47,6 +47,7 @@
 
 #include "bk_platform.h"
 #include "bk_result.h"
+#include "bk_session.h"
 #include "bk_stream.h"
 #include "bk_tcp_stream.h"
 
@@ -59,6 +60,11 @@
  * is spent sending close_notify in bk_tls_close. */
 #ifndef BK_TLS_CLOSE_TIMEOUT_MS
 #define BK_TLS_CLOSE_TIMEOUT_MS 1000
+#endif
+
+/* 0 leaves session resumption out (a board without room for the sessions). */
+#ifndef BK_TLS_SESSIONS
+#define BK_TLS_SESSIONS 1
 #endif
 
 typedef struct bk_tls_config {
@@ -84,10 +90,18 @@ typedef struct bk_tls_conn {
     bk_tcp_stream tcp; /* the carrier bk_tls_connect builds (closed over any other carrier) */
     uint64_t end_ms;   /* monotonic: no send or recv goes past it (0: none); bk_tls_set_deadline */
     bk_result io_result; /* the last carrier failure seen by the callbacks */
+    /* The carrier answered "nothing yet" during the last call to mbedTLS: a WANT_READ or
+     * WANT_WRITE without it is mbedTLS's own (a post-handshake message handled), to call again. */
+    bool carrier_idle;
     int last_mbedtls_error;
     uint32_t verify_flags; /* MBEDTLS_X509_BADCERT_* of the last handshake; 0 when verified */
     bk_tls_state state;
     bk_result closed_result; /* once the peer closed: BK_ERR_STREAM_CLOSED or _UNCLEAN_CLOSE */
+#if BK_TLS_SESSIONS
+    bk_tls_session *session;    /* where the session to resume comes from and goes (may be NULL) */
+    char name[BK_HOST_MAX + 1]; /* the server's name and port, which the session is bound to */
+    uint16_t port;
+#endif
 } bk_tls_conn;
 
 /* Seeds the RNG and loads the CA certificates from a PEM file (NULL: BK_TLS_SYSTEM_CA_FILE).
@@ -126,6 +140,24 @@ BK_MUST_CHECK bk_result bk_tls_connect(bk_tls_conn *c, bk_tls_config *cfg, const
 BK_MUST_CHECK bk_result bk_tls_connect_as(bk_tls_conn *c, bk_tls_config *cfg, const char *address,
                                           uint16_t port, const char *server_name,
                                           uint32_t timeout_ms);
+/* bk_tls_start and bk_tls_connect that resume a session: session (NULL: none) is offered when it
+ * is usable for the server's name and port (bk_tls_session_usable: the name the session was
+ * verified for, never another), and is replaced, marked fresh, by each session the server gives
+ * (after a TLS 1.2 handshake; with each TLS 1.3 ticket, which comes later, while reading). A
+ * resumed handshake is still bound to the name: it is sent as SNI and the session was verified
+ * for it. session must outlive c; it holds secrets (bk_tls_session_wipe). */
+BK_MUST_CHECK bk_result bk_tls_start_session(bk_tls_conn *c, bk_tls_config *cfg,
+                                             const bk_stream *carrier,
+                                             bk_stream_deadline_fn carrier_deadline,
+                                             const char *server_name, uint16_t port,
+                                             uint64_t deadline_ms, bk_tls_session *session);
+BK_MUST_CHECK bk_result bk_tls_connect_session(bk_tls_conn *c, bk_tls_config *cfg, const char *host,
+                                               uint16_t port, uint32_t timeout_ms,
+                                               bk_tls_session *session);
+
+/* The name TLS sends and verifies for host as a URL writes it (a bracketed IPv6 literal loses
+ * its brackets) into name (cap bytes); false when it does not fit or host is NULL or empty. */
+bool bk_tls_server_name(const char *host, char *name, size_t cap);
 /* Changes how long each later send or recv may wait for c's own TCP carrier (bk_tls_connect);
  * another carrier keeps its own per-wait limits. */
 void bk_tls_set_timeout(bk_tls_conn *c, uint32_t timeout_ms);

@@ -677,13 +677,14 @@ INVALID_HOSTNAME_PAGE = (b"<!DOCTYPE HTML>\r\n<HTML><HEAD><TITLE>Bad Request</TI
 HOST_HEADER = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]+))?")
 
 
-def _host_is_valid(req):
+def _host_is_valid(req, relay_ports=()):
     """One Host header, naming the listener's port (which may be left out only when it is 443,
-    or 80 on a plain-HTTP listener)."""
+    or 80 on a plain-HTTP listener) or one of relay_ports."""
     hosts = req.headers.get_all("Host") or []
     match = HOST_HEADER.fullmatch(hosts[0]) if len(hosts) == 1 else None
     default = "80" if req.listener in MI_LISTENERS else "443"
-    return bool(match) and (match.group(2) or default) == str(req.port)
+    return bool(match) and (match.group(2) or default) in {str(p) for p in (req.port,
+                                                                              *relay_ports)}
 
 
 def _would_challenge(req):
@@ -766,6 +767,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.tls_ok = True
             event.update(tls="ok", tls_version=self.request.version(),
                          cipher=self.request.cipher()[0],
+                         resumed=self.request.session_reused,
                          sni=self.emulator._sni.pop(id(self.request), None))
         except (OSError, ssl.SSLError) as exc:
             event.update(tls="failed", error=getattr(exc, "reason", None) or str(exc))
@@ -1008,6 +1010,8 @@ class Emulator:
         self.identity_header = identity_header
         self.system_assigned_identity = system_assigned_identity
         self.user_assigned_identities = list(user_assigned_identities)
+        # Host ports a relay in front of the listeners forwards from (make bench's byte meter).
+        self.relay_ports = []
         self._arc_dir_given = arc_token_dir is not None
         self.arc_token_dir = os.path.abspath(arc_token_dir) if arc_token_dir else None
         self._arc_secrets = {}  # secret -> (accepted until, [files to remove])
@@ -1442,7 +1446,8 @@ class Emulator:
     # --- settings --------------------------------------------------------------------------------
     SETTINGS = ("device_code_interval", "device_code_lifetime", "slow_down_increment",
                 "refresh_token_length", "single_use_refresh_tokens", "reject_replayed_assertions",
-                "identity_header", "system_assigned_identity", "user_assigned_identities")
+                "identity_header", "system_assigned_identity", "user_assigned_identities",
+                "relay_ports")
 
     def settings(self):
         with self._lock:
@@ -1471,6 +1476,13 @@ class Emulator:
                 raise ValueError("not a length from 16")
             return value
 
+        def ports(value):
+            if not isinstance(value, list) or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 < v < 65536
+                    for v in value):
+                raise ValueError("not a list of TCP ports")
+            return list(value)
+
         def text(value):
             if not isinstance(value, str) or not value:
                 raise ValueError("not a non-empty string")
@@ -1480,7 +1492,8 @@ class Emulator:
                   "slow_down_increment": seconds, "refresh_token_length": length,
                   "single_use_refresh_tokens": _strict_bool,
                   "reject_replayed_assertions": _strict_bool, "identity_header": text,
-                  "system_assigned_identity": optional_id, "user_assigned_identities": ids}
+                  "system_assigned_identity": optional_id, "user_assigned_identities": ids,
+                  "relay_ports": ports}
         checked = {}
         for name, value in changes.items():
             if name not in checks:
@@ -1604,7 +1617,7 @@ class Emulator:
             handler.write_response(response)
             return
         req.op = self._classify(req)
-        if not _host_is_valid(req):
+        if not _host_is_valid(req, self.relay_ports):
             # What HTTP.sys answers, before any application sees the request.
             self._record(self._entry(handler, req, 400, None))
             handler.write_response(Response(400, INVALID_HOSTNAME_PAGE, [

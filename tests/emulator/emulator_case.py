@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The test fixture both the CLI's and the firmware's suites stand on: a throwaway PKI and one
 emulator per test class, faults and log cleared before each test. Standard library only."""
+import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +16,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def make_pki(directory):
     subprocess.run(["sh", os.path.join(HERE, "make_test_pki.sh"), directory], check=True)
+
+
+def binary_arguments():
+    """--bin (the CLI, made absolute), --runner (a command it runs under, e.g. qemu-user for a
+    cross build; split as a shell would) and the names of the tests to run."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--runner", default="", type=shlex.split,
+                        help="a command the binary runs under (qemu-user for a cross build)")
+    parser.add_argument("names", nargs="*")
+    args = parser.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    return args
 
 
 def run_suite(case, label, names):

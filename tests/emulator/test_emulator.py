@@ -377,6 +377,20 @@ class ArmTest(EmulatorTest):
                              (400, "text/html; charset=us-ascii"))
             self.assertIn(b"Invalid Hostname", body)
 
+    def test_relay_ports(self):
+        # make bench's byte meter relays from ports of its own, which the Host header names.
+        relay = f"localhost:{self.emu.arm_port + 1}"
+        auth = {"Host": relay, "Authorization": "Bearer " + self.emu.issue_token()}
+        self.assertEqual(self.call("GET", account_path(), headers=auth)[0], 400)
+        self.assertEqual(self.emu.configure(relay_ports=[self.emu.arm_port + 1])["relay_ports"],
+                         [self.emu.arm_port + 1])
+        self.assertEqual(self.call("GET", account_path(), headers=auth)[0], 200)
+        for bad in (["1"], [0], [True], 443):
+            with self.subTest(relay_ports=bad):
+                status, _, _ = self.call("POST", "/_emulator/settings",
+                                         json.dumps({"relay_ports": bad}))
+                self.assertEqual(status, 400)
+
 
 class FaultTest(EmulatorTest):
     def fault_in_log(self, op):

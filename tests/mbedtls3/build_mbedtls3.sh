@@ -30,12 +30,8 @@ case $version in
 *) echo "mbedtls3: ${MBEDTLS3_SUITE:-trixie} has mbedtls $version, not 3.6" >&2; exit 1 ;;
 esac
 
-# The options debian/rules switches on before building the packaged library.
-options=$(sed -n 's/^[[:space:]]*scripts\/config\.py set \([A-Z0-9_]*\).*/\1/p' "$src/debian/rules")
-for option in $options; do
-    (cd "$src" && python3 scripts/config.py set "$option")
-done
-echo "mbedtls3: building mbedtls $version with$(printf ' %s' $options)"
+options=$(sh "$(dirname "$0")/../debsrc/configure_as_debian.sh" "$src")
+echo "mbedtls3: building mbedtls $version with $options"
 make -C "$src" -j"$(nproc)" lib >"$dest/build.log" 2>&1 || { tail -n 40 "$dest/build.log"; exit 1; }
 
 mkdir -p "$dest/lib"
