@@ -2,14 +2,18 @@
 # batchkey: one entry point.
 #   make            the batchkey CLI for this Linux host (build/host/batchkey) and the README's C
 #                   example (build/host/example_regenerate)
-#   make test       unit tests, core checks, cross build of the core, integration tests, the
-#                   README's snippets, the integration tests again with the CLI cross-built for
-#                   aarch64 under qemu-user (cross-tests), and the unit, TLS and integration tests
-#                   again on mbedTLS 3.6 (built from Debian's source)
+#   make test       unit tests, core checks, cross build of the core, integration tests (with the
+#                   fault matrix and the secrets search), the README's snippets, the integration
+#                   tests again with the CLI cross-built for aarch64 under qemu-user
+#                   (cross-tests), the unit, TLS and integration tests again on mbedTLS 3.6 (built
+#                   from Debian's source), the packages and make install, cppcheck, clang-tidy and
+#                   clang-format (static-checks), gcovr's coverage of core/ (coverage), and the
+#                   unit and integration tests once more under valgrind (valgrind-tests)
 #   make demo       show, keys, regenerate against the local Azure emulator
 #   make emulator   the emulator in the foreground, to try batchkey by hand (Ctrl-C stops it)
 #   make deps-build, deps-demo, deps-test (or deps)   the Debian packages each needs
-#   make fuzz       libFuzzer on the response reader and the JSON models
+#   make fuzz       libFuzzer on every input path (tests/fuzz/fuzz.mk), FUZZ_SECONDS=60 each,
+#                   FUZZ_JOBS=2 at a time; fails on a finding
 #   make bench      one regenerate against the emulator beside curl + jq: wall, CPU, peak RSS,
 #                   TLS handshakes, bytes, the core's instructions (RUNS=51; tests/bench/bench.py)
 #   make core-m4    the core for a Cortex-M4 (arm-none-eabi-gcc), with its size per file
@@ -98,6 +102,8 @@ include tests/tls/tls.mk
 include tests/fuzz/fuzz.mk
 include tests/mbedtls3/mbedtls3.mk
 include tests/bench/bench.mk
+include tests/valgrind/valgrind.mk
+include tests/static/static.mk
 
 .PHONY: all deps test unit-tests core-checks core-m4 emulator-tests format clean demo emulator \
     bench
@@ -185,7 +191,7 @@ core-rv32:
 # the host's tests and the mbedTLS 3.6 pass are about the Linux build.
 TEST_GOALS ?= unit-tests unit-tests-small core-checks mirror-tests core-m4 core-rv32 tls-tests \
     fuzz-smoke emulator-tests $(BOARD_TEST_TARGETS) cross-tests mbedtls3-tests install-tests \
-    package-tests
+    package-tests static-checks coverage valgrind-tests
 test: deps-test
 	@$(MAKE) --no-print-directory $(TEST_GOALS)
 

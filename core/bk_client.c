@@ -9,7 +9,7 @@
 #include "bk_platform.h"
 #include "bk_writer.h"
 
-#define TOKEN_REFRESH_MARGIN_MS (5u * 60u * 1000u)
+#define TOKEN_REFRESH_MARGIN_MS ((uint64_t)5u * 60u * 1000u)
 
 void bk_client_init(bk_client *client, bk_connector connector) {
     memset(client, 0, sizeof *client);

@@ -581,14 +581,15 @@ static int two_digits(const char *s) {
 
 /* A four-digit year, or -1. */
 static int64_t four_digits(const char *s) {
-    int high = two_digits(s), low = two_digits(s + 2);
+    int high = two_digits(s);
+    int low = two_digits(s + 2);
     return high < 0 || low < 0 ? -1 : high * 100 + low;
 }
 
 /* Index of the 3-letter name at s in a table of 3-letter names, or -1. */
 static int name_index(const char *s, const char *table, int count) {
     for (int i = 0; i < count; i++) {
-        if (memcmp(s, table + 3 * i, 3) == 0) {
+        if (memcmp(s, table + 3 * (size_t)i, 3) == 0) {
             return i;
         }
     }
@@ -605,7 +606,9 @@ static int64_t time_of_day(const char *s) {
     if (s[2] != ':' || s[5] != ':') {
         return -1;
     }
-    int hour = two_digits(s), minute = two_digits(s + 3), second = two_digits(s + 6);
+    int hour = two_digits(s);
+    int minute = two_digits(s + 3);
+    int second = two_digits(s + 6);
     if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
         return -1;
     }
@@ -685,16 +688,17 @@ bk_result bk_http_format_date(int64_t unix_s, char out[BK_HTTP_DATE_SIZE]) {
     int day = (int)(day_of_year - (153 * mp + 2) / 5 + 1);
     int month = (int)(mp < 10 ? mp + 3 : mp - 9); /* 1-12 */
     int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-    int fields[] = {day, (int)(seconds / 3600), (int)(seconds / 60 % 60), (int)(seconds % 60)};
+    const int fields[] = {day, (int)(seconds / 3600), (int)(seconds / 60 % 60),
+                          (int)(seconds % 60)};
     char *p = out;
-    memcpy(p, weekday_names + 3 * weekday, 3);
+    memcpy(p, weekday_names + 3 * (size_t)weekday, 3);
     p += 3;
     *p++ = ',';
     *p++ = ' ';
     *p++ = (char)('0' + fields[0] / 10);
     *p++ = (char)('0' + fields[0] % 10);
     *p++ = ' ';
-    memcpy(p, month_names + 3 * (month - 1), 3);
+    memcpy(p, month_names + 3 * (size_t)(month - 1), 3);
     p += 3;
     *p++ = ' ';
     for (int64_t div = 1000; div > 0; div /= 10) {

@@ -43,13 +43,16 @@ demo="$build python3 openssl"
 #   package-tests     debhelper (dpkg-buildpackage's dh), lintian, pkgconf (the install test
 #                     builds the README's example through pkg-config)
 #   proxy-tests       tinyproxy, the HTTP proxy the tests start and stop themselves
+#   static-checks     cppcheck, clang-tidy and clang-format (Debian's LLVM 14) on the C sources;
+#                     gcovr reports the coverage of core/ from gcc's gcov data
 #   bench             curl and jq do the same job as batchkey, for comparison; musl-tools
 #                     builds the static CLI it measures beside the others (BOARD=linux-musl)
 test="$demo libcmocka-dev gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-dev ca-certificates
   clang libclang-rt-dev valgrind dpkg-dev bzip2 xz-utils debian-archive-keyring time
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-arm-none-eabi qemu-system-arm
   socat systemd util-linux gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf
-  libc6-dev-armhf-cross qemu-user debhelper lintian pkgconf tinyproxy curl jq musl-tools"
+  libc6-dev-armhf-cross qemu-user debhelper lintian pkgconf tinyproxy curl jq musl-tools
+  cppcheck clang-tidy clang-format gcovr"
 
 check=""
 if [ "${1:-}" = --check ]; then

@@ -819,6 +819,16 @@ static int run_command_line(int argc, char **argv) {
     return rc;
 }
 
+/* Wipes a secret the environment holds (the board's getenv gives writable storage), whatever
+ * path the command took: early exits (status, a state or certificate that cannot be used) never
+ * read it, yet it is in this process's memory. */
+static void wipe_setting(const char *name) {
+    const char *value = bk_cli_current_board->getenv(name);
+    if (value != NULL) {
+        bk_wipe((char *)value, strlen(value));
+    }
+}
+
 int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     bk_cli_current_board = the_board;
     int rc = run_command_line(argc, argv);
@@ -826,5 +836,7 @@ int bk_cli_run(int argc, char **argv, const bk_cli_board *the_board) {
     bk_proxy_wipe(&cli_proxy); /* its credentials */
     cli_proxy_set = false;
 #endif
+    wipe_setting("AZURE_CLIENT_SECRET");
+    wipe_setting("AZURE_CLIENT_CERTIFICATE_PASSWORD");
     return rc;
 }

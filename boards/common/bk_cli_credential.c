@@ -163,12 +163,6 @@ int bk_cli_resolve_credential(bk_cli_options *o) {
     if (k == 0) {
         return 0;
     }
-    if (k == 2) {
-        o->client_secret = NULL;
-        return bk_cli_current_board->readable(o->token_file)
-                   ? 0
-                   : bk_cli_usage_error("cannot read AZURE_FEDERATED_TOKEN_FILE", o->token_file);
-    }
     o->client_secret = NULL;
 #if BK_CLI_ASSERTIONS
     if (k == 2 && bk_cli_current_board->read_file == NULL) {

@@ -38,7 +38,7 @@ $(BUILD)/host/example_regenerate: $(BUILD)/host/example_regenerate.c $(call rel_
 
 BOARD_TARGETS := $(BUILD)/host/batchkey $(BUILD)/host/example_regenerate
 BOARD_TEST_TARGETS := integration-tests rotation-tests credential-tests proxy-tests \
-    session-tests readme-tests systemd-tests
+    session-tests secrets-tests readme-tests systemd-tests fault-tests
 
 .PHONY: integration-tests rotation-tests credential-tests systemd-tests
 integration-tests: $(BOARD_TARGETS)
@@ -66,6 +66,19 @@ proxy-tests: $(BUILD)/host/batchkey
 .PHONY: session-tests
 session-tests: $(BUILD)/host/batchkey
 	python3 tests/integration/test_sessions.py --bin $(BUILD)/host/batchkey
+
+# Every command and credential at -v through tinyproxy with a state directory: no secret (client
+# secret, private key, tokens, assertions, refresh token, proxy credentials, keys) in any output
+# or file but where one is kept by design (tests/integration/test_secrets.py names them).
+.PHONY: secrets-tests
+secrets-tests: $(BUILD)/host/batchkey
+	python3 tests/integration/test_secrets.py --bin $(BUILD)/host/batchkey
+
+# The fault matrix: every route (token, get, listKeys, regenerateKeys, the data plane, managed
+# identity) against cut, stalled, oversized and malformed answers and refused TLS servers.
+.PHONY: fault-tests
+fault-tests: $(BUILD)/host/batchkey
+	python3 tests/integration/test_faults.py --bin $(BUILD)/host/batchkey
 
 # The systemd units: systemd-analyze verify on copies whose ExecStart names the built CLI, the
 # settings the design asks for, and the exposure score.

@@ -114,6 +114,11 @@ proxy-tests: $(CROSS)/batchkey
 session-tests: $(CROSS)/batchkey
 	python3 tests/integration/test_sessions.py --runner '$(CROSS_RUNNER)' --bin $(CROSS)/batchkey
 
-BOARD_TEST_TARGETS := integration-tests rotation-tests credential-tests proxy-tests session-tests
+.PHONY: fault-tests
+fault-tests: $(CROSS)/batchkey
+	python3 tests/integration/test_faults.py --runner '$(CROSS_RUNNER)' --bin $(CROSS)/batchkey
+
+BOARD_TEST_TARGETS := integration-tests rotation-tests credential-tests proxy-tests session-tests \
+    fault-tests
 # `make BOARD=<board> test`: the board's tests alone; the host's stay `make test`'s.
 TEST_GOALS := $(BOARD_TEST_TARGETS)

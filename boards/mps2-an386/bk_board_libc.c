@@ -290,7 +290,7 @@ void bk_board_stdio_start(void) {
     stderr = (FILE *)(void *)&err_buffer;
 }
 
-static line_buffer *buffer_of(FILE *f) {
+static line_buffer *buffer_of(const FILE *f) {
     if (f == NULL) {
         return NULL;
     }

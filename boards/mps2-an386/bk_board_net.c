@@ -143,7 +143,7 @@ void bk_board_net_report(void) {
             (unsigned)MEM_SIZE);
     unsigned peak = 0;
     unsigned total = 0;
-    char detail[256];
+    char detail[256] = "";
     size_t at = 0;
     for (size_t i = 0; i < MEMP_MAX; i++) {
         const struct memp_desc *d = memp_pools[i];

@@ -138,7 +138,8 @@ uint32_t bk_semihost_time(void) {
 uint64_t bk_semihost_elapsed_ms(void) {
     uint32_t ticks[2] = {0, 0}; /* the 64-bit count, low word first */
     int32_t hz = semihost_call(SYS_TICKFREQ, NULL);
-    if (hz <= 0 || semihost_call(SYS_ELAPSED, ticks) != 0) {
+    /* Below 1 kHz, hz / 1000 would be a division by zero. */
+    if (hz < 1000 || semihost_call(SYS_ELAPSED, ticks) != 0) {
         return 0;
     }
     return (((uint64_t)ticks[1] << 32) | ticks[0]) / ((uint64_t)hz / 1000u);

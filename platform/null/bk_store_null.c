@@ -3,13 +3,11 @@
  * for a board that keeps no records yet. It never pretends: a save is not silently dropped, a
  * load never says "not found" (which a caller could take for "nothing was ever saved").
  *
- *     bk_store bk_null_store(void);   // to be declared in core/bk_platform.h
+ *     bk_store bk_null_store(void);   // declared in core/bk_platform.h
  *
  *     bk_store store = bk_null_store();
  *     r = store.save(store.ctx, "rotation", record, len);   // BK_ERR_UNSUPPORTED */
 #include "bk_platform.h"
-
-bk_store bk_null_store(void);
 
 static bk_result bk_null_store_save(void *ctx, const char *name, const uint8_t *data, size_t len) {
     (void)ctx;

@@ -117,12 +117,12 @@ enum { BK_LOOKUP_FREE, BK_LOOKUP_RUNNING, BK_LOOKUP_DONE, BK_LOOKUP_ABANDONED };
 /* One lookup slot. state, list and error change only under lookup_lock; name and service stay
  * fixed from the start of a lookup until its slot is free again. */
 typedef struct bk_posix_lookup {
-    int state;
     pthread_t thread;
-    char name[BK_HOST_MAX + 1];
-    char service[8];
     struct addrinfo *list;
+    int state;
     int error;
+    char service[8];
+    char name[BK_HOST_MAX + 1];
 } bk_posix_lookup;
 
 static bk_posix_lookup lookups[BK_POSIX_LOOKUPS_MAX];
@@ -202,9 +202,12 @@ static bk_result bk_posix_lookup_name(const char *name, const char *service, uin
     until.tv_sec = (time_t)(deadline_ms / 1000u);
     until.tv_nsec = (long)(deadline_ms % 1000u) * 1000000L;
     int waited = 0;
+    /* The lookup's thread changes state while the wait releases lookup_lock. */
+    /* cppcheck-suppress knownConditionTrueFalse */
     while (l->state == BK_LOOKUP_RUNNING && waited == 0) {
         waited = pthread_cond_timedwait(&lookup_done, &lookup_lock, &until);
     }
+    /* cppcheck-suppress knownConditionTrueFalse ; the same */
     if (l->state == BK_LOOKUP_RUNNING) {
         l->state = BK_LOOKUP_ABANDONED;
         pthread_detach(l->thread);

@@ -213,7 +213,7 @@ static bk_result bk_posix_store_load(void *ctx, const char *name, uint8_t *buf, 
     }
     size_t got = 0;
     while (r == BK_OK) {
-        uint8_t extra;
+        uint8_t extra = 0;
         /* Up to cap, then one byte more to see the end: a file that grew since fstat. */
         uint8_t *to = got < cap ? buf + got : &extra;
         size_t room = got < cap ? cap - got : 1;

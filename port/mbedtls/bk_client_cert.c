@@ -139,7 +139,7 @@ static bk_result bk_cert_der_to_raw(const uint8_t *der, size_t len, uint8_t out[
         if (n > 32) {
             return BK_ERR_CRYPTO;
         }
-        memcpy(out + 32 * part + (32 - n), v, n);
+        memcpy(out + 32 * (size_t)part + (32 - n), v, n);
     }
     return pos == len ? BK_OK : BK_ERR_CRYPTO;
 }

@@ -104,7 +104,7 @@ static int bk_base64_well_formed(const char *text, size_t len) {
     while (padding < 2 && padding < len && text[len - 1 - padding] == '=') {
         padding++;
     }
-    for (size_t i = 0; i < len - padding; i++) {
+    for (size_t i = 0; i + padding < len; i++) {
         if (!bk_base64_is_digit(text[i])) {
             return 0;
         }

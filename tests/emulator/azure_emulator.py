@@ -45,6 +45,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import warnings
 
 API_VERSION = "2024-07-01"
 ARM_AUDIENCE = "https://management.azure.com"
@@ -123,7 +124,9 @@ OPERATION_LISTENERS = {"token": "login", "devicecode": "login", "get": "arm", "l
                        "appservice": "appservice", "arc": "arc", "imds": "imds"}
 FAULT_KINDS = ("status", "drop", "drop_before", "chunked", "slow", "truncate", "401_claims",
                "malformed", "long_ids", "policy_denial", "stall", "trickle", "close_delimited",
-               "arc_realm")
+               "arc_realm", "oversized", "one_record", "handshake_close")
+TRUNCATE_POINTS = ("status", "headers", "body", "chunk")
+OVERSIZED_PARTS = ("status_line", "header", "headers", "body", "token")
 ARM_ONLY_KINDS = ("401_claims", "policy_denial")  # never fired on another listener
 RETRY_AFTER_STYLES = ("seconds", "http-date", "retry-after-ms", "x-ms-retry-after-ms")
 LOGGED_HEADERS = ("Host", "User-Agent", "Content-Type", "Content-Length", "Accept",
@@ -537,6 +540,7 @@ def _policy(subscription, index):
 class Response:
     def __init__(self, status, body=b"", headers=None):
         self.status = status
+        self.reason = None  # None: the status's own phrase
         self.body = body if isinstance(body, bytes) else _json_bytes(body)
         self.headers = list(headers or [])
 
@@ -557,6 +561,17 @@ def normalize_fault(spec):
      long_ids: acts; x-ms-request-id (and ARM's correlation id) "length" characters (300);
      policy_denial: 403 RequestDisallowedByPolicy, "entries" (12) additionalInfo entries, a
              message of about "message_length" (2048) characters;
+     truncate: acts, then the answer cut and the connection closed "at" (TRUNCATE_POINTS):
+             right after the status line, in the middle of the headers, halfway through the
+             body (default), or in the middle of a chunk's data (chunked framing);
+     oversized: acts, then the answer with one "part" (OVERSIZED_PARTS) "size" bytes long
+             (default 20000, 9000 for "token"): the reason phrase, one header, headers
+             "x-ms-emulator-pad-N: v" adding up to it, the body (padded with trailing spaces,
+             still valid JSON), or the access_token of a token answer;
+     one_record: acts, the body padded with trailing spaces so that the whole answer is "size"
+             (16384) bytes, sent in one write: one full-size TLS record;
+     handshake_close: on a TLS listener (the op's, or "listener"), at the connection's start:
+             reads the ClientHello, then closes the TCP connection;
      stall: acts, then silence until the client leaves, the emulator stops, or "seconds"
              (default None: for ever) pass, then an abrupt close;
      trickle: acts, the answer one byte at a time, "interval" (1.0) seconds apart;
@@ -602,6 +617,19 @@ def normalize_fault(spec):
         raise ValueError(f"{kind} is an ARM answer")
     elif kind == "malformed":
         fault["body"] = str(fault.get("body", '{"accountName": tru}'))
+    elif kind == "truncate":
+        fault.setdefault("at", "body")
+        if fault["at"] not in TRUNCATE_POINTS:
+            raise ValueError(f"truncate at must be one of {TRUNCATE_POINTS}")
+    elif kind == "oversized":
+        fault.setdefault("part", "body")
+        if fault["part"] not in OVERSIZED_PARTS:
+            raise ValueError(f"oversized part must be one of {OVERSIZED_PARTS}")
+        _option(fault, "size", 9000 if fault["part"] == "token" else 20000, int, 1, MAX_BODY)
+    elif kind == "one_record":
+        _option(fault, "size", 16384, int, 1024, MAX_BODY)
+    elif kind == "handshake_close" and fault["listener"] not in TLS_LISTENERS + ("any",):
+        raise ValueError("handshake_close needs a TLS listener")
     if kind == "long_ids":
         _option(fault, "length", 300, int, 1, MAX_BODY)
     elif kind == "policy_denial":
@@ -644,6 +672,28 @@ def _option(fault, name, default, convert, low=None, high=None):
     fault[name] = value
 
 
+def _oversize(response, part, size):
+    """Makes one part of response `size` bytes long (the "oversized" fault)."""
+    if part == "status_line":
+        response.reason = "OK " + "x" * size
+    elif part == "header":
+        response.headers.append(("x-ms-emulator-padding", "x" * size))
+    elif part == "headers":
+        line = len("x-ms-emulator-pad-00000: v\r\n")
+        response.headers += [(f"x-ms-emulator-pad-{i:05d}", "v") for i in range(size // line + 1)]
+    elif part == "body":
+        response.body += b" " * max(0, size - len(response.body))
+    else:  # token: a JWT-shaped access_token of size characters, in a body still small
+        try:
+            answer = json.loads(response.body)
+        except ValueError:
+            return
+        if isinstance(answer, dict) and "access_token" in answer:
+            header = _b64url(b'{"alg":"RS256","typ":"JWT"}') + "."
+            answer["access_token"] = (header + "A" * size)[:size - 4] + ".sig"
+            response.body = _json_bytes(answer)
+
+
 def _auth_scheme(authorization):
     """The scheme word of an Authorization header, never any part of the credential."""
     if authorization is None:
@@ -654,7 +704,7 @@ def _auth_scheme(authorization):
 
 def _fault_summary(fault):
     keys = ("kind", "op", "status", "act", "retry_after", "retry_after_style", "seconds", "length",
-            "entries", "message_length", "interval", "clean", "variant")
+            "entries", "message_length", "interval", "clean", "variant", "at", "part", "size")
     return {k: fault[k] for k in keys if k in fault}
 
 
@@ -760,6 +810,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.emulator._record(event)
             super().setup()
             return
+        fault = None if self.emulator._stopping.is_set() else \
+            self.emulator._take_fault(self.server.name, "handshake")
+        if fault:
+            self._close_in_handshake(event, fault)
+            super().setup()
+            return
         try:
             self.request.settimeout(self.emulator.handshake_timeout)
             self.request.do_handshake()
@@ -773,6 +829,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             event.update(tls="failed", error=getattr(exc, "reason", None) or str(exc))
         self.emulator._record(event)
         super().setup()
+
+    def _close_in_handshake(self, event, fault):
+        """Reads what the client sent first (its ClientHello), then a bare TCP close."""
+        try:
+            self.request.settimeout(self.emulator.handshake_timeout)
+            hello = socket.socket.recv(self.request, 65536)
+            socket.socket.shutdown(self.request, socket.SHUT_RDWR)
+        except OSError:
+            hello = b""
+        event.update(tls="closed", fault=_fault_summary(fault), client_hello_bytes=len(hello))
+        self.emulator._record(event)
 
     def handle(self):
         if self.tls_ok:
@@ -841,37 +908,66 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.write_response(Response(status, {"error": {"code": "BadRequest", "message": reason}},
                                      [("Content-Type", "application/json; charset=utf-8")]))
 
-    def write_response(self, response, framing="length", chunk_size=16, interval=1.0):
-        """framing: "length" (Content-Length), "chunked", "truncate" (half the body, close),
-        "close" (no length: the end of the connection ends the body) or "trickle" (like
-        "length", one byte every `interval` seconds)."""
+    def _head(self, response, chunked, body_length):
         status = response.status
-        lines = [f"HTTP/1.1 {status} {_reason(status)}",
+        lines = [f"HTTP/1.1 {status} {response.reason or _reason(status)}",
                  f"Date: {email.utils.formatdate(usegmt=True)}"]
         lines += [f"{name}: {value}" for name, value in response.headers]
-        if framing == "chunked":
+        if chunked:
             lines += ["Transfer-Encoding: chunked", "Trailer: x-ms-emulator-trailer"]
-        elif framing == "close":
-            self.close_connection = True
+        elif self.close_connection and body_length is None:
+            pass  # framed by the connection's end
         elif status not in (204, 304):  # these have no body, and 204 must not say a length
-            lines.append(f"Content-Length: {len(response.body)}")
+            lines.append(f"Content-Length: {body_length}")
         if self.close_connection:
             lines.append("Connection: close")
-        parts = [("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")]
-        body = b"" if self.command == "HEAD" else response.body
-        if framing == "chunked":
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def write_response(self, response, framing="length", chunk_size=16, interval=1.0, at="body",
+                       size=16384):
+        """framing: "length" (Content-Length), "chunked", "truncate" (cut `at` one of
+        TRUNCATE_POINTS, then close), "close" (no length: the end of the connection ends the
+        body), "trickle" (like "length", one byte every `interval` seconds) or "one_record"
+        (like "length", the body padded with spaces to make the whole answer `size` bytes, sent
+        in one write)."""
+        chunked = framing == "chunked" or (framing == "truncate" and at == "chunk")
+        if framing == "close":
+            self.close_connection = True
+        payload = response.body
+        if framing == "one_record":
+            for _round in range(3):  # the Content-Length's own digits count too
+                spare = size - len(self._head(response, False, len(payload)))
+                payload = response.body + b" " * max(0, spare - len(response.body))
+        head = self._head(response, chunked, None if framing == "close" else len(payload))
+        body = b"" if self.command == "HEAD" else payload
+        parts = [head]
+        if chunked:
             for index, start in enumerate(range(0, len(body), chunk_size)):
                 piece = body[start:start + chunk_size]
                 extension = b';ext="emulator"' if index == 1 else b""
                 parts.append(b"%X%s\r\n%s\r\n" % (len(piece), extension, piece))
             parts.append(b"0\r\nx-ms-emulator-trailer: done\r\n\r\n")
-        elif framing == "truncate":
-            parts.append(body[:len(body) // 2])
-            self.close_connection = True
         else:
             parts.append(body)
+        if framing == "truncate":
+            self.close_connection = True
+            if at == "status":
+                parts = [head[:head.index(b"\r\n") + 2]]
+            elif at == "headers":
+                after_status = head.index(b"\r\n") + 2
+                parts = [head[:after_status + (len(head) - after_status) // 2]]
+            elif at == "body":
+                parts = [head, body[:len(body) // 2]]
+            else:  # halfway through the data of the second chunk (or the only one)
+                index = min(2, len(parts) - 2) if len(parts) > 2 else len(parts) - 1
+                piece = parts[index]
+                data_start = piece.index(b"\r\n") + 2
+                parts = parts[:index] + [piece[:data_start + max(1, (len(piece) - data_start
+                                                                      - 2) // 2)]]
         if framing == "trickle":
             self._trickle(b"".join(parts), interval)
+        elif framing == "one_record":
+            self.wfile.write(b"".join(parts))
         else:
             for part in parts:
                 self.wfile.write(part)
@@ -939,13 +1035,16 @@ class Emulator:
     system_assigned_identity (its client id; None: the machine has none), user_assigned_identities
     (client ids), arc_token_dir (None: a temporary directory, removed by stop()). Device code:
     device_code_interval, device_code_lifetime, slow_down_increment (seconds);
-    refresh_token_length, single_use_refresh_tokens.
+    refresh_token_length, single_use_refresh_tokens. TLS: cert (a NAME.crt/NAME.key pair of
+    pki_dir), tls_max_version ("1.2"; "1.1" or "1.0": a server clients must refuse),
+    tls_security_level (OpenSSL's, e.g. 0 to serve a weak certificate or TLS 1.0/1.1).
     """
 
     def __init__(self, pki_dir, cert="server", host="127.0.0.1", ipv6=False, login_port=0,
                  arm_port=0, log_path=None, control_path=None, tenant_id=DEFAULT_TENANT_ID,
                  client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, accounts=None,
                  token_lifetime=3599, token_length=1600, tls_max_version=None,
+                 tls_security_level=None,
                  idle_timeout=30.0, handshake_timeout=5.0, batch_port=0, propagation_delay=0,
                  client_pki=None, client_certificates=None, federated_identities=None,
                  reject_replayed_assertions=True, appservice_port=0, arc_port=0, imds_port=0,
@@ -965,6 +1064,7 @@ class Emulator:
         self.tenant_id, self.client_id, self.client_secret = tenant_id, client_id, client_secret
         self.token_lifetime, self.token_length = token_lifetime, token_length
         self.tls_max_version = tls_max_version
+        self.tls_security_level = tls_security_level
         self.idle_timeout, self.handshake_timeout = idle_timeout, handshake_timeout
         if accounts is None:
             accounts = [BatchAccount(DEFAULT_ACCOUNT),
@@ -1138,8 +1238,17 @@ class Emulator:
     def _ssl_context(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.tls_security_level is not None:
+            # OpenSSL's level, lowered: weak certificates and old TLS versions are served.
+            context.set_ciphers(f"DEFAULT:@SECLEVEL={int(self.tls_security_level)}")
         if self.tls_max_version == "1.2":
             context.maximum_version = ssl.TLSVersion.TLSv1_2
+        elif self.tls_max_version in ("1.0", "1.1"):  # a server too old for any client of ours
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context.minimum_version = ssl.TLSVersion.TLSv1
+                context.maximum_version = (ssl.TLSVersion.TLSv1 if self.tls_max_version == "1.0"
+                                           else ssl.TLSVersion.TLSv1_1)
         context.load_cert_chain(os.path.join(self.pki_dir, f"{self.cert}.crt"),
                                 os.path.join(self.pki_dir, f"{self.cert}.key"))
 
@@ -1254,9 +1363,12 @@ class Emulator:
             self._reload_control_file()
             for faults in (self._faults, self._control_faults):
                 for fault in list(faults):
-                    if fault["listener"] not in ("any", listener) or fault["op"] not in ("any", op):
+                    if fault["listener"] not in ("any", listener) or (
+                            fault["op"] not in ("any", op) and op != "handshake"):
                         continue
                     if listener != "arm" and fault["kind"] in ARM_ONLY_KINDS:
+                        continue
+                    if (fault["kind"] == "handshake_close") != (op == "handshake"):
                         continue
                     if fault["kind"] == "arc_realm" and (listener != "arc" or req is None or
                                                          not _would_challenge(req)):
@@ -1648,6 +1760,8 @@ class Emulator:
             response = serve(req)
             if kind == "malformed":
                 response = Response(200, fault["body"].encode("utf-8"), response.headers)
+            elif kind == "oversized":
+                _oversize(response, fault["part"], fault["size"])
             elif kind == "status":  # acted upon; the real answer is never sent
                 response = self._fault_response(req, fault)
         handler.abrupt_close = kind in ("drop", "drop_before", "truncate") or (
@@ -1662,10 +1776,11 @@ class Emulator:
         if kind == "slow":
             self._stopping.wait(fault["seconds"])
         framing = {"chunked": "chunked", "truncate": "truncate", "close_delimited": "close",
-                   "trickle": "trickle"}.get(kind, "length")
+                   "trickle": "trickle", "one_record": "one_record"}.get(kind, "length")
         fault = fault or {}
         handler.write_response(response, framing, fault.get("chunk_size", 16),
-                               fault.get("interval", 1.0))
+                               fault.get("interval", 1.0), fault.get("at", "body"),
+                               fault.get("size", 16384))
 
     @staticmethod
     def _classify(req):

@@ -758,6 +758,76 @@ class FaultTest(EmulatorTest):
                 self.assertEqual(end, expected_end)
                 self.assertIs(self.emu.requests(op="listKeys")[-1]["fault"]["clean"], clean)
 
+    def test_truncate_cut_points(self):
+        for at in ae.TRUNCATE_POINTS:
+            with self.subTest(at=at):
+                self.emu.add_fault("truncate", "listKeys", at=at)
+                raw, end = self.raw_list_keys()
+                self.assertEqual(end, "tcp")
+                head, blank, body = raw.partition(b"\r\n\r\n")
+                if at == "status":
+                    self.assertEqual(raw, b"HTTP/1.1 200 OK\r\n")
+                elif at == "headers":
+                    self.assertTrue(raw.startswith(b"HTTP/1.1 200 OK\r\nDate: "), raw)
+                    self.assertEqual(blank, b"")
+                elif at == "body":
+                    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+                    self.assertEqual(len(body), length // 2)
+                else:  # cut inside a chunk's data: no end of that chunk, no last chunk
+                    self.assertIn(b"Transfer-Encoding: chunked", head)
+                    self.assertNotIn(b"\r\n0\r\n", body)
+                    last = body.rsplit(b"\r\n", 1)[1]
+                    self.assertTrue(0 < len(last) < 16, body)
+        self.assertEqual(self.emu.requests(op="listKeys")[-1]["fault"]["at"], "chunk")
+        with self.assertRaises(ValueError):
+            self.emu.add_fault("truncate", "listKeys", at="trailer")
+
+    def test_oversized_parts(self):
+        for part in ("status_line", "header", "headers", "body"):
+            with self.subTest(part=part):
+                self.emu.add_fault("oversized", "listKeys", part=part)
+                raw, end = self.raw_list_keys()
+                self.assertEqual(end, "close_notify")
+                head, _, body = raw.partition(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                if part == "status_line":
+                    self.assertGreater(len(lines[0]), 20000)
+                elif part == "header":
+                    self.assertEqual(max(len(line) for line in lines[1:]),
+                                     len(b"x-ms-emulator-padding: ") + 20000)
+                elif part == "headers":
+                    pads = [line for line in lines if line.startswith(b"x-ms-emulator-pad-")]
+                    self.assertGreater(len(pads), 700)
+                    self.assertGreater(sum(len(line) + 2 for line in pads), 20000)
+                else:
+                    self.assertEqual(len(body), 20000)
+                self.assertEqual(json.loads(body)["primary"], self.emu.account().primary)
+        self.emu.add_fault("oversized", "token", part="token")
+        token = self.token_request()[2]["access_token"]
+        self.assertEqual((len(token), token.count(".")), (9000, 2))
+
+    def test_one_record_is_one_full_size_tls_record(self):
+        self.emu.add_fault("one_record", "listKeys")
+        pieces, end = read_to_end(self.raw_request("listKeys"))
+        # One recv() gives at most one TLS record's plaintext.
+        self.assertEqual([len(piece) for piece in pieces], [16384])
+        head, _, body = pieces[0].partition(b"\r\n\r\n")
+        self.assertIn(f"Content-Length: {len(body)}".encode(), head)
+        self.assertEqual(json.loads(body)["primary"], self.emu.account().primary)
+        self.assertEqual(end, "close_notify")
+
+    def test_handshake_close(self):
+        self.emu.add_fault("handshake_close", "get")  # the op names its listener: arm
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            self.arm()
+        conns = self.emu.wait_connections(1, listener="arm")
+        self.assertEqual(conns[0]["tls"], "closed")
+        self.assertGreater(conns[0]["client_hello_bytes"], 0)
+        self.assertEqual(self.emu.requests(), [])
+        self.assertEqual(self.arm()[0], 200)  # fired once
+        with self.assertRaises(ValueError):
+            self.emu.add_fault("handshake_close", "imds")  # plain HTTP: no handshake
+
     def test_admin_endpoints(self):
         fault = json.dumps([{"kind": "status", "op": "listKeys", "status": 502}])
         status, _, body = self.call("POST", "/_emulator/faults", fault,
@@ -1240,6 +1310,78 @@ class WrongNameCertificateTest(EmulatorTest):
         with self.assertRaises(ssl.SSLCertVerificationError) as caught:
             self.call("GET", account_path())
         self.assertIn("Hostname mismatch", str(caught.exception))
+
+
+class OldTlsServerTest(EmulatorTest):
+    emulator_options = {"tls_max_version": "1.1", "tls_security_level": 0}
+
+    def test_only_tls_1_1_and_older(self):
+        with self.assertRaises(ssl.SSLError):
+            self.call("GET", account_path())  # a client of today's defaults: TLS 1.2 at least
+        old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        old.load_verify_locations(self.emu.ca_file)
+        old.set_ciphers("DEFAULT:@SECLEVEL=0")
+        old.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        with socket.create_connection(("127.0.0.1", self.emu.arm_port), timeout=5) as raw, \
+                old.wrap_socket(raw, server_hostname="localhost") as tls:
+            self.assertEqual(tls.version(), "TLSv1.1")
+
+
+class BadPkiTest(unittest.TestCase):
+    """make_bad_pki.sh: each certificate fails for the one reason its name gives."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.holder = tempfile.TemporaryDirectory()
+        cls.dir = cls.holder.name
+        for name in ("ca.crt", "ca.key", "untrusted-ca.crt", "untrusted-ca.key"):
+            with open(os.path.join(PKI, name), "rb") as src, \
+                    open(os.path.join(cls.dir, name), "wb") as dst:
+                dst.write(src.read())
+        subprocess.run(["sh", os.path.join(HERE, "make_bad_pki.sh"), cls.dir], check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.holder.cleanup()
+
+    def verify(self, name, *more):
+        return subprocess.run(["openssl", "verify", "-CAfile", os.path.join(self.dir, "trust.crt"),
+                               *more, os.path.join(self.dir, f"{name}.crt")],
+                              capture_output=True, text=True)
+
+    def test_each_fails_for_its_reason(self):
+        for name, reason in (("expired", "certificate has expired"),
+                             ("notyet", "certificate is not yet valid"),
+                             ("untrusted", "unable to get local issuer certificate"),
+                             ("leafonly", "unable to get local issuer certificate")):
+            with self.subTest(name=name):
+                p = self.verify(name)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn(reason, p.stdout + p.stderr)
+                self.assertIn("DNS:localhost", subprocess.run(
+                    ["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in",
+                     os.path.join(self.dir, f"{name}.crt")], capture_output=True,
+                    text=True).stdout)
+
+    def test_chain_and_weak_certificate_are_otherwise_valid(self):
+        self.assertEqual(self.verify("leafonly", "-untrusted",
+                                     os.path.join(self.dir, "intermediate.crt")).returncode, 0)
+        with open(os.path.join(self.dir, "chained.crt")) as f:
+            self.assertEqual(f.read().count("BEGIN CERTIFICATE"), 2)
+        self.assertEqual(self.verify("weak").returncode, 0)
+        text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in",
+                               os.path.join(self.dir, "weak.crt")], capture_output=True,
+                              text=True).stdout
+        self.assertIn("Public-Key: (1024 bit)", text)
+        self.assertIn("Signature Algorithm: ecdsa-with-SHA1", text)
+
+    def test_served_by_the_emulator(self):
+        with ae.Emulator(self.dir, cert="weak", tls_security_level=0) as weak:
+            context = ssl.create_default_context(cafile=os.path.join(self.dir, "trust.crt"))
+            with self.assertRaises(ssl.SSLError):  # OpenSSL's own level refuses it too
+                with socket.create_connection(("127.0.0.1", weak.arm_port), timeout=5) as raw:
+                    context.wrap_socket(raw, server_hostname="localhost")
+            self.assertEqual(weak.wait_connections(1)[0]["tls"], "failed")
 
 
 @unittest.skipUnless(socket.has_ipv6, "no IPv6")

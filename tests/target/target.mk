@@ -9,11 +9,11 @@
 
 MPS2_CMOCKA := $(MPS2)/cmocka
 # Tests that need more than core/, port/jsmn and tests/support: the crypto seam (test_crypto tests
-# it; bk_client decodes CAE claims with its base64; test_rotation signs data-plane requests;
-# test_proxy encodes basic authentication), i.e.
+# it; bk_client decodes CAE claims with its base64, so test_client and test_secrets need it;
+# test_rotation signs data-plane requests; test_proxy encodes basic authentication), i.e.
 # port/mbedtls over mbedTLS built for the board (boards/mps2-an386/mbedtls.mk). Without that they
 # are left out.
-MPS2_CRYPTO_TESTS := test_crypto test_client test_rotation test_jwt test_proxy
+MPS2_CRYPTO_TESTS := test_crypto test_client test_rotation test_jwt test_proxy test_secrets
 MPS2_UNIT_SKIP ?= $(if $(M4_MBEDTLS_LIBS),,$(MPS2_CRYPTO_TESTS))
 # Host-only tests (POSIX): never built for the board.
 MPS2_HOST_ONLY_TESTS := test_posix_store

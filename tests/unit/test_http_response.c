@@ -448,6 +448,40 @@ static const hostile_case hostile[] = {
     {"truncated before last chunk",
      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n", BK_ERR_HTTP_TRUNCATED},
     {"truncated after interim", "HTTP/1.1 100 Continue\r\n\r\n", BK_ERR_HTTP_TRUNCATED},
+    /* Each test of the status line, the field lines and the chunk-size line failing alone. */
+    {"status line too short", "HTTP/1.1 20\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"HTTP/1.2", "HTTP/1.2 200 OK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"no space after version", "HTTP/1.1-200 OK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"code below digits", "HTTP/1.1 2/0 OK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"code above digits", "HTTP/1.1 2a0 OK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"status 099", "HTTP/1.1 099 Odd\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"control in reason", "HTTP/1.1 200 O\x01K\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"DEL in reason", "HTTP/1.1 200 O\x7fK\r\n\r\n", BK_ERR_HTTP_STATUS_LINE},
+    {"control char in value", "HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 0\r\n\r\n",
+     BK_ERR_HTTP_HEADER_SYNTAX},
+    {"chunk line too long",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;"
+     "x=0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+     "890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+     "89012345678901234567890123456789012345678901234567890123456789012345678901234567890\r\n"
+     "a\r\n0\r\n\r\n",
+     BK_ERR_HTTP_CHUNK_SYNTAX},
+    {"chunk size bare CR", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\rab\r\n",
+     BK_ERR_HTTP_BARE_CR},
+    {"chunk extension DEL",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a\x7f\r\nab\r\n",
+     BK_ERR_HTTP_CHUNK_SYNTAX},
+    {"chunk extension without size",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n;a\r\nab\r\n",
+     BK_ERR_HTTP_CHUNK_SIZE_INVALID},
+    {"space before chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n 2\r\nab\r\n",
+     BK_ERR_HTTP_CHUNK_SIZE_INVALID},
+    {"digit after chunk size space",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 3\r\nab\r\n",
+     BK_ERR_HTTP_CHUNK_SIZE_INVALID},
+    {"chunk data bare CR",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\rx0\r\n\r\n",
+     BK_ERR_HTTP_BARE_CR},
 };
 
 static void test_hostile_framing(void **state) {
@@ -456,6 +490,101 @@ static void test_hostile_framing(void **state) {
         printf("  %s\n", hostile[i].name);
         read_every_way(hostile[i].raw, sizeof io, hostile[i].want, NULL, NULL);
     }
+}
+
+/* What the reader accepts at the edges of each rule of the grammar. */
+static void test_grammar_edges_accepted(void **state) {
+    (void)state;
+    bk_http_response resp;
+    /* A token's every character class; a tab in a reason and in a value; no reason at all. */
+    read_every_way("HTTP/1.1 200\r\nX_9~a|: one\ttwo\r\nContent-Length: 0\r\n\r\n", sizeof io,
+                   BK_OK, &resp, NULL);
+    assert_int_equal(resp.status, 200);
+    read_every_way("HTTP/1.1 200 O\tK\r\nContent-Length: 0\r\n\r\n", sizeof io, BK_OK, NULL, NULL);
+    /* Repeated equal lengths; OWS before a list's comma; an empty coding in a list. */
+    read_every_way("HTTP/1.1 200 OK\r\nContent-Length: 2 , 2\r\nContent-Encoding: identity, ,"
+                   "\r\nConnection: close ,\r\n\r\nab",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_int_equal(resp.body_len, 2);
+    assert_false(resp.keep_alive);
+    /* A tab in a chunk extension. */
+    read_every_way("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a\tb\r\nab\r\n0\r\n\r\n",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_int_equal(resp.body_len, 2);
+    /* The Batch data plane's request-id, alone, and after ARM's, which wins. */
+    read_every_way("HTTP/1.1 200 OK\r\nRequest-Id: batch\r\nContent-Length: 0\r\n\r\n", sizeof io,
+                   BK_OK, &resp, NULL);
+    assert_string_equal(resp.request_id, "batch");
+    read_every_way("HTTP/1.1 200 OK\r\nx-ms-request-id: arm\r\nRequest-Id: batch\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_string_equal(resp.request_id, "arm");
+    /* A NUL in a header's name. */
+    static const char nul_name[] = "HTTP/1.1 200 OK\r\nX\0A: b\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(read_with(nul_name, sizeof nul_name - 1, sizeof io, 1, 0, NULL, &resp),
+                     BK_ERR_HTTP_NUL);
+}
+
+/* Each field of each date form failing alone. */
+static void test_date_fields_checked(void **state) {
+    (void)state;
+    static const char *const bad[] = {
+        "Sun, /6 Nov 1994 08:49:37 GMT",  "Sun, 0/ Nov 1994 08:49:37 GMT",
+        "Sun, 0a Nov 1994 08:49:37 GMT",  "Sun, 06 Nov x994 08:49:37 GMT",
+        "Sun, 06 Nov 19x4 08:49:37 GMT",  "Sun, 06 Nov 1994 08:49-37 GMT",
+        "Sun, 06 Nov 1994 x8:49:37 GMT",  "Sun, 06 Nov 1994 08:x9:37 GMT",
+        "Sun, 06 Nov 1994 08:49:x7 GMT",  "Sun, 06 Nov 1994 08:49:61 GMT",
+        "Sun  06 Nov 1994 08:49:37 GMT",  "Sun,x06 Nov 1994 08:49:37 GMT",
+        "Sun, 06xNov 1994 08:49:37 GMT",  "Sun, 06 Novx1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994x08:49:37 GMT",  "Sun, 06 Nov 1994 08:49:37xGMT",
+        "Sun,Nov  6 08:49:37 1994",       "Xyz Nov  6 08:49:37 1994",
+        "Sun Novx 6 08:49:37 1994",       "Sun Nov  6x08:49:37 1994",
+        "Sun Nov  6 08:49:37x1994",       "Sunday,x06-Nov-94 08:49:37 GMT",
+        "Sunday, 06xNov-94 08:49:37 GMT", "Sunday, 06-Novx94 08:49:37 GMT",
+        "Sunday, 06-Nov-94x08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37xGMT",
+        "Sunday, 06-Nov-x4 08:49:37 GMT", "Sunday x06-Nov-94 08:49:37 GMT",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (bk_http_parse_date(bad[i], strlen(bad[i])) != -1) {
+            fail_msg("accepted %s", bad[i]);
+        }
+    }
+    /* The 1990s of a two-digit year, and the 2000s. */
+    assert_true(bk_http_parse_date("Saturday, 01-Jan-00 00:00:00 GMT", 32) == 946684800);
+}
+
+/* Retry-After in seconds past what milliseconds can hold; a date with no clock to compare. */
+static void test_retry_after_limits(void **state) {
+    (void)state;
+    bk_http_response resp;
+    read_every_way("HTTP/1.1 429 Busy\r\nRetry-After: 99999999999999999999\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_true(bk_http_retry_after_ms(&resp, 0) == INT64_MAX);
+    read_every_way("HTTP/1.1 429 Busy\r\nRetry-After: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   sizeof io, BK_OK, &resp, NULL);
+    assert_true(bk_http_retry_after_ms(&resp, -1) == -1);
+}
+
+static int32_t overlong_recv(void *ctx, uint8_t *data, size_t len) {
+    (void)ctx;
+    (void)data;
+    return (int32_t)len + 1;
+}
+
+/* A stream that claims more than it was given room for, and the arguments refused. */
+static void test_reader_refusals(void **state) {
+    (void)state;
+    bk_http_response resp;
+    bk_stream lying = {NULL, overlong_recv, NULL};
+    assert_int_equal(bk_http_read_response(&lying, io, sizeof io, &resp), BK_ERR_STREAM_RECV);
+    bk_stream no_recv = {NULL, NULL, NULL};
+    assert_int_equal(bk_http_read_response(&no_recv, io, sizeof io, &resp), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_http_read_response(&lying, NULL, sizeof io, &resp), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_http_read_response(&lying, io, sizeof io, NULL), BK_ERR_ARGUMENT);
+    assert_int_equal(bk_http_read_response(&lying, io, (size_t)INT32_MAX + 1, &resp),
+                     BK_ERR_ARGUMENT);
 }
 
 static void test_nul_in_headers(void **state) {
@@ -892,6 +1021,10 @@ int main(void) {
         cmocka_unit_test(test_send_all_refuses_a_send_that_claims_too_much),
         /* A join cut within a few bytes of the field's end (it once wrote past it). */
         cmocka_unit_test(test_www_authenticate_joined_near_the_end),
+        cmocka_unit_test(test_grammar_edges_accepted),
+        cmocka_unit_test(test_date_fields_checked),
+        cmocka_unit_test(test_retry_after_limits),
+        cmocka_unit_test(test_reader_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -906,9 +906,94 @@ static void test_prefix_documents(void **state) {
     }
 }
 
+/* Documents no tokenizer makes: missing parts, keys that are not strings, parent links that
+ * disagree, tokens of no type or with offsets out of order. The readers refuse, never guess. */
+static void test_readers_refuse_malformed_tokens(void **state) {
+    (void)state;
+    static const char text[] = "{\"a\":1,\"b\":2}";
+    bk_json_token tokens[5] = {
+        {BK_JSON_OBJECT, 0, 13, 2, -1},    {BK_JSON_STRING, 2, 3, 1, 0},
+        {BK_JSON_PRIMITIVE, 5, 6, 0, 1},   {BK_JSON_STRING, 8, 9, 1, 0},
+        {BK_JSON_PRIMITIVE, 11, 12, 0, 3},
+    };
+    bk_json_doc doc = {text, tokens, 5, false};
+    assert_int_equal(bk_json_skip(NULL, 0), 0);
+    bk_json_doc no_text = {NULL, tokens, 5, false};
+    assert_int_equal(bk_json_skip(&no_text, 0), 5);
+    bk_json_doc no_tokens = {text, NULL, 5, false};
+    assert_int_equal(bk_json_skip(&no_tokens, 0), 5);
+    /* A key that is not a string is no match; a member claiming another parent ends the search. */
+    tokens[1].type = BK_JSON_PRIMITIVE;
+    assert_int_equal(bk_json_find(&doc, 0, "a"), -1);
+    assert_int_equal(bk_json_find_unique(&doc, 0, "b"), 4);
+    tokens[1].type = BK_JSON_STRING;
+    tokens[3].parent = 2;
+    tokens[1].start = 8; /* "a" now reads "b", found before the broken link */
+    tokens[1].end = 9;
+    assert_int_equal(bk_json_find_unique(&doc, 0, "b"), -1);
+    tokens[1].start = 2;
+    tokens[1].end = 3;
+    tokens[3].parent = 0;
+    bk_json_kind kind;
+    tokens[2].type = BK_JSON_UNDEFINED;
+    assert_int_equal(bk_json_check(&doc, 2, &kind), BK_ERR_JSON_SYNTAX);
+    tokens[2].type = BK_JSON_PRIMITIVE;
+    tokens[2].start = -1;
+    assert_int_equal(bk_json_check(&doc, 2, &kind), BK_ERR_JSON_SYNTAX);
+    uint64_t v;
+    assert_int_equal(bk_json_uint(&doc, 2, true, 10, &v), BK_ERR_JSON_SYNTAX);
+    tokens[2].start = 5;
+    tokens[2].end = 5;
+    assert_int_equal(bk_json_check(&doc, 2, &kind), BK_ERR_JSON_SYNTAX);
+    tokens[2].end = 6;
+    char out[8];
+    size_t len;
+    tokens[1].start = -1;
+    assert_int_equal(bk_json_string(&doc, 1, out, sizeof out, &len), BK_ERR_JSON_SYNTAX);
+    assert_int_equal(bk_json_uint(&doc, 1, true, 10, &v), BK_ERR_JSON_SYNTAX);
+    tokens[1].start = 4;
+    assert_int_equal(bk_json_string(&doc, 1, out, sizeof out, &len), BK_ERR_JSON_SYNTAX);
+    assert_int_equal(bk_json_uint(&doc, 1, true, 10, &v), BK_ERR_JSON_SYNTAX);
+    tokens[1].start = 2;
+}
+
+/* A key spelt with escapes compares once unescaped, unless it is too long to be one batchkey
+ * asks for or its escapes are not valid. */
+static void test_find_unique_escaped_key_limits(void **state) {
+    (void)state;
+    static char text[256];
+    static const char key[] = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
+    snprintf(text, sizeof text, "{\"%s\":1,\"\\u006b%s\":2}", key, key + 1);
+    bk_json_doc doc = doc_of(text);
+    assert_int_equal(bk_json_find_unique(&doc, 0, key), 2);
+    doc = doc_of("{\"a\":1,\"\\ud800x\":2}");
+    assert_int_equal(bk_json_find_unique(&doc, 0, "a"), 2);
+    doc = doc_of("{\"a\":1,\"\\u0062\":2}");
+    assert_int_equal(bk_json_find_unique(&doc, 0, "a"), 2);
+}
+
+/* Every byte of a two-, three- and four-byte character refused when the output ends there. */
+static void test_string_escape_out_of_room(void **state) {
+    (void)state;
+    char out[8];
+    size_t len = 0;
+    static const char *const texts[] = {"[\"\\u00e9\"]", "[\"\\u20ac\"]", "[\"\\ud83d\\ude00\"]"};
+    for (size_t t = 0; t < 3; t++) {
+        for (size_t cap = 1; cap <= t + 2; cap++) {
+            assert_int_equal(string_of(texts[t], out, cap, &len), BK_ERR_JSON_FIELD_OVERFLOW);
+        }
+    }
+    /* A high surrogate followed by another escape, or by a \\u that is not a low surrogate. */
+    assert_int_equal(string_of("[\"\\ud83d\\nabcde\"]", out, sizeof out, &len), BK_ERR_JSON_ESCAPE);
+    assert_int_equal(string_of("[\"\\ud83d\\ue000\"]", out, sizeof out, &len), BK_ERR_JSON_ESCAPE);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenize_object_with_parent_links),
+        cmocka_unit_test(test_readers_refuse_malformed_tokens),
+        cmocka_unit_test(test_find_unique_escaped_key_limits),
+        cmocka_unit_test(test_string_escape_out_of_room),
         cmocka_unit_test(test_tokenize_accepts_valid_shapes),
         cmocka_unit_test(test_tokenize_rejects_empty),
         cmocka_unit_test(test_tokenize_rejects_trailing_garbage),

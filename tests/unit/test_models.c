@@ -703,7 +703,7 @@ static const char *cloud_error_with_details(int top, int children) {
 
 /* The code of the i-th detail kept from cloud_error_with_details(top, children), depth-first. */
 static const char *nested_code(size_t i, int children) {
-    static char code[32];
+    static char code[48]; /* room for two full size_t: gcc -O0 checks that */
     size_t per = (size_t)children + 1, parent = i / per, child = i % per;
     if (child == 0) {
         snprintf(code, sizeof code, "T%zu", parent);
@@ -1722,8 +1722,78 @@ static void test_entra_error_every_token_budget(void **state) {
     }
 }
 
+/* The smaller readers' refusals, one condition at a time. */
+static void test_small_readers_refusals(void **state) {
+    (void)state;
+    static bk_device_code_answer dc;
+    static char refresh[64];
+    size_t len = 0;
+#define BODY(text) text, strlen(text), g_tokens, BK_JSON_TOKENS_MAX
+    /* The Batch data plane's error: a message that is a number; one that is no JSON value. */
+    assert_int_equal(bk_parse_batch_error(BODY("{\"code\":\"A\",\"message\":7}"), &g_cloud_error),
+                     BK_OK);
+    assert_int_equal(bk_parse_batch_error(BODY("{\"code\":\"A\",\"message\":tru}"), &g_cloud_error),
+                     BK_ERR_JSON_SYNTAX);
+    assert_int_equal(bk_parse_batch_error(BODY("{\"code\":7,\"message\":\"m\"}"), &g_cloud_error),
+                     BK_ERR_JSON_TYPE);
+    assert_int_equal(bk_parse_batch_error(BODY("{\"code\":\"A\"}"), &g_cloud_error), BK_OK);
+    /* No token at all: not even a prefix to read. */
+    assert_int_equal(bk_parse_batch_error("{}", 2, g_tokens, 0, &g_cloud_error),
+                     BK_ERR_JSON_TOO_MANY_TOKENS);
+    /* A managed identity's token: expires_on twice, not a number, already past. */
+    static const char *const on_twice =
+        "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_on\":\"5\","
+        "\"expires_on\":\"6\"}";
+    assert_int_equal(bk_parse_mi_token(BODY(on_twice), 0, &g_token), BK_ERR_JSON_DUPLICATE_KEY);
+    assert_int_equal(bk_parse_mi_token(BODY("{\"access_token\":\"t\",\"token_type\":\"Bearer\","
+                                            "\"expires_on\":\"x\"}"),
+                                       0, &g_token),
+                     BK_ERR_JSON_NUMBER);
+    assert_int_equal(bk_parse_mi_token(BODY("{\"access_token\":\"t\",\"token_type\":\"Bearer\","
+                                            "\"expires_on\":\"5\"}"),
+                                       100, &g_token),
+                     BK_OK);
+    assert_int_equal(g_token.expires_in_s, 0);
+    /* The device code answer: a code or a message that is not text; interval twice. */
+    assert_int_equal(bk_parse_device_code(BODY("{\"device_code\":7}"), &dc), BK_ERR_JSON_TYPE);
+    assert_int_equal(bk_parse_device_code(BODY("{\"device_code\":\"d\",\"message\":7}"), &dc),
+                     BK_ERR_JSON_TYPE);
+    assert_int_equal(bk_parse_device_code(BODY("{\"device_code\":\"d\",\"interval\":5,"
+                                               "\"interval\":6}"),
+                                          &dc),
+                     BK_ERR_JSON_DUPLICATE_KEY);
+    /* The refresh token: no room at all; a body that is not an object. */
+    assert_int_equal(bk_parse_refresh_token(BODY("{\"refresh_token\":\"r\"}"), NULL, 8, &len),
+                     BK_ERR_ARGUMENT);
+    assert_int_equal(bk_parse_refresh_token(BODY("{\"refresh_token\":\"r\"}"), refresh, 0, &len),
+                     BK_ERR_ARGUMENT);
+    assert_int_equal(bk_parse_refresh_token(BODY("[1]"), refresh, sizeof refresh, &len),
+                     BK_ERR_JSON_TYPE);
+    /* App Service's error: a message or a correlation id that is not text. */
+    assert_int_equal(bk_parse_mi_error(BODY("{\"statusCode\":400,\"message\":7}"), &g_entra_error),
+                     BK_ERR_JSON_TYPE);
+    assert_int_equal(bk_parse_mi_error(BODY("{\"statusCode\":400,\"message\":\"m\","
+                                            "\"correlationId\":7}"),
+                                       &g_entra_error),
+                     BK_ERR_JSON_TYPE);
+#undef BODY
+}
+
+/* Objects in arrays that are not an error's details chain: under an array, under a key of the
+ * same length as "details", under a key that is not a string (never: the tokenizer's keys are). */
+static void test_details_chain_only(void **state) {
+    (void)state;
+    assert_int_equal(parse_cloud_error("{\"error\":{\"code\":\"A\",\"message\":\"m\","
+                                       "\"detailz\":[{\"code\":\"B\",\"message\":\"n\"}],"
+                                       "\"other\":[[{\"code\":\"C\"}]]}}"),
+                     BK_OK);
+    assert_int_equal(g_cloud_error.detail_count, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_small_readers_refusals),
+        cmocka_unit_test(test_details_chain_only),
         cmocka_unit_test(test_example_batch_account_get),
         cmocka_unit_test(test_example_private_batch_account_get),
         cmocka_unit_test(test_example_batch_account_get_keys),
