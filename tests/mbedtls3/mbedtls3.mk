@@ -18,7 +18,7 @@ MBEDTLS3_VARS := BUILD=$(BUILD)/mbedtls3/build \
 mbedtls3-tests:
 	@sh tests/mbedtls3/build_mbedtls3.sh $(MBEDTLS3_DIST)
 	@$(MAKE) --no-print-directory $(MBEDTLS3_VARS) mbedtls3-check unit-tests tls-tests \
-	    $(BOARD_TEST_TARGETS)
+	    $(filter-out $(BOARD_HOST_ONLY_TESTS),$(BOARD_TEST_TARGETS))
 
 # Proof that the build really used 3.6: the CLI was compiled with its headers (--version names
 # them) and loads no shared mbedTLS (Debian's 2.28).
