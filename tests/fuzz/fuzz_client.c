@@ -18,6 +18,7 @@
 #include "bk_client.h"
 #include "bk_entra.h"
 #include "bk_test_support.h"
+#include "bk_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -56,15 +57,6 @@ static struct {
 static bk_peer peer_ids[BK_PEER_COUNT] = {BK_PEER_AUTHORITY, BK_PEER_ARM, BK_PEER_BATCH};
 static bk_client client;
 static bk_entra_app app;
-
-/* A failed check names itself, then aborts: a finding for libFuzzer. */
-static void check_at(bool ok, const char *what, int line) {
-    if (!ok) {
-        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, line, what);
-        abort();
-    }
-}
-#define check(ok) check_at((ok), #ok, __LINE__)
 
 static bool contains(const uint8_t *data, size_t len, const char *needle) {
     size_t n = strlen(needle);

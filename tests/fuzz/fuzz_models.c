@@ -15,17 +15,9 @@
 #include <string.h>
 
 #include "bk_json.h"
+#include "bk_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A failed check names itself, then aborts: a finding for libFuzzer. */
-static void check_at(bool ok, const char *what, int line) {
-    if (!ok) {
-        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, line, what);
-        abort();
-    }
-}
-#define check(ok) check_at((ok), #ok, __LINE__)
 
 static void all_zero(const void *p, size_t len) {
     const unsigned char *b = p;

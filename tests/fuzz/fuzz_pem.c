@@ -16,6 +16,7 @@
 #include "bk_client_cert.h"
 #include "bk_entra.h"
 #include "bk_test_support.h"
+#include "bk_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,15 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char pem[PEM_MAX + 1];
 static char jwt[BK_TOKEN_MAX + 1];
 static bk_client_cert cc;
-
-/* A failed check names itself, then aborts: a finding for libFuzzer. */
-static void check_at(bool ok, const char *what, int line) {
-    if (!ok) {
-        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, line, what);
-        abort();
-    }
-}
-#define check(ok) check_at((ok), #ok, __LINE__)
 
 static void assertion_sane(const char *text, size_t len) {
     check(strlen(text) == len);

@@ -17,17 +17,9 @@
 #include "bk_session.h"
 #include "bk_store.h"
 #include "bk_test_flash.h"
+#include "bk_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A failed check names itself, then aborts: a finding for libFuzzer. */
-static void check_at(bool ok, const char *what, int line) {
-    if (!ok) {
-        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, line, what);
-        abort();
-    }
-}
-#define check(ok) check_at((ok), #ok, __LINE__)
 
 static uint8_t buf[BK_TLS_SESSION_RECORD_MAX + 64];
 static uint8_t out[BK_TLS_SESSION_RECORD_MAX + 64];

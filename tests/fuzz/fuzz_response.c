@@ -15,6 +15,7 @@
 
 #include "bk_http.h"
 #include "bk_test_support.h"
+#include "bk_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,15 +32,6 @@ static bk_script script;
 static size_t splits[MAX_INPUT];
 static reading whole;
 static reading split;
-
-/* A failed check names itself, then aborts: a finding for libFuzzer. */
-static void check_at(bool ok, const char *what, int line) {
-    if (!ok) {
-        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, line, what);
-        abort();
-    }
-}
-#define check(ok) check_at((ok), #ok, __LINE__)
 
 static void read_once(reading *rd, const uint8_t *text, size_t len, size_t cap, bool unclean,
                       const size_t *points, size_t count, bool zero_every) {

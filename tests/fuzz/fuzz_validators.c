@@ -18,6 +18,7 @@
 #include "bk_entra.h"
 #include "bk_http.h"
 #include "bk_proxy.h"
+#include "bk_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,15 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char text[TEXT_MAX + 1];
 static char request[16384];
-
-/* A failed check names itself, then aborts: a finding for libFuzzer. */
-static void check_at(bool ok, const char *what, int line) {
-    if (!ok) {
-        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, line, what);
-        abort();
-    }
-}
-#define check(ok) check_at((ok), #ok, __LINE__)
 
 /* The head of a request: lines ended by CRLF up to the empty line, with no other control
  * character (header values may hold a tab and obs-text, bytes >= 0x80, as HTTP allows); the
